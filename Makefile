@@ -1,0 +1,22 @@
+# The two commands a newcomer types: `make run` (the whole local stack) and `make test` (every check).
+.PHONY: run test setup lint unit bench
+
+run:
+	@tools/setup.sh
+	.venv/bin/python -m devstack $(ARGS)
+
+test:
+	@tools/setup.sh --browser
+	tools/test.sh $(ARGS)
+
+setup:
+	@tools/setup.sh --browser
+
+lint:
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy
+
+bench:
+	@tools/setup.sh --browser
+	tools/netns.sh .venv/bin/python bench/boot_time.py

@@ -1,0 +1,1 @@
+"""The Bridge: serves the PWA and (later) is the Blossom server of last resort that seeds media over WebRTC."""

@@ -1,0 +1,42 @@
+"""The Bridge's settings, from the command line."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
+
+
+@dataclass(frozen=True)
+class BridgeConfig:
+    host: str = "127.0.0.1"
+    port: int = 8700
+    web_root: Path = DEFAULT_WEB_ROOT
+    data_dir: Path = Path(".data/bridge")
+    relays: tuple[str, ...] = ()
+    trackers: tuple[str, ...] = ()
+
+    def client_config(self) -> dict[str, object]:
+        """What the PWA reads from /config.json: the default relays and trackers of this deployment."""
+        return {"relays": list(self.relays), "trackers": list(self.trackers)}
+
+
+def parse_args(argv: list[str] | None = None) -> BridgeConfig:
+    parser = argparse.ArgumentParser(prog="bridge", description="The AskNostr Bridge (serves the PWA).")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8700)
+    parser.add_argument("--web-root", type=Path, default=DEFAULT_WEB_ROOT, help="the PWA's files")
+    parser.add_argument("--data-dir", type=Path, default=Path(".data/bridge"))
+    parser.add_argument("--relay", action="append", default=[], help="default relay offered to the PWA")
+    parser.add_argument("--tracker", action="append", default=[], help="WebTorrent tracker offered to the PWA")
+    ns = parser.parse_args(argv)
+    return BridgeConfig(
+        host=ns.host,
+        port=ns.port,
+        web_root=ns.web_root.resolve(),
+        data_dir=ns.data_dir,
+        relays=tuple(ns.relay),
+        trackers=tuple(ns.tracker),
+    )

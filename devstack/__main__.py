@@ -1,0 +1,64 @@
+"""`python -m devstack`: run the whole local stack in one process tree until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+
+from devstack.services import ROOT, Service, ServiceError, start_bridge, start_relay, start_tracker
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="devstack", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1", help="address every service listens on")
+    parser.add_argument("--port", type=int, default=8700, help="the Bridge / PWA (HTTP)")
+    parser.add_argument("--relay-port", type=int, default=8701, help="the Nostr relay (WebSocket)")
+    parser.add_argument("--tracker-port", type=int, default=8702, help="the WebTorrent tracker (WebSocket)")
+    parser.add_argument("--data-dir", type=Path, default=ROOT / ".data", help="relay database, logs, blobs")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    data_dir: Path = args.data_dir.resolve()
+    services: list[Service] = []
+    stopping = False
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        services.append(start_relay(data_dir, args.relay_port, host=args.host))
+        services.append(start_tracker(data_dir, args.tracker_port, host=args.host))
+        relays, trackers = [services[0].url], [services[1].url]
+        services.append(start_bridge(data_dir, args.port, host=args.host, relays=relays, trackers=trackers))
+        for service in services:
+            print(f"  {service.name:<8} {service.url}   (log: {service.log_path})")
+        print(f"\nAskNostr Social Swarm is running: open {services[-1].url}/  (Ctrl-C stops everything)")
+        sys.stdout.flush()
+        while not stopping:
+            dead = [s for s in services if not s.alive()]
+            if dead:
+                for s in dead:
+                    print(f"{s.name} stopped unexpectedly:\n{s.log_tail()}", file=sys.stderr)
+                return 1
+            time.sleep(0.5)
+        return 0
+    except ServiceError as exc:
+        print(f"could not start the stack: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        for service in reversed(services):
+            service.stop()
+        print("stopped.")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""Start and stop the stack's services as child processes; shared by `make run` and the test fixtures."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WEB_ROOT = ROOT / "web"
+VENV_BIN = Path(sys.executable).parent
+
+SIGNED_ONLY = ("is_not_too_large", "is_signed", "is_not_hellthread")
+"""The relay's event validators: signatures checked; no `is_recent`, so backdated events are stored too."""
+
+
+class ServiceError(RuntimeError):
+    """A service did not come up."""
+
+
+@dataclass
+class Service:
+    """One running child process and the URL it serves."""
+
+    name: str
+    url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """SIGTERM the service's process group, then SIGKILL what is left after `timeout`."""
+        if self.process.poll() is not None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _spawn(name: str, argv: list[str], log_dir: Path, url: str, port: int, host: str, timeout: float) -> Service:
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{name}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            argv, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True
+        )
+    service = Service(name, url, process, log_path)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not service.alive():
+            raise ServiceError(f"{name} exited with {process.returncode}:\n{service.log_tail()}")
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return service
+        except OSError:
+            time.sleep(0.1)
+    service.stop()
+    raise ServiceError(f"{name} did not listen on {host}:{port} within {timeout:.0f} s:\n{service.log_tail()}")
+
+
+def start_relay(
+    data_dir: Path,
+    port: int,
+    *,
+    host: str = "127.0.0.1",
+    name: str = "relay",
+    validators: tuple[str, ...] = SIGNED_ONLY,
+    timeout: float = 30.0,
+) -> Service:
+    """A `nostr-relay` (SQLite) on ws://host:port. `validators` are names from `nostr_relay.validators`."""
+    relay_dir = data_dir / name
+    relay_dir.mkdir(parents=True, exist_ok=True)
+    config = {
+        "storage": {
+            "sqlalchemy.url": f"sqlite+aiosqlite:///{relay_dir / 'relay.sqlite3'}",
+            "validators": [f"nostr_relay.validators.{v}" for v in validators],
+        },
+        "gunicorn": {"bind": f"{host}:{port}", "workers": 1, "loglevel": "warning"},
+        "authentication": {"enabled": False},
+    }
+    config_path = relay_dir / "relay.yaml"
+    config_path.write_text(json.dumps(config, indent=2))  # JSON is YAML
+    argv = [str(VENV_BIN / "nostr-relay"), "-c", str(config_path), "serve"]
+    return _spawn(name, argv, data_dir / "logs", f"ws://{host}:{port}", port, host, timeout)
+
+
+def start_tracker(data_dir: Path, port: int, *, host: str = "127.0.0.1", timeout: float = 20.0) -> Service:
+    """The WebSocket tracker (npm `bittorrent-tracker`) on ws://host:port."""
+    node = shutil.which("node")
+    if node is None:
+        raise ServiceError("node is not installed: the tracker needs Node.js")
+    argv = [node, str(ROOT / "tools" / "tracker.mjs"), "--port", str(port), "--host", host]
+    return _spawn("tracker", argv, data_dir / "logs", f"ws://{host}:{port}", port, host, timeout)
+
+
+def start_bridge(
+    data_dir: Path,
+    port: int,
+    *,
+    relays: list[str],
+    trackers: list[str],
+    host: str = "127.0.0.1",
+    web_root: Path = WEB_ROOT,
+    timeout: float = 20.0,
+) -> Service:
+    """The Bridge, which also serves the PWA, on http://host:port."""
+    argv = [sys.executable, "-m", "bridge", "--host", host, "--port", str(port)]
+    argv += ["--web-root", str(web_root), "--data-dir", str(data_dir / "bridge")]
+    for relay in relays:
+        argv += ["--relay", relay]
+    for tracker in trackers:
+        argv += ["--tracker", tracker]
+    return _spawn("bridge", argv, data_dir / "logs", f"http://{host}:{port}", port, host, timeout)

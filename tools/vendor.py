@@ -1,0 +1,99 @@
+"""Copy the runtime files the PWA needs from node_modules into web/static/vendor/ and write the precache list.
+
+Run by the set-up (`make setup`) after `npm ci`. Nothing here is fetched from the network: every file comes from
+the npm packages pinned in package-lock.json. The precache list (`static/vendor/precache.js`, imported by sw.js)
+names every file the app needs offline under a version that is the hash of their contents, so any change to any
+file installs a new service worker and a fresh cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NODE_MODULES = ROOT / "node_modules"
+WEB = ROOT / "web"
+VENDOR = WEB / "static" / "vendor"
+
+PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
+SINGLE_FILES = {
+    "webtorrent.min.js": NODE_MODULES / "webtorrent" / "dist" / "webtorrent.min.js",
+    "idb-keyval.js": NODE_MODULES / "idb-keyval" / "dist" / "index.js",
+}
+SHELL_FILES = ("./", "index.html", "manifest.json", "pyscript.toml", "main.py")
+SHELL_DIRS = ("static/css", "static/icons", "static/js")
+
+
+def copy_runtime() -> None:
+    if VENDOR.exists():
+        shutil.rmtree(VENDOR)
+    (VENDOR / "pyodide").mkdir(parents=True)
+    for name in PYODIDE_FILES:
+        shutil.copy2(NODE_MODULES / "pyodide" / name, VENDOR / "pyodide" / name)
+    pyscript = VENDOR / "pyscript"
+    pyscript.mkdir()
+    for path in (NODE_MODULES / "@pyscript" / "core" / "dist").iterdir():
+        if path.suffix in (".js", ".css") and path.name != "service-worker.js":
+            shutil.copy2(path, pyscript / path.name)
+    for name, source in SINGLE_FILES.items():
+        shutil.copy2(source, VENDOR / name)
+    esbuild = NODE_MODULES / ".bin" / "esbuild"
+    subprocess.run(
+        [str(esbuild), str(ROOT / "tools" / "bundles" / "nostr-crypto.js"), "--bundle", "--format=esm",
+         "--minify", "--log-level=warning", f"--outfile={VENDOR / 'nostr-crypto.js'}"],
+        check=True,
+    )
+
+
+def python_files() -> list[str]:
+    """The app's Python files, as pyscript.toml's [files] table copies them into Pyodide."""
+    config = tomllib.loads((WEB / "pyscript.toml").read_text())
+    return [source.removeprefix("./") for source in config.get("files", {})]
+
+
+def precache_list() -> list[str]:
+    files = list(SHELL_FILES)
+    for folder in (*SHELL_DIRS, "static/vendor"):
+        files += sorted(
+            p.relative_to(WEB).as_posix()
+            for p in (WEB / folder).rglob("*")
+            if p.is_file() and p.name != "precache.js"
+        )
+    files += python_files()
+    return files
+
+
+def write_precache() -> str:
+    digest = hashlib.sha256((WEB / "sw.js").read_bytes())
+    files = precache_list()
+    for name in files:
+        path = WEB / ("index.html" if name == "./" else name)
+        digest.update(name.encode() + b"\0" + path.read_bytes())
+    version = digest.hexdigest()[:16]
+    body = json.dumps({"version": version, "files": files}, indent=1)
+    (VENDOR / "precache.js").write_text(
+        "// Written by tools/vendor.py: what sw.js caches for offline use.\n"
+        f"self.PRECACHE = {body}\n"
+    )
+    return version
+
+
+def main() -> int:
+    if not NODE_MODULES.exists():
+        print("node_modules is missing: run `npm ci --ignore-scripts` first", file=sys.stderr)
+        return 1
+    if "--precache-only" not in sys.argv:
+        copy_runtime()
+    version = write_precache()
+    print(f"vendored runtime into {VENDOR.relative_to(ROOT)} (precache version {version})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""AskNostr Social Swarm: the PWA's Python package."""

@@ -1,0 +1,121 @@
+"""Building and updating the page. User content only ever goes in as text or as checked http(s) URLs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from pyscript import document, window
+from pyscript.ffi import is_none
+
+from asknostr import nip92
+from asknostr.nip01 import Event
+
+
+def by_id(element_id: str) -> Any:
+    return document.getElementById(element_id)
+
+
+def el(tag: str, cls: str = "", text: str | None = None, **attrs: str) -> Any:
+    node = document.createElement(tag)
+    if cls:
+        node.className = cls
+    if text is not None:
+        node.textContent = text
+    for name, value in attrs.items():
+        node.setAttribute(name.replace("_", "-"), value)
+    return node
+
+
+def set_text(element_id: str, text: str, *, error: bool = False) -> None:
+    node = by_id(element_id)
+    node.textContent = text
+    node.classList.toggle("error", error)
+
+
+def set_status(text: str, state: str) -> None:
+    node = by_id("status")
+    node.textContent = text
+    node.dataset.state = state
+
+
+def enable_forms() -> None:
+    for fieldset in document.querySelectorAll("fieldset[disabled]"):
+        fieldset.disabled = False
+    document.body.classList.remove("booting")
+    document.body.classList.add("ready")
+
+
+def show_view(name: str) -> None:
+    for view in document.querySelectorAll(".view"):
+        view.classList.toggle("active", view.id == f"view-{name}")
+    for tab in document.querySelectorAll(".tab"):
+        active = tab.dataset.view == name
+        tab.classList.toggle("active", active)
+        if active:
+            tab.setAttribute("aria-current", "page")
+        else:
+            tab.removeAttribute("aria-current")
+
+
+def format_time(created_at: int) -> str:
+    return str(window.Date.new(created_at * 1000).toLocaleString())
+
+
+def media_element(media: nip92.Media) -> Any:
+    kind = nip92.media_kind(media)
+    if kind == "image":
+        return el("img", src=media.url, alt=media.alt or "image", loading="lazy", referrerpolicy="no-referrer")
+    if kind in ("video", "audio"):
+        node = el(kind, src=media.url, controls="", preload="metadata" if kind == "video" else "none")
+        if kind == "video":
+            node.setAttribute("playsinline", "")
+        return node
+    return el("a", text=media.url, href=media.url, target="_blank", rel="noopener noreferrer")
+
+
+class FeedView:
+    """The post list, keyed by event id so a new post or a new name does not rebuild everything."""
+
+    def __init__(self, container: Any) -> None:
+        self.container = container
+        self.nodes: dict[str, Any] = {}
+
+    def _post_node(self, event: Event) -> Any:
+        node = el("li", "post", data_id=event["id"], data_author=event["pubkey"])
+        header = el("header")
+        header.append(el("span", "author"))
+        header.append(el("time", text=format_time(event["created_at"])))
+        node.append(header)
+        node.append(el("p", "text", event["content"]))
+        media = nip92.parse_imeta(event["tags"])
+        if media:
+            box = el("div", "media")
+            for item in media:
+                box.append(media_element(item))
+            node.append(box)
+        return node
+
+    def update(self, posts: Iterable[Event], label: Callable[[str], str]) -> None:
+        wanted: list[str] = []
+        for event in posts:
+            node = self.nodes.get(event["id"])
+            if node is None:
+                node = self.nodes[event["id"]] = self._post_node(event)
+            author = label(event["pubkey"])
+            author_node = node.querySelector(".author")
+            if author_node.textContent != author:
+                author_node.textContent = author
+            wanted.append(event["id"])
+        for stale in set(self.nodes) - set(wanted):
+            self.nodes.pop(stale).remove()
+        previous = None
+        for event_id in wanted:  # move nodes into order only where they are out of place
+            node = self.nodes[event_id]
+            expected = previous.nextSibling if previous is not None else self.container.firstChild
+            if is_none(expected) or not expected.isSameNode(node):
+                if previous is None:
+                    self.container.prepend(node)
+                else:
+                    previous.after(node)
+            previous = node

@@ -1,0 +1,72 @@
+"""The user's settings (relays, trackers): defaults, persistence format, edits."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+
+from asknostr.nip65 import normalize_relay_url
+
+FALLBACK_RELAYS = ("wss://relay.damus.io", "wss://nos.lol")
+"""Used only when neither the user nor the server that served the app names any relay."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    relays: tuple[str, ...] = ()
+    trackers: tuple[str, ...] = ()
+
+    def with_relay(self, url: str) -> Settings:
+        """Add a relay (normalised); ValueError with a clear message when it is not a ws(s):// URL."""
+        normalized = normalize_relay_url(url)
+        if normalized in self.relays:
+            return self
+        return replace(self, relays=(*self.relays, normalized))
+
+    def without_relay(self, url: str) -> Settings:
+        return replace(self, relays=tuple(r for r in self.relays if r != url))
+
+    def to_json(self) -> str:
+        return json.dumps({"relays": list(self.relays), "trackers": list(self.trackers)})
+
+    @staticmethod
+    def from_json(text: str | None) -> Settings | None:
+        """Saved settings, or None when there are none or they cannot be read (never raises)."""
+        if not text:
+            return None
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return None
+        if not isinstance(data, dict):
+            return None
+        return Settings(relays=_relay_urls(data.get("relays")), trackers=_strings(data.get("trackers")))
+
+
+def _strings(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple(dict.fromkeys(v for v in value if isinstance(v, str) and v))
+
+
+def _relay_urls(value: object) -> tuple[str, ...]:
+    urls: list[str] = []
+    for item in _strings(value):
+        try:
+            urls.append(normalize_relay_url(item))
+        except ValueError:
+            continue
+    return tuple(dict.fromkeys(urls))
+
+
+def initial_settings(saved: Settings | None, server_config: object) -> Settings:
+    """The user's saved settings win; else what the serving Bridge offers (/config.json); else the fallbacks.
+
+    Trackers always include the server's, so a deployment can add one without users losing theirs.
+    """
+    server = Settings.from_json(json.dumps(server_config)) if isinstance(server_config, dict) else None
+    server_trackers = server.trackers if server else ()
+    if saved and saved.relays:
+        return replace(saved, trackers=tuple(dict.fromkeys((*saved.trackers, *server_trackers))))
+    relays = server.relays if server and server.relays else FALLBACK_RELAYS
+    return Settings(relays=relays, trackers=server_trackers)
