@@ -6,6 +6,7 @@ import mimetypes
 from pathlib import Path
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 for _type, _ext in (
     ("text/javascript", ".mjs"),
@@ -29,7 +30,7 @@ def add_pwa_routes(app: web.Application, web_root: Path) -> None:
 
 
 @web.middleware
-async def revalidate(request: web.Request, handler: web.RequestHandler) -> web.StreamResponse:
+async def revalidate(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Browsers revalidate every file (Last-Modified); the service worker is what serves them offline."""
     response = await handler(request)
     response.headers.setdefault("Cache-Control", "no-cache")

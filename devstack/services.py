@@ -70,9 +70,7 @@ def _spawn(name: str, argv: list[str], log_dir: Path, url: str, port: int, host:
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}.log"
     with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            argv, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True
-        )
+        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
     service = Service(name, url, process, log_path)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -21,7 +21,13 @@ NODE_MODULES = ROOT / "node_modules"
 WEB = ROOT / "web"
 VENDOR = WEB / "static" / "vendor"
 
-PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
+PYODIDE_FILES = (
+    "pyodide.mjs",
+    "pyodide.asm.mjs",
+    "pyodide.asm.wasm",
+    "python_stdlib.zip",
+    "pyodide-lock.json",
+)
 SINGLE_FILES = {
     "webtorrent.min.js": NODE_MODULES / "webtorrent" / "dist" / "webtorrent.min.js",
     "idb-keyval.js": NODE_MODULES / "idb-keyval" / "dist" / "index.js",
@@ -45,8 +51,15 @@ def copy_runtime() -> None:
         shutil.copy2(source, VENDOR / name)
     esbuild = NODE_MODULES / ".bin" / "esbuild"
     subprocess.run(
-        [str(esbuild), str(ROOT / "tools" / "bundles" / "nostr-crypto.js"), "--bundle", "--format=esm",
-         "--minify", "--log-level=warning", f"--outfile={VENDOR / 'nostr-crypto.js'}"],
+        [
+            str(esbuild),
+            str(ROOT / "tools" / "bundles" / "nostr-crypto.js"),
+            "--bundle",
+            "--format=esm",
+            "--minify",
+            "--log-level=warning",
+            f"--outfile={VENDOR / 'nostr-crypto.js'}",
+        ],
         check=True,
     )
 
@@ -61,9 +74,7 @@ def precache_list() -> list[str]:
     files = list(SHELL_FILES)
     for folder in (*SHELL_DIRS, "static/vendor"):
         files += sorted(
-            p.relative_to(WEB).as_posix()
-            for p in (WEB / folder).rglob("*")
-            if p.is_file() and p.name != "precache.js"
+            p.relative_to(WEB).as_posix() for p in (WEB / folder).rglob("*") if p.is_file() and p.name != "precache.js"
         )
     files += python_files()
     return files
@@ -78,8 +89,7 @@ def write_precache() -> str:
     version = digest.hexdigest()[:16]
     body = json.dumps({"version": version, "files": files}, indent=1)
     (VENDOR / "precache.js").write_text(
-        "// Written by tools/vendor.py: what sw.js caches for offline use.\n"
-        f"self.PRECACHE = {body}\n"
+        f"// Written by tools/vendor.py: what sw.js caches for offline use.\nself.PRECACHE = {body}\n"
     )
     return version
 

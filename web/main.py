@@ -4,4 +4,5 @@ import asyncio
 
 from asknostr.browser.app import start
 
-app_task = asyncio.ensure_future(start())
+running: set[asyncio.Task[object]] = set()  # a strong reference keeps the app's task alive
+running.add(asyncio.ensure_future(start()))

@@ -38,8 +38,9 @@ def _convert_bits(data: list[int] | bytes, from_bits: int, to_bits: int, *, pad:
     acc = bits = 0
     out = []
     max_value = (1 << to_bits) - 1
+    max_acc = (1 << (from_bits + to_bits - 1)) - 1
     for value in data:
-        acc = (acc << from_bits) | value
+        acc = ((acc << from_bits) | value) & max_acc
         bits += from_bits
         while bits >= to_bits:
             bits -= to_bits

@@ -23,21 +23,18 @@ def normalize_relay_url(url: str) -> str:
         raise ValueError("relay URL must start with wss:// or ws://")
     if any(c.isspace() or not c.isprintable() for c in text):
         raise ValueError(f"relay URL must not contain spaces or control characters: {url!r}")
-    parts = urlsplit(text)
-    host = parts.hostname or ""
-    if ":" in host:
-        try:
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+        host = parts.hostname or ""
+        if ":" in host:
             host = f"[{ipaddress.IPv6Address(host)}]"
-        except ValueError:
-            raise ValueError(f"relay URL has an invalid host: {url!r}") from None
-    elif not _HOSTNAME.fullmatch(host):
+    except ValueError:
+        raise ValueError(f"relay URL has an invalid host or port: {url!r}") from None
+    if not host.startswith("[") and not _HOSTNAME.fullmatch(host):
         raise ValueError(f"relay URL has an invalid host: {url!r}")
     if parts.username is not None or parts.password is not None:
         raise ValueError("relay URL must not contain a user name or password")
-    try:
-        port = parts.port
-    except ValueError:
-        raise ValueError(f"relay URL has an invalid port: {url!r}") from None
     scheme = parts.scheme  # urlsplit lowercases it
     netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
     return urlunsplit((scheme, netloc, parts.path.removesuffix("/"), parts.query, ""))

@@ -33,11 +33,15 @@ class App:
         self._render_pending = False
         self._authors: list[str] = []
         self._proxies: list[Any] = []
+        self._tasks: set[asyncio.Future[None]] = set()
+        self._identity_eose = asyncio.Event()
 
     # ---- relays → feed -------------------------------------------------------------------------------------------
     def _relay_message(self, _url: str, message: nip01.RelayMessage) -> None:
         if not isinstance(message, nip01.EventMessage):
             if isinstance(message, nip01.EoseMessage):
+                if message.subscription_id == subscriptions.IDENTITY_SUBSCRIPTION:
+                    self._identity_eose.set()
                 self._schedule_render()
             return
         self._ingest(message.event)
@@ -127,7 +131,12 @@ class App:
     # ---- publishing ----------------------------------------------------------------------------------------------
     async def publish(self, kind: int, content: str, tags: list[list[str]]) -> str:
         """Sign, check, store locally and send to every relay; returns a one-line report for the UI."""
-        template: dict[str, object] = {"kind": kind, "created_at": int(time.time()), "tags": tags, "content": content}
+        template: dict[str, object] = {
+            "kind": kind,
+            "created_at": int(time.time()),
+            "tags": tags,
+            "content": content,
+        }
         event = await self.me.sign(template)
         if self._ingest(event) is None and self.feed.last_drop_reason:
             raise ValueError(f"the signer produced an invalid event: {self.feed.last_drop_reason}")
@@ -140,11 +149,13 @@ class App:
 
     # ---- forms ---------------------------------------------------------------------------------------------------
     def _on(self, element_id: str, event_name: str, handler: Any) -> None:
-        async def run(event: Any) -> None:
-            event.preventDefault()
-            await handler(event)
+        def listener(event: Any) -> None:
+            event.preventDefault()  # synchronously, or the form submits and the page reloads
+            task = asyncio.ensure_future(handler(event))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
-        proxy = create_proxy(lambda event: asyncio.ensure_future(run(event)))
+        proxy = create_proxy(listener)
         self._proxies.append(proxy)
         dom.by_id(element_id).addEventListener(event_name, proxy)
 
@@ -269,9 +280,10 @@ class App:
 
     async def _identity_loaded(self) -> None:
         """Before editing replaceable lists, wait (bounded) for the stored copy so nothing is overwritten."""
-        deadline = time.monotonic() + IDENTITY_WAIT
-        while not self.pool.eose_seen(subscriptions.IDENTITY_SUBSCRIPTION) and time.monotonic() < deadline:
-            await asyncio.sleep(0.1)
+        try:
+            await asyncio.wait_for(self._identity_eose.wait(), IDENTITY_WAIT)
+        except TimeoutError:
+            window.console.warn("no relay answered for the user's own lists; editing without them")
 
     def _wire(self) -> None:
         self._on("composer", "submit", self.on_post)
@@ -333,4 +345,3 @@ async def start() -> App | None:
     except Exception as exc:
         dom.set_status(f"failed to start: {exc}", "error")
         raise
-

@@ -18,6 +18,7 @@ from asknostr.relay_session import RelaySession
 
 MessageHandler = Callable[[str, nip01.RelayMessage], None]
 StateHandler = Callable[[], None]
+PUBLISH_TIMEOUT = 8.0
 
 
 class RelayConnection:
@@ -99,14 +100,15 @@ class RelayConnection:
         if self._socket is not None and self.session.connected:
             self._send(messages)
 
-    async def publish(self, event: nip01.Event, timeout: float = 8.0) -> nip01.OkMessage:
+    async def publish(self, event: nip01.Event) -> nip01.OkMessage:
+        """Send (now or once connected) and wait for the relay's OK, at most PUBLISH_TIMEOUT seconds."""
         waiter: asyncio.Future[nip01.OkMessage] = asyncio.get_event_loop().create_future()
         self._ok_waiters.setdefault(event["id"], []).append(waiter)
         self._send_if_open(self.session.publish(event))
         try:
-            return await asyncio.wait_for(waiter, timeout)
+            return await asyncio.wait_for(waiter, PUBLISH_TIMEOUT)
         except TimeoutError:
-            return nip01.OkMessage(event["id"], False, f"no answer within {timeout:.0f} s ({self.state})")
+            return nip01.OkMessage(event["id"], False, f"no answer within {PUBLISH_TIMEOUT:.0f} s ({self.state})")
 
     def close(self) -> None:
         self._closed_for_good = True
@@ -153,6 +155,3 @@ class RelayPool:
 
     def open_count(self) -> int:
         return sum(1 for c in self.connections.values() if c.state == "open")
-
-    def eose_seen(self, subscription_id: str) -> bool:
-        return any(subscription_id in c.session.eose for c in self.connections.values())

@@ -1,0 +1,178 @@
+"""What the end-to-end tests drive: the running stack, a person using the app in a browser context, a raw
+relay client (for what no honest app would send)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Request, Route
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from asknostr import nip19
+from devstack.services import Service
+
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+BOOT_TIMEOUT_MS = 90_000
+LOOPBACK = ("127.0.0.1", "localhost", "[::1]", "::1")
+
+
+@dataclass
+class Stack:
+    relay: Service
+    hostile_relay: Service
+    tracker: Service
+    bridge: Service
+
+    @property
+    def app_url(self) -> str:
+        return self.bridge.url + "/"
+
+
+@dataclass
+class AppUser:
+    """One person: a fresh browser context (own storage, own key) with the app open."""
+
+    context: BrowserContext
+    page: Page
+    app_url: str
+    requests: list[str] = field(default_factory=list)
+    foreign: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+
+    @classmethod
+    def open(cls, browser: Browser, app_url: str, *, wait: bool = True, **options: Any) -> AppUser:
+        return cls.in_context(browser.new_context(**options), app_url, wait=wait)
+
+    @classmethod
+    def in_context(cls, context: BrowserContext, app_url: str, *, wait: bool = True) -> AppUser:
+        page = context.pages[0] if context.pages else context.new_page()
+        user = cls(context, page, app_url)
+        context.route("**/*", user._guard)
+        context.on("request", user._record)
+        page.on("console", user._console)
+        page.on("pageerror", lambda exc: user.console_errors.append(f"pageerror: {exc}"))
+        page.goto(app_url)
+        if wait:
+            user.wait_ready()
+        return user
+
+    def _guard(self, route: Route) -> None:
+        url = route.request.url
+        if url.startswith(("data:", "blob:")) or urlsplit(url).hostname in LOOPBACK:
+            route.continue_()
+        else:
+            self.foreign.append(url)
+            route.abort()
+
+    def _record(self, request: Request) -> None:
+        self.requests.append(request.url)
+
+    def _console(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.console_errors.append(message.text)
+
+    def wait_ready(self) -> None:
+        self.page.wait_for_selector("body.ready", timeout=BOOT_TIMEOUT_MS)
+
+    @property
+    def pubkey(self) -> str:
+        value = self.page.evaluate("document.body.dataset.pubkey")
+        assert isinstance(value, str) and len(value) == 64, value
+        return value
+
+    @property
+    def npub(self) -> str:
+        return nip19.npub_encode(self.pubkey)
+
+    def show(self, view: str) -> None:
+        self.page.click(f".tab[data-view={view}]")
+
+    def submit(self, result_id: str, fill: dict[str, str], button: str, expect: str) -> str:
+        """Fill inputs, press a button, wait until the result line contains `expect`; returns that line."""
+        for selector, value in fill.items():
+            self.page.fill(selector, value)
+        self.page.click(button)
+        locator = self.page.locator(f"#{result_id}")
+        try:
+            locator.filter(has_text=expect).wait_for(timeout=20_000)
+        except PlaywrightTimeout:
+            raise AssertionError(f"#{result_id} says {locator.inner_text()!r}, not {expect!r}") from None
+        return locator.inner_text()
+
+    def post(self, text: str, media_url: str = "") -> str:
+        self.show("feed")
+        return self.submit(
+            "composer-result",
+            {"#composer-text": text, "#composer-media": media_url},
+            "#post-button",
+            "published",
+        )
+
+    def set_name(self, name: str) -> str:
+        self.show("settings")
+        return self.submit("profile-result", {"#profile-name": name}, "#profile-save", "published")
+
+    def follow(self, who: str) -> str:
+        self.show("following")
+        return self.submit("follow-result", {"#follow-input": who}, "#follow-button", "following")
+
+    def add_relay(self, url: str) -> str:
+        self.show("settings")
+        return self.submit("relay-result", {"#relay-input": url}, "#relay-add", "relay added")
+
+    def post_locator(self, text: str) -> Any:
+        return self.page.locator("#feed .post", has_text=text)
+
+    def close(self) -> None:
+        self.context.close()
+
+
+UserFactory = Callable[..., AppUser]
+
+
+async def _relay_exchange(url: str, messages: list[list[Any]], until: Callable[[list[Any]], bool]) -> list[Any]:
+    received: list[Any] = []
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(url, timeout=aiohttp.ClientWSTimeout(10)) as ws,
+    ):
+        for message in messages:
+            await ws.send_str(json.dumps(message))
+        while not until(received):
+            msg = await asyncio.wait_for(ws.receive(), 10)
+            if msg.type != aiohttp.WSMsgType.TEXT:
+                break
+            received.append(json.loads(msg.data))
+    return received
+
+
+def _run(coroutine: Coroutine[Any, Any, list[Any]]) -> list[Any]:
+    """Run a coroutine on its own loop in a thread (Playwright's sync API owns this thread's loop)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+def relay_publish(url: str, event: dict[str, Any]) -> tuple[bool, str]:
+    """Send one event with a fresh socket (the relay slows sockets after a rejection); its OK answer."""
+    replies = _run(_relay_exchange(url, [["EVENT", event]], lambda got: any(r[0] == "OK" for r in got)))
+    ok = next(r for r in replies if r[0] == "OK")
+    return bool(ok[2]), str(ok[3])
+
+
+def relay_query(url: str, flt: dict[str, Any]) -> list[dict[str, Any]]:
+    replies = _run(_relay_exchange(url, [["REQ", "q", flt]], lambda got: any(r[0] == "EOSE" for r in got)))
+    return [r[2] for r in replies if r[0] == "EVENT"]

@@ -1,0 +1,77 @@
+"""Two people on the same relay: follows, posts, names, and forged events that must never show."""
+
+from __future__ import annotations
+
+import uuid
+
+from asknostr import nip01
+from tests.e2e.harness import Stack, UserFactory, relay_publish, relay_query
+
+
+def test_b_follows_a_and_sees_a_post_with_a_name(new_user: UserFactory, stack: Stack) -> None:
+    alice, bob = new_user(), new_user()
+    marker = uuid.uuid4().hex[:8]
+    alice.set_name(f"Alice {marker}")
+    alice.post(f"hello from alice {marker}", media_url=f"{stack.bridge.url}/static/icons/icon-192.png")
+    # Alice sees her own post at once
+    alice.post_locator(marker).wait_for(timeout=10_000)
+
+    bob.follow(alice.npub)
+    bob.show("feed")
+    post = bob.post_locator(f"hello from alice {marker}")
+    post.wait_for(timeout=20_000)
+    post.locator(".author", has_text=f"Alice {marker}").wait_for(timeout=20_000)
+    image = post.locator(".media img")
+    assert image.get_attribute("src") == f"{stack.bridge.url}/static/icons/icon-192.png"
+    bob.page.wait_for_function("document.querySelector('#feed .post .media img')?.naturalWidth === 192", timeout=10_000)
+    # the follow list was published (kind 3) and lists Alice
+    follows = relay_query(stack.relay.url, {"kinds": [3], "authors": [bob.pubkey]})
+    assert [t[1] for t in follows[0]["tags"] if t[0] == "p"] == [alice.pubkey]
+    bob.show("following")
+    bob.page.locator("#following-list li", has_text=f"Alice {marker}").wait_for()
+
+    # unfollow: her posts leave Bob's feed
+    bob.page.click(f"#following-list button[data-pubkey='{alice.pubkey}']")
+    bob.page.locator("#follow-result", has_text="unfollowed").wait_for(timeout=20_000)
+    bob.page.locator("#following-list li").first.wait_for(state="detached")
+    post.wait_for(state="detached", timeout=10_000)
+
+
+def test_bad_follow_input_is_refused_clearly(new_user: UserFactory) -> None:
+    bob = new_user()
+    bob.show("following")
+    bob.page.fill("#follow-input", "npub1notavalidkey")
+    bob.page.click("#follow-button")
+    result = bob.page.locator("#follow-result.error")
+    result.wait_for(timeout=10_000)
+    assert "public key" in result.inner_text() or "npub" in result.inner_text()
+    assert bob.page.locator("#following-list li").count() == 0
+
+
+def test_forged_events_from_a_relay_are_dropped_and_counted(new_user: UserFactory, stack: Stack) -> None:
+    alice, bob = new_user(), new_user()
+    marker = uuid.uuid4().hex[:8]
+    alice.post(f"genuine {marker}")
+    genuine = relay_query(stack.relay.url, {"kinds": [1], "authors": [alice.pubkey]})[0]
+
+    # a relay that checks nothing serves two forgeries in Alice's name
+    bad_sig = dict(genuine, content=f"forged signature {marker}", created_at=genuine["created_at"] + 1)
+    bad_sig["id"] = nip01.event_id(
+        bad_sig["pubkey"], bad_sig["created_at"], bad_sig["kind"], bad_sig["tags"], bad_sig["content"]
+    )
+    bad_id = dict(genuine, content=f"forged content {marker}", created_at=genuine["created_at"] + 2)
+    for forged in (bad_sig, bad_id):
+        accepted, message = relay_publish(stack.hostile_relay.url, forged)
+        assert accepted, message
+    # the honest relay refuses them
+    assert relay_publish(stack.relay.url, bad_sig)[0] is False
+
+    bob.add_relay(stack.hostile_relay.url)
+    bob.follow(alice.npub)
+    bob.show("feed")
+    bob.post_locator(f"genuine {marker}").wait_for(timeout=20_000)
+    bob.show("settings")
+    bob.page.wait_for_function("Number(document.getElementById('dropped-count').textContent) >= 2", timeout=20_000)
+    bob.show("feed")
+    assert bob.post_locator(f"forged signature {marker}").count() == 0
+    assert bob.post_locator(f"forged content {marker}").count() == 0
