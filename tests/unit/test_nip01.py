@@ -213,3 +213,11 @@ def test_matches_filter() -> None:
     assert not match(event, {"#nostr": ["t"]})
     assert match(event, {"limit": 1, "search": "ignored"})
     assert not match(event, {"kinds": [1], "#t": ["bitcoin"]})
+
+
+def test_replaceable_kinds_and_their_timestamps() -> None:
+    assert [k for k in (0, 1, 3, 7, 10002, 19999, 20000, 30023) if nip01.is_replaceable(k)] == [0, 3, 10002, 19999]
+    assert nip01.next_created_at(1000, None) == 1000
+    assert nip01.next_created_at(1000, 990) == 1000
+    assert nip01.next_created_at(1000, 1000) == 1001  # an edit in the same second still supersedes
+    assert nip01.next_created_at(1000, 1005) == 1006  # a clock behind the last version

@@ -67,6 +67,20 @@ def _check_fields(event: dict[Any, Any], names: tuple[str, ...]) -> None:
         raise EventError("content must be a string")
 
 
+def is_replaceable(kind: int) -> bool:
+    """Kinds of which relays keep only the newest event per author (NIP-01: 0, 3 and 10000-19999)."""
+    return kind in (0, 3) or 10000 <= kind < 20000
+
+
+def next_created_at(now: int, previous: int | None) -> int:
+    """The timestamp for a new version of a replaceable event: now, but always after the version it replaces.
+
+    Two edits within one second (follow, then unfollow) would otherwise tie, and on a tie relays keep the lower
+    id, which may be the older version.
+    """
+    return now if previous is None else max(now, previous + 1)
+
+
 def build_unsigned(pubkey: str, kind: int, content: str, tags: list[list[str]], created_at: int) -> Event:
     """A complete event with its id but without `sig`, ready for a signer."""
     tags = [list(tag) for tag in tags]

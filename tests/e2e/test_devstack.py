@@ -1,0 +1,70 @@
+"""`make run`'s stack: every service up on the chosen ports, the PWA served, Ctrl-C stops the whole tree."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from devstack.services import ROOT, free_port
+
+
+def _children(pid: int) -> set[int]:
+    """Every process descended from pid (its own session's children included)."""
+    found: set[int] = set()
+    frontier = [pid]
+    while frontier:
+        parent = frontier.pop()
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            child = int(stat.parent.name)
+            if int(fields[1]) == parent and child not in found:
+                found.add(child)
+                frontier.append(child)
+    return found
+
+
+def test_run_command_starts_the_stack_and_ctrl_c_stops_all_of_it(tmp_path: Path) -> None:
+    ports = [free_port() for _ in range(3)]
+    argv = [sys.executable, "-m", "devstack", "--data-dir", str(tmp_path)]
+    argv += ["--port", str(ports[0]), "--relay-port", str(ports[1]), "--tracker-port", str(ports[2])]
+    process = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert process.stdout is not None
+    lines = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        lines.append(line)
+        if "is running: open" in line or not line:
+            break
+    app_url = f"http://127.0.0.1:{ports[0]}/"
+    assert f"open {app_url}" in lines[-1], "".join(lines)
+    children = _children(process.pid)
+    assert len(children) >= 3  # relay, tracker, bridge
+
+    with urllib.request.urlopen(app_url) as response:
+        assert b"AskNostr Social Swarm" in response.read()
+    with urllib.request.urlopen(app_url + "config.json") as response:
+        config = json.loads(response.read())
+    assert config == {"relays": [f"ws://127.0.0.1:{ports[1]}"], "trackers": [f"ws://127.0.0.1:{ports[2]}"]}
+    assert (tmp_path / "relay" / "relay.sqlite3").exists()
+
+    process.send_signal(signal.SIGINT)
+    assert process.wait(20) == 0
+    time.sleep(0.5)
+    alive = [pid for pid in children if Path(f"/proc/{pid}").exists() and _state(pid) != "Z"]
+    assert alive == [], f"left running: {alive}"
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"

@@ -1,0 +1,57 @@
+"""Identity: a NIP-07 extension is used when present; otherwise a key kept in IndexedDB, which can be imported."""
+
+from __future__ import annotations
+
+from asknostr import nip19
+from tests.e2e.harness import Stack, UserFactory, relay_query
+from tests.unit.nostr_keys import keypair
+
+# A stand-in NIP-07 extension, injected before the page's scripts like a real one. It signs with the vendored
+# WASM library and a fixed test key, and counts its calls.
+EXTENSION = """(secret) => {
+  const crypto = () => import('/static/vendor/nostr-crypto.js').then(async (m) => { await m.ready; return m })
+  window.extensionCalls = 0
+  window.nostr = {
+    async getPublicKey () { window.extensionCalls++; return (await crypto()).getPublicKey(secret) },
+    async signEvent (template) {
+      window.extensionCalls++
+      return JSON.parse((await crypto()).signEventJson(JSON.stringify(template), secret))
+    },
+  }
+}"""
+
+
+def test_a_nip07_extension_signs_when_present(new_user: UserFactory, stack: Stack) -> None:
+    secret, pubkey = keypair(7001)
+    user = new_user(wait=False)
+    user.context.add_init_script(f"({EXTENSION})('{secret}')")
+    user.page.reload()
+    user.wait_ready()
+    assert user.pubkey == pubkey
+    assert user.page.inner_text("#npub-full") == nip19.npub_encode(pubkey)
+    assert "extension" in user.page.inner_text("#identity-kind")
+    user.post("signed by the extension")
+    assert user.page.evaluate("window.extensionCalls") >= 2  # the public key, then the post
+    posts = relay_query(stack.relay.url, {"kinds": [1], "authors": [pubkey]})
+    assert [p["content"] for p in posts] == ["signed by the extension"]
+
+
+def test_an_imported_nsec_becomes_the_identity_and_survives_a_reload(new_user: UserFactory) -> None:
+    secret, pubkey = keypair(7002)
+    user = new_user()
+    generated = user.pubkey
+    assert generated != pubkey
+    user.show("settings")
+    user.page.fill("#nsec-input", "nsec1qqqq")
+    user.page.click("#import-key")
+    user.page.locator("#key-result.error").wait_for()
+    assert user.pubkey == generated  # a bad key changes nothing
+
+    user.page.fill("#nsec-input", nip19.nsec_encode(secret))
+    with user.page.expect_navigation():
+        user.page.click("#import-key")
+    user.wait_ready()
+    assert user.pubkey == pubkey
+    user.page.reload()
+    user.wait_ready()
+    assert user.pubkey == pubkey
