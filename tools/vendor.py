@@ -13,7 +13,6 @@ import json
 import shutil
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,7 +31,8 @@ SINGLE_FILES = {
     "webtorrent.min.js": NODE_MODULES / "webtorrent" / "dist" / "webtorrent.min.js",
     "idb-keyval.js": NODE_MODULES / "idb-keyval" / "dist" / "index.js",
 }
-SHELL_FILES = ("./", "index.html", "manifest.json", "pyscript.toml", "main.py")
+PYTHON_BUNDLE = "asknostr.zip"
+SHELL_FILES = ("./", "index.html", "manifest.json", "pyscript.json", "main.py")
 SHELL_DIRS = ("static/css", "static/icons", "static/js")
 
 
@@ -64,9 +64,18 @@ def copy_runtime() -> None:
     )
 
 
+def bundle_python() -> None:
+    """web/py/ as one zip of sources and Pyodide-compiled bytecode (see tools/bundle_python.mjs)."""
+    node = shutil.which("node")
+    if node is None:
+        raise SystemExit("node is not installed: the set-up needs Node.js to compile the app's Python")
+    script = ROOT / "tools" / "bundle_python.mjs"
+    subprocess.run([node, str(script), str(WEB / "py"), str(VENDOR / PYTHON_BUNDLE)], check=True, cwd=ROOT)
+
+
 def python_files() -> list[str]:
-    """The app's Python files, as pyscript.toml's [files] table copies them into Pyodide."""
-    config = tomllib.loads((WEB / "pyscript.toml").read_text())
+    """What pyscript.json's "files" table copies into Pyodide (besides main.py)."""
+    config = json.loads((WEB / "pyscript.json").read_text())
     return [source.removeprefix("./") for source in config.get("files", {})]
 
 
@@ -76,7 +85,7 @@ def precache_list() -> list[str]:
         files += sorted(
             p.relative_to(WEB).as_posix() for p in (WEB / folder).rglob("*") if p.is_file() and p.name != "precache.js"
         )
-    files += python_files()
+    files += [f for f in python_files() if f not in files]
     return files
 
 
@@ -100,6 +109,7 @@ def main() -> int:
         return 1
     if "--precache-only" not in sys.argv:
         copy_runtime()
+    bundle_python()
     version = write_precache()
     print(f"vendored runtime into {VENDOR.relative_to(ROOT)} (precache version {version})")
     return 0

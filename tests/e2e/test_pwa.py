@@ -29,6 +29,10 @@ def test_shell_paints_before_python_and_boots_from_own_origin_only(new_user: Use
     app_origin = urlsplit(stack.app_url).netloc
     assert {urlsplit(u).netloc for u in user.requests if u.startswith("http")} == {app_origin}
     assert any(u.endswith("pyodide.asm.wasm") for u in user.requests)
+    # the app's Python arrives as one bundle of precompiled modules, not file by file
+    assert any(u.endswith("/static/vendor/asknostr.zip") for u in user.requests)
+    assert not any(u.endswith(".py") and not u.endswith("/main.py") for u in user.requests)
+    assert page.evaluate("document.body.dataset.bytecode") == "yes"
     assert user.console_errors == []
 
 

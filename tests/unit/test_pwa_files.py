@@ -2,21 +2,18 @@
 
 import json
 import re
-import tomllib
 from pathlib import Path
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 PURE_CORE = WEB / "py" / "asknostr"
 
 
-def test_pyscript_config_copies_every_python_file() -> None:
-    config = tomllib.loads((WEB / "pyscript.toml").read_text())
-    listed = {target for target in config["files"].values()}
-    on_disk = {p.relative_to(WEB / "py").as_posix() for p in PURE_CORE.rglob("*.py")}
-    assert listed == on_disk
-    for source, target in config["files"].items():
-        assert source == f"./py/{target}"
+def test_pyscript_config_loads_the_bundled_package_and_the_js_modules() -> None:
+    config = json.loads((WEB / "pyscript.json").read_text())
     assert config["interpreter"] == "./static/vendor/pyodide/pyodide.mjs"
+    assert config["files"] == {"./static/vendor/asknostr.zip": "./asknostr.zip"}
+    assert set(config["js_modules"]["main"].values()) == {"nostr_crypto", "idb_keyval"}
+    assert 'os.path.abspath("asknostr.zip")' in (WEB / "main.py").read_text()
 
 
 def test_pure_core_never_imports_the_browser() -> None:

@@ -337,12 +337,15 @@ async def load_server_config() -> object:
 async def start() -> App | None:
     try:
         dom.set_status("loading keys…", "starting")
-        await crypto.ready()
-        saved = Settings.from_json(await storage.get_text(SETTINGS_KEY))
-        settings = initial_settings(saved, await load_server_config())
+        _, saved_text, server_config = await asyncio.gather(
+            crypto.ready(), storage.get_text(SETTINGS_KEY), load_server_config()
+        )
+        settings = initial_settings(Settings.from_json(saved_text), server_config)
         app = App(await signer.load_signer(), settings)
         app.run()
         document.body.dataset.pubkey = app.me.pubkey  # who is signed in, for tests and devtools
+        # whether modules were imported from the set-up's precompiled bytecode (a source-only load is slower)
+        document.body.dataset.bytecode = "yes" if (nip01.__file__ or "").endswith(".pyc") else "no"
         window.performance.mark("ready")  # time-to-interactive, read by bench/boot_time.py
         return app
     except Exception as exc:
