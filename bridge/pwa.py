@@ -29,9 +29,31 @@ def add_pwa_routes(app: web.Application, web_root: Path) -> None:
     app.router.add_static("/", web_root, follow_symlinks=False, append_version=False)
 
 
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        # WebAssembly (Pyodide, the signing library); Pyodide and PyScript also evaluate generated JS glue
+        "script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval'",
+        "style-src 'self' 'unsafe-inline'",
+        "connect-src 'self' ws: wss: http: https:",  # the user's relays, trackers and media servers
+        "img-src 'self' data: blob: http: https:",  # media in posts, from anywhere, as URLs only
+        "media-src 'self' data: blob: http: https:",
+        "worker-src 'self' blob:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+"""Posts are untrusted: no script can come from anywhere but the app's own files, whatever a post contains."""
+
+
 @web.middleware
-async def revalidate(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Browsers revalidate every file (Last-Modified); the service worker is what serves them offline."""
+async def pwa_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Revalidate every file (Last-Modified; the service worker serves them offline) and lock content down."""
     response = await handler(request)
     response.headers.setdefault("Cache-Control", "no-cache")
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
     return response
