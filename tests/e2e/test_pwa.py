@@ -66,8 +66,12 @@ def test_starts_offline_after_first_load(new_user: UserFactory) -> None:
     # same identity (IndexedDB), app running from the service worker cache, relays unreachable
     assert user.page.inner_text("#npub") == npub
     assert user.page.inner_text("#status").startswith("offline")
+    user.page.wait_for_timeout(3000)  # let the reconnect backoff grow
     user.context.set_offline(False)
-    user.page.wait_for_function("document.getElementById('status').textContent.startsWith('online')")
+    # back online: the relays reconnect at once (the "online" event), not after the backoff
+    user.page.wait_for_function(
+        "document.getElementById('status').textContent.startsWith('online')", timeout=2_500, polling=100
+    )
 
 
 def test_phone_layout(new_user: UserFactory) -> None:

@@ -30,6 +30,7 @@ class RelayConnection:
         self._on_state = on_state
         self._backoff = Backoff(base=1.0, cap=30.0)
         self._socket: Any = None
+        self._timer: asyncio.TimerHandle | None = None
         self._closed_for_good = False
         self._proxies = [
             create_proxy(self._opened),
@@ -87,11 +88,19 @@ class RelayConnection:
 
     def _schedule_reconnect(self) -> None:
         delay = self._backoff.next_delay()
-        asyncio.get_event_loop().call_later(delay, self._reconnect)
+        self._timer = asyncio.get_event_loop().call_later(delay, self._reconnect)
 
     def _reconnect(self) -> None:
+        self._timer = None
         if not self._closed_for_good and self._socket is None:
             self._connect()
+
+    def reconnect_now(self) -> None:
+        """The network is back: skip the rest of the backoff wait."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._backoff.reset()
+            self._reconnect()
 
     def subscribe(self, subscription_id: str, filters: list[dict[str, Any]]) -> None:
         self._send_if_open(self.session.subscribe(subscription_id, filters))
@@ -108,10 +117,18 @@ class RelayConnection:
         try:
             return await asyncio.wait_for(waiter, PUBLISH_TIMEOUT)
         except TimeoutError:
+            waiters = self._ok_waiters.get(event["id"], [])
+            if waiter in waiters:
+                waiters.remove(waiter)
+            if not waiters:
+                self._ok_waiters.pop(event["id"], None)
             return nip01.OkMessage(event["id"], False, f"no answer within {PUBLISH_TIMEOUT:.0f} s ({self.state})")
 
     def close(self) -> None:
         self._closed_for_good = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if self._socket is not None:
             self._socket.close()
         else:
@@ -126,6 +143,12 @@ class RelayPool:
         self._subscriptions: dict[str, list[dict[str, Any]]] = {}
         self._on_message = on_message
         self._on_state = on_state
+        self._online_proxy = create_proxy(self._network_back)
+        window.addEventListener("online", self._online_proxy)
+
+    def _network_back(self, _event: Any) -> None:
+        for connection in self.connections.values():
+            connection.reconnect_now()
 
     def set_relays(self, urls: list[str]) -> None:
         for url in list(self.connections):
