@@ -30,6 +30,21 @@ BOOT_TIMEOUT_MS = 90_000
 LOOPBACK = ("127.0.0.1", "localhost", "[::1]", "::1")
 
 
+# A stand-in NIP-07 extension, injected before the page's scripts like a real one. It signs with the vendored
+# WASM library and the given key, and counts its calls. The same key in two contexts is one person, two devices.
+EXTENSION = """(secret) => {
+  const crypto = () => import('/static/vendor/nostr-crypto.js').then(async (m) => { await m.ready; return m })
+  window.extensionCalls = 0
+  window.nostr = {
+    async getPublicKey () { window.extensionCalls++; return (await crypto()).getPublicKey(secret) },
+    async signEvent (template) {
+      window.extensionCalls++
+      return JSON.parse((await crypto()).signEventJson(JSON.stringify(template), secret))
+    },
+  }
+}"""
+
+
 @dataclass
 class Stack:
     relay: Service
@@ -54,8 +69,14 @@ class AppUser:
     console_errors: list[str] = field(default_factory=list)
 
     @classmethod
-    def open(cls, browser: Browser, app_url: str, *, wait: bool = True, **options: Any) -> AppUser:
-        return cls.in_context(browser.new_context(**options), app_url, wait=wait)
+    def open(
+        cls, browser: Browser, app_url: str, *, wait: bool = True, extension_secret: str = "", **options: Any
+    ) -> AppUser:
+        """A fresh context; with `extension_secret`, a NIP-07 extension holding that key is installed first."""
+        context = browser.new_context(**options)
+        if extension_secret:
+            context.add_init_script(f"({EXTENSION})('{extension_secret}')")
+        return cls.in_context(context, app_url, wait=wait)
 
     @classmethod
     def in_context(cls, context: BrowserContext, app_url: str, *, wait: bool = True) -> AppUser:
@@ -105,6 +126,7 @@ class AppUser:
         """Fill inputs, press a button, wait until the result line contains `expect`; returns that line."""
         for selector, value in fill.items():
             self.page.fill(selector, value)
+        self.page.eval_on_selector(f"#{result_id}", "node => { node.textContent = '' }")  # no stale answer
         self.page.click(button)
         locator = self.page.locator(f"#{result_id}")
         try:

@@ -6,6 +6,7 @@ import json
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -37,6 +38,8 @@ def test_run_command_starts_the_stack_and_ctrl_c_stops_all_of_it(tmp_path: Path)
     argv += ["--port", str(ports[0]), "--relay-port", str(ports[1]), "--tracker-port", str(ports[2])]
     process = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert process.stdout is not None
+    watchdog = threading.Timer(90, process.kill)  # readline() must not wait forever on a silent child
+    watchdog.start()
     lines = []
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -58,6 +61,7 @@ def test_run_command_starts_the_stack_and_ctrl_c_stops_all_of_it(tmp_path: Path)
 
     process.send_signal(signal.SIGINT)
     assert process.wait(20) == 0
+    watchdog.cancel()
     time.sleep(0.5)
     alive = [pid for pid in children if Path(f"/proc/{pid}").exists() and _state(pid) != "Z"]
     assert alive == [], f"left running: {alive}"

@@ -6,27 +6,10 @@ from asknostr import nip19
 from tests.e2e.harness import Stack, UserFactory, relay_query
 from tests.unit.nostr_keys import keypair
 
-# A stand-in NIP-07 extension, injected before the page's scripts like a real one. It signs with the vendored
-# WASM library and a fixed test key, and counts its calls.
-EXTENSION = """(secret) => {
-  const crypto = () => import('/static/vendor/nostr-crypto.js').then(async (m) => { await m.ready; return m })
-  window.extensionCalls = 0
-  window.nostr = {
-    async getPublicKey () { window.extensionCalls++; return (await crypto()).getPublicKey(secret) },
-    async signEvent (template) {
-      window.extensionCalls++
-      return JSON.parse((await crypto()).signEventJson(JSON.stringify(template), secret))
-    },
-  }
-}"""
-
 
 def test_a_nip07_extension_signs_when_present(new_user: UserFactory, stack: Stack) -> None:
     secret, pubkey = keypair(7001)
-    user = new_user(wait=False)
-    user.context.add_init_script(f"({EXTENSION})('{secret}')")
-    user.page.reload()
-    user.wait_ready()
+    user = new_user(extension_secret=secret)
     assert user.pubkey == pubkey
     assert user.page.inner_text("#npub-full") == nip19.npub_encode(pubkey)
     assert "extension" in user.page.inner_text("#identity-kind")
@@ -47,7 +30,20 @@ def test_an_imported_nsec_becomes_the_identity_and_survives_a_reload(new_user: U
     user.page.locator("#key-result.error").wait_for()
     assert user.pubkey == generated  # a bad key changes nothing
 
+    # the current key can be shown (to save it) before it is replaced
+    user.page.click("#reveal-key")
+    shown = user.page.locator("#key-result", has_text="keep it secret")
+    shown.wait_for()
+    old_nsec = shown.inner_text().split()[-1]
+    assert nip19.decode(old_nsec)[0] == "nsec", shown.inner_text()
+
     user.page.fill("#nsec-input", nip19.nsec_encode(secret))
+    user.page.once("dialog", lambda dialog: dialog.dismiss())  # "replace the key?" No: nothing changes
+    user.page.click("#import-key")
+    user.page.locator("#key-result", has_text="kept the current key").wait_for()
+    assert user.pubkey == generated
+
+    user.page.once("dialog", lambda dialog: dialog.accept())
     with user.page.expect_navigation():
         user.page.click("#import-key")
     user.wait_ready()

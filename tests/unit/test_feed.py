@@ -180,6 +180,57 @@ def test_relay_lists_newest_wins(feed: Feed) -> None:
     assert feed.relay_lists[BOB[1]] == [RelayEntry("wss://new.example", write=False)]
 
 
+def tied(who: tuple[str, str], kind: int, contents: tuple[str, str], **extra: Any) -> tuple[Event, Event]:
+    """Two versions of a replaceable event with the same created_at: (lower id, higher id)."""
+    low, high = sorted((event(who, 30, kind=kind, content=c, **extra) for c in contents), key=lambda e: e["id"])
+    assert low["id"] < high["id"]
+    return low, high
+
+
+@pytest.mark.parametrize("lower_first", [True, False])
+def test_profile_tie_keeps_lowest_id(feed: Feed, lower_first: bool) -> None:
+    low, high = tied(ALICE, 0, (json.dumps({"name": "one"}), json.dumps({"name": "two"})))
+    kept_name = json.loads(low["content"])["name"]
+    first, second = (low, high) if lower_first else (high, low)
+    feed.ingest(first, verify_event)
+    version = feed.version
+    assert feed.ingest(second, verify_event) == second
+    assert feed.version == (version if lower_first else version + 1)
+    profile = feed.profile(ALICE[1])
+    assert profile is not None
+    assert profile.name == kept_name
+    older = event(ALICE, 29, kind=0, content=json.dumps({"name": "older"}))
+    feed.ingest(older, verify_event)  # an older version with any id loses
+    assert feed.label(ALICE[1]) == kept_name
+
+
+@pytest.mark.parametrize("lower_first", [True, False])
+def test_follow_list_tie_keeps_lowest_id(feed: Feed, lower_first: bool) -> None:
+    low, high = tied(ME, 3, ("a", "b"), tags=[["p", ALICE[1]]])
+    first, second = (low, high) if lower_first else (high, low)
+    feed.ingest(first, verify_event)
+    version = feed.version
+    feed.ingest(second, verify_event)
+    assert feed.version == (version if lower_first else version + 1)
+    assert feed.follow_lists[ME[1]].event_id == low["id"]
+    assert feed.follow_lists[ME[1]].content == low["content"]
+
+
+@pytest.mark.parametrize("lower_first", [True, False])
+def test_relay_list_tie_keeps_lowest_id(feed: Feed, lower_first: bool) -> None:
+    low, high = sorted(
+        (event(BOB, 30, kind=10002, tags=[["r", f"wss://{name}.example"]]) for name in ("one", "two")),
+        key=lambda e: e["id"],
+    )
+    first, second = (low, high) if lower_first else (high, low)
+    feed.ingest(first, verify_event)
+    feed.ingest(second, verify_event)
+    expected = [RelayEntry(low["tags"][0][1])]
+    assert feed.relay_lists[BOB[1]] == expected
+    feed.ingest(event(BOB, 29, kind=10002, tags=[["r", "wss://older.example"]]), verify_event)
+    assert feed.relay_lists[BOB[1]] == expected
+
+
 def test_other_kinds_are_accepted_but_not_shown(feed: Feed) -> None:
     reaction = event(ALICE, 10, kind=7, content="+")
     assert feed.ingest(reaction, verify_event) == reaction

@@ -1,7 +1,7 @@
 import pytest
 
 from asknostr.nip01 import check_event
-from asknostr.nip02 import Follow, FollowList, newer, parse_follow_list
+from asknostr.nip02 import Follow, FollowList, newer, parse_follow_list, supersedes
 from tests.unit.nostr_keys import keypair, sign_event
 
 ME = keypair(1)
@@ -9,6 +9,7 @@ ALICE, BOB, CAROL = (keypair(seed)[1] for seed in (2, 3, 4))
 
 
 def test_parse_keeps_everything_for_republishing() -> None:
+    dave = keypair(5)[1]
     tags = [
         ["p", ALICE, "wss://alice.example", "alice"],
         ["t", "hashtag", "extra"],
@@ -17,6 +18,10 @@ def test_parse_keeps_everything_for_republishing() -> None:
         ["p"],
         ["p", ALICE.upper()],
         ["p", ALICE, "wss://dup.example"],
+        ["p", dave.upper(), "wss://dave.example"],
+        ["p", CAROL[:-1], "wss://short.example"],
+        ["p", CAROL + "0"],
+        ["p", "g" * 64],
         ["p", CAROL, "", "carol"],
     ]
     event = check_event(sign_event({"kind": 3, "tags": tags, "content": '{"legacy":1}', "created_at": 50}, ME[0]))
@@ -24,17 +29,40 @@ def test_parse_keeps_everything_for_republishing() -> None:
     assert follows.follows == (
         Follow(ALICE, "wss://alice.example", "alice"),
         Follow(BOB),
+        Follow(dave, "wss://dave.example"),
         Follow(CAROL, "", "carol"),
     )
-    assert follows.pubkeys() == [ALICE, BOB, CAROL]
+    assert follows.pubkeys() == [ALICE, BOB, dave, CAROL]
+    assert follows.is_following(dave)
+    assert not follows.is_following(CAROL[:-1])
     assert follows.content == '{"legacy":1}'
-    assert follows.created_at == 50
+    assert (follows.created_at, follows.event_id) == (50, event["id"])
+    unparsed = [
+        ["t", "hashtag", "extra"],
+        ["p", "not-hex"],
+        ["p"],
+        ["p", CAROL[:-1], "wss://short.example"],
+        ["p", CAROL + "0"],
+        ["p", "g" * 64],
+    ]
     assert follows.to_tags() == [
         ["p", ALICE, "wss://alice.example", "alice"],
         ["p", BOB],
+        ["p", dave, "wss://dave.example"],
         ["p", CAROL, "", "carol"],
-        ["t", "hashtag", "extra"],
+        *unparsed,
     ]
+    # Following and unfollowing re-publish the unparsed `p` tags unchanged.
+    assert follows.unfollow(BOB).follow(keypair(6)[1]).to_tags()[-len(unparsed) :] == unparsed
+
+
+def test_reparsing_published_tags_is_stable() -> None:
+    tags = [["p", ALICE.upper(), "wss://a.example"], ["p", "short"], ["e", "x"], ["p", BOB]]
+    first = parse_follow_list(check_event(sign_event({"kind": 3, "tags": tags, "created_at": 1}, ME[0])))
+    republished = sign_event({"kind": 3, "tags": first.to_tags(), "created_at": 2}, ME[0])
+    second = parse_follow_list(check_event(republished))
+    assert (second.follows, second.other_tags) == (first.follows, first.other_tags)
+    assert second.to_tags() == first.to_tags()
 
 
 def test_parse_rejects_other_kinds() -> None:
@@ -66,12 +94,23 @@ def test_follow_keeps_other_fields() -> None:
 
 
 def test_newer_is_the_replaceable_event_rule() -> None:
-    old, new, same_time = (
-        FollowList((), created_at=1),
-        FollowList((), created_at=2),
-        FollowList((), created_at=2),
-    )
+    old, new = FollowList((), created_at=1, event_id="f" * 64), FollowList((), created_at=2, event_id="e" * 64)
     assert newer(None, old) is old
     assert newer(old, new) is new
     assert newer(new, old) is new
-    assert newer(new, same_time) is new
+
+
+def test_newer_on_a_tie_keeps_the_lowest_id() -> None:
+    low, high = FollowList((), created_at=2, event_id="0a" * 32), FollowList((), created_at=2, event_id="0b" * 32)
+    assert newer(low, high) is low
+    assert newer(high, low) is low
+    same = FollowList((Follow(ALICE),), created_at=2, event_id="0a" * 32)
+    assert newer(low, same) is low  # the same event again: the one held stays
+
+
+def test_supersedes() -> None:
+    assert supersedes(2, "b", 1, "a")
+    assert not supersedes(1, "a", 2, "b")
+    assert supersedes(5, "a", 5, "b")
+    assert not supersedes(5, "b", 5, "a")
+    assert not supersedes(5, "a", 5, "a")

@@ -26,7 +26,9 @@ class Feed:
         self.profiles: dict[str, Profile] = {}
         self.follow_lists: dict[str, nip02.FollowList] = {}
         self.relay_lists: dict[str, list[nip65.RelayEntry]] = {}
-        self._relay_list_times: dict[str, int] = {}
+        # (created_at, id) of the kept kind 0 and kind 10002 event per author, for the replaceable-event rule
+        self._profile_versions: dict[str, tuple[int, str]] = {}
+        self._relay_list_versions: dict[str, tuple[int, str]] = {}
         self._posts: dict[str, Event] = {}
         self._authors: frozenset[str] = frozenset()
         self._accepted: set[str] = set()  # ids whose signature verified
@@ -69,8 +71,7 @@ class Feed:
     def _file(self, event: Event) -> None:
         kind, author = event["kind"], event["pubkey"]
         if kind == profile.KIND_METADATA:
-            old = self.profiles.get(author)
-            if old is None or event["created_at"] > old.created_at:
+            if self._supersedes(self._profile_versions, event):
                 self.profiles[author] = profile.parse_profile(event)
                 self.version += 1
         elif kind == nip02.KIND_FOLLOW_LIST:
@@ -80,14 +81,22 @@ class Feed:
                 self.follow_lists[author] = kept
                 self.version += 1
         elif kind == nip65.KIND_RELAY_LIST:
-            if event["created_at"] > self._relay_list_times.get(author, -1):
+            if self._supersedes(self._relay_list_versions, event):
                 self.relay_lists[author] = nip65.parse_relay_list(event)
-                self._relay_list_times[author] = event["created_at"]
         elif kind == _KIND_NOTE:
             self._posts[event["id"]] = event
             if author in self._authors:
                 self.version += 1
             self._evict()
+
+    @staticmethod
+    def _supersedes(versions: dict[str, tuple[int, str]], event: Event) -> bool:
+        """Whether event replaces the kept version (recording it if so): later created_at, then lower id."""
+        old = versions.get(event["pubkey"])
+        if old is not None and not nip02.supersedes(event["created_at"], event["id"], *old):
+            return False
+        versions[event["pubkey"]] = (event["created_at"], event["id"])
+        return True
 
     def _evict(self) -> None:
         excess = len(self._posts) - 2 * self.max_posts

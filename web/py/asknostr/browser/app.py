@@ -21,6 +21,10 @@ IDENTITY_WAIT = 4.0
 """Seconds to wait for the user's own follow list before allowing edits anyway (a new user has none)."""
 
 
+class Unchanged(Exception):
+    """An edit that would change nothing (already following…): said to the user, nothing published."""
+
+
 class App:
     def __init__(self, me: signer.Signer, settings: Settings) -> None:
         self.me = me
@@ -34,7 +38,8 @@ class App:
         self._authors: list[str] = []
         self._proxies: list[Any] = []
         self._tasks: set[asyncio.Future[None]] = set()
-        self._identity_eose = asyncio.Event()
+        self._identity_eose = asyncio.Event()  # set on every EOSE of the identity subscription
+        self._edit_lock = asyncio.Lock()  # one edit of a replaceable list at a time: read, build, sign, send
         self._replaceable_times: dict[int, int] = {}  # kind -> created_at of the newest own version seen
 
     # ---- relays → feed -------------------------------------------------------------------------------------------
@@ -74,8 +79,7 @@ class App:
                 if own and not name_input.value:
                     name_input.value = own.display_name or own.name
         elif event["kind"] == 10002:
-            entries = self.feed.relay_lists.get(self.me.pubkey, [])
-            self.pool.set_relays(nip65.merge_relays(list(self.settings.relays), entries))
+            self.pool.set_relays(self._relay_urls())
             self._render_relays()
 
     def follow_list(self) -> nip02.FollowList:
@@ -140,20 +144,39 @@ class App:
             created_at = nip01.next_created_at(created_at, self._replaceable_times.get(kind))
         template: dict[str, object] = {"kind": kind, "created_at": created_at, "tags": tags, "content": content}
         event = await self.me.sign(template)
-        if self._ingest(event) is None and self.feed.last_drop_reason:
+        if event.get("pubkey") != self.me.pubkey:
+            raise ValueError("the signer used another key than this session's (account switched?): not sent")
+        dropped = self.feed.dropped
+        self._ingest(event)
+        if self.feed.dropped != dropped:
             raise ValueError(f"the signer produced an invalid event: {self.feed.last_drop_reason}")
         results = await self.pool.publish(event)
         accepted = [url for url, ok in results.items() if ok.accepted]
-        if not accepted:
-            reasons = "; ".join(f"{url}: {ok.message}" for url, ok in results.items()) or "no relay configured"
-            raise ValueError(f"no relay accepted it ({reasons})")
-        return f"published to {len(accepted)}/{len(results)} relays"
+        if accepted:
+            return f"published to {len(accepted)}/{len(results)} relays"
+        if self.pool.is_pending(event["id"]):
+            return "saved: it goes out when a relay is reachable again"
+        reasons = "; ".join(f"{url}: {ok.message}" for url, ok in results.items()) or "no relay configured"
+        raise ValueError(f"no relay accepted it ({reasons})")
+
+    async def edit_replaceable(self, kind: int, build: Any) -> str:
+        """Publish a new version of one of the user's lists (kind 0 or 3), built from the newest stored version.
+
+        Never from a guess: the relays must first have answered with what they store, and edits run one at a
+        time, so a follow, a quick second follow and an unfollow each start from the one before.
+        """
+        async with self._edit_lock:
+            await self._identity_loaded()
+            content, tags = build()
+            return await self.publish(kind, content, tags)
 
     # ---- forms ---------------------------------------------------------------------------------------------------
     def _on(self, element_id: str, event_name: str, handler: Any) -> None:
         def listener(event: Any) -> None:
             event.preventDefault()  # synchronously, or the form submits and the page reloads
-            task = asyncio.ensure_future(handler(event))
+            # what the user submitted, read now: by the time the handler runs they may be typing the next one
+            form = {str(node.id): str(node.value) for node in document.querySelectorAll("input[id], textarea[id]")}
+            task = asyncio.ensure_future(handler(event, form))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
@@ -165,14 +188,14 @@ class App:
         dom.set_text(result_id, "…")
         try:
             dom.set_text(result_id, await action())
+        except Unchanged as exc:
+            dom.set_text(result_id, str(exc))
         except ValueError as exc:
             dom.set_text(result_id, str(exc), error=True)
 
-    async def on_post(self, _event: Any) -> None:
-        text_input, media_input = dom.by_id("composer-text"), dom.by_id("composer-media")
-
+    async def on_post(self, _event: Any, form: dict[str, str]) -> None:
         async def post() -> str:
-            content, media_url = text_input.value.strip(), media_input.value.strip()
+            content, media_url = form["composer-text"].strip(), form["composer-media"].strip()
             tags: list[list[str]] = []
             if media_url:
                 media = nip92.parse_imeta([["imeta", f"url {media_url}"]])
@@ -183,48 +206,53 @@ class App:
             if not content:
                 raise ValueError("write something first")
             report = await self.publish(1, content, tags)
-            text_input.value = media_input.value = ""
+            dom.clear_if_unchanged(form, "composer-text", "composer-media")
             return report
 
         await self._guarded("composer-result", post)
 
-    async def on_follow(self, _event: Any) -> None:
-        follow_input = dom.by_id("follow-input")
-
+    async def on_follow(self, _event: Any, form: dict[str, str]) -> None:
         async def follow() -> str:
-            pubkey = nip19.pubkey_from_input(follow_input.value)
+            pubkey = nip19.pubkey_from_input(form["follow-input"])
             if pubkey == self.me.pubkey:
                 raise ValueError("that is your own key")
-            await self._identity_loaded()
-            current = self.follow_list()
-            if current.is_following(pubkey):
-                return "already following"
-            updated = current.follow(pubkey)
-            report = await self.publish(3, updated.content, updated.to_tags())
-            follow_input.value = ""
+
+            def build() -> tuple[str, list[list[str]]]:
+                current = self.follow_list()
+                if current.is_following(pubkey):
+                    raise Unchanged("already following")
+                updated = current.follow(pubkey)
+                return updated.content, updated.to_tags()
+
+            report = await self.edit_replaceable(3, build)
+            dom.clear_if_unchanged(form, "follow-input")
             return f"following {nip19.short_npub(pubkey)} · {report}"
 
         await self._guarded("follow-result", follow)
 
-    async def on_following_click(self, event: Any) -> None:
+    async def on_following_click(self, event: Any, _form: dict[str, str]) -> None:
         target = event.target
         if not target.classList.contains("unfollow"):
             return
         pubkey = str(target.dataset.pubkey)
 
+        def build() -> tuple[str, list[list[str]]]:
+            current = self.follow_list()
+            if not current.is_following(pubkey):
+                raise Unchanged("not following")
+            updated = current.unfollow(pubkey)
+            return updated.content, updated.to_tags()
+
         async def unfollow() -> str:
-            updated = self.follow_list().unfollow(pubkey)
-            report = await self.publish(3, updated.content, updated.to_tags())
+            report = await self.edit_replaceable(3, build)
             return f"unfollowed {nip19.short_npub(pubkey)} · {report}"
 
         await self._guarded("follow-result", unfollow)
 
-    async def on_profile(self, _event: Any) -> None:
-        async def save() -> str:
-            name = dom.by_id("profile-name").value.strip()
-            if not name:
-                raise ValueError("enter a name")
-            await self._identity_loaded()
+    async def on_profile(self, _event: Any, form: dict[str, str]) -> None:
+        name = form["profile-name"].strip()
+
+        def build() -> tuple[str, list[list[str]]]:
             fields: dict[str, Any] = {}
             if self.own_profile_event:  # keep every field other clients set (picture, about, lud16…)
                 try:
@@ -233,22 +261,32 @@ class App:
                 except ValueError:
                     fields = {}
             fields.update(name=name, display_name=name)
-            return await self.publish(0, json.dumps(fields, ensure_ascii=False), [])
+            return json.dumps(fields, ensure_ascii=False), []
+
+        async def save() -> str:
+            if not name:
+                raise ValueError("enter a name")
+            return await self.edit_replaceable(0, build)
 
         await self._guarded("profile-result", save)
 
-    async def on_import_key(self, _event: Any) -> None:
+    async def on_import_key(self, _event: Any, form: dict[str, str]) -> None:
         async def import_key() -> str:
-            secret = nip19.secret_key_from_input(dom.by_id("nsec-input").value)
+            secret = nip19.secret_key_from_input(form["nsec-input"])
+            if secret == getattr(self.me, "secret_hex", None):
+                return "that is already your key"
+            question = "Replace the key in this browser with the imported one? Without its nsec, the old one is lost."
+            if not window.confirm(question):
+                return "kept the current key"
             await signer.store_secret_key(secret)
             window.location.reload()
             return "key imported: reloading…"
 
         await self._guarded("key-result", import_key)
 
-    async def on_new_key(self, _event: Any) -> None:
+    async def on_new_key(self, _event: Any, _form: dict[str, str]) -> None:
         async def new_key() -> str:
-            if not window.confirm("Replace this key with a new one? Save your current nsec first if you need it."):
+            if not window.confirm("Replace this key with a new one? Save your current nsec first (Show my nsec)."):
                 return "kept the current key"
             await signer.store_secret_key(crypto.generate_secret_key())
             window.location.reload()
@@ -256,18 +294,25 @@ class App:
 
         await self._guarded("key-result", new_key)
 
-    async def on_add_relay(self, _event: Any) -> None:
-        relay_input = dom.by_id("relay-input")
+    async def on_reveal_key(self, _event: Any, _form: dict[str, str]) -> None:
+        async def reveal() -> str:
+            secret = getattr(self.me, "secret_hex", None)
+            if not secret:
+                raise ValueError("your browser extension holds your key; this app never sees it")
+            return f"your nsec (keep it secret, keep it safe): {nip19.nsec_encode(secret)}"
 
+        await self._guarded("key-result", reveal)
+
+    async def on_add_relay(self, _event: Any, form: dict[str, str]) -> None:
         async def add() -> str:
-            self.settings = self.settings.with_relay(relay_input.value)
+            self.settings = self.settings.with_relay(form["relay-input"])
             await self._save_settings()
-            relay_input.value = ""
+            dom.clear_if_unchanged(form, "relay-input")
             return "relay added"
 
         await self._guarded("relay-result", add)
 
-    async def on_relay_click(self, event: Any) -> None:
+    async def on_relay_click(self, event: Any, _form: dict[str, str]) -> None:
         target = event.target
         if not target.classList.contains("remove-relay"):
             return
@@ -277,15 +322,31 @@ class App:
 
     async def _save_settings(self) -> None:
         await storage.set_text(SETTINGS_KEY, self.settings.to_json())
+        self.pool.set_relays(self._relay_urls())
+
+    def _relay_urls(self) -> list[str]:
+        """The relays of the settings, always, plus the ones the user's NIP-65 list names for reading and for
+        writing (posts must reach the write relays, where followers look for them)."""
         entries = self.feed.relay_lists.get(self.me.pubkey, [])
-        self.pool.set_relays(nip65.merge_relays(list(self.settings.relays), entries))
+        listed = nip65.merge_relays([], entries, for_reading=True) + nip65.merge_relays([], entries, for_reading=False)
+        return list(dict.fromkeys([*self.settings.relays, *listed]))
 
     async def _identity_loaded(self) -> None:
-        """Before editing replaceable lists, wait (bounded) for the stored copy so nothing is overwritten."""
-        try:
-            await asyncio.wait_for(self._identity_eose.wait(), IDENTITY_WAIT)
-        except TimeoutError:
-            window.console.warn("no relay answered for the user's own lists; editing without them")
+        """Wait until every open relay has sent the user's stored lists (bounded by IDENTITY_WAIT); refuse to
+        edit when none has, since the edit would replace the user's list with a shorter one."""
+        deadline = time.monotonic() + IDENTITY_WAIT
+        while True:
+            answered, open_count = self.pool.eose_count(subscriptions.IDENTITY_SUBSCRIPTION)
+            remaining = deadline - time.monotonic()
+            if (answered and answered >= open_count) or remaining <= 0:
+                break
+            self._identity_eose.clear()
+            try:
+                await asyncio.wait_for(self._identity_eose.wait(), remaining)
+            except TimeoutError:
+                break
+        if not answered:
+            raise ValueError("none of your relays has answered yet, so your current list is unknown: nothing changed")
 
     def _wire(self) -> None:
         self._on("composer", "submit", self.on_post)
@@ -294,6 +355,7 @@ class App:
         self._on("profile-form", "submit", self.on_profile)
         self._on("key-form", "submit", self.on_import_key)
         self._on("new-key", "click", self.on_new_key)
+        self._on("reveal-key", "click", self.on_reveal_key)
         self._on("relay-form", "submit", self.on_add_relay)
         self._on("relay-list", "click", self.on_relay_click)
 
@@ -316,7 +378,7 @@ class App:
             dom.set_text("key-result", "Your browser extension holds your key.")
             dom.by_id("import-key").disabled = True
         self._wire()
-        self.pool.set_relays(list(self.settings.relays))
+        self.pool.set_relays(self._relay_urls())
         self.pool.subscribe(subscriptions.IDENTITY_SUBSCRIPTION, subscriptions.identity_filters(self.me.pubkey))
         self._update_authors()
         dom.enable_forms()

@@ -33,6 +33,14 @@ def set_text(element_id: str, text: str, *, error: bool = False) -> None:
     node.classList.toggle("error", error)
 
 
+def clear_if_unchanged(submitted: dict[str, str], *element_ids: str) -> None:
+    """Empty inputs after their content was used, unless the user has typed something else since."""
+    for element_id in element_ids:
+        node = by_id(element_id)
+        if node.value == submitted.get(element_id):
+            node.value = ""
+
+
 def set_status(text: str, state: str) -> None:
     node = by_id("status")
     node.textContent = text

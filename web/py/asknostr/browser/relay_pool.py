@@ -44,9 +44,8 @@ class RelayConnection:
         self._set_state("connecting")
         try:
             socket = window.WebSocket.new(self.url)
-        except Exception as exc:  # an invalid URL throws synchronously
+        except Exception as exc:  # a malformed URL, or ws:// from an https page (mixed content): final
             self._set_state(f"error: {exc}")
-            self._schedule_reconnect()
             return
         socket.onopen, socket.onmessage, socket.onclose = self._proxies
         self._socket = socket
@@ -60,7 +59,6 @@ class RelayConnection:
             self._socket.send(message)
 
     def _opened(self, _event: Any) -> None:
-        self._backoff.reset()
         self._set_state("open")
         self._send(self.session.on_open())
 
@@ -71,6 +69,9 @@ class RelayConnection:
         message = self.session.receive(data)
         if message is None:
             return
+        if isinstance(message, nip01.EoseMessage):
+            # the relay answers queries: only now is it healthy (one that accepts and drops keeps backing off)
+            self._backoff.reset()
         if isinstance(message, nip01.OkMessage):
             for waiter in self._ok_waiters.pop(message.event_id, []):
                 if not waiter.done():
@@ -82,6 +83,8 @@ class RelayConnection:
         self._socket = None
         if self._closed_for_good:
             self._set_state("closed")
+            for proxy in self._proxies:
+                proxy.destroy()
             return
         self._set_state("reconnecting")
         self._schedule_reconnect()
@@ -130,9 +133,11 @@ class RelayConnection:
             self._timer.cancel()
             self._timer = None
         if self._socket is not None:
-            self._socket.close()
+            self._socket.close()  # the close event finishes the job
         else:
             self._set_state("closed")
+            for proxy in self._proxies:
+                proxy.destroy()
 
 
 class RelayPool:
@@ -175,6 +180,15 @@ class RelayPool:
         urls = list(self.connections)
         results = await asyncio.gather(*(self.connections[u].publish(event) for u in urls))
         return dict(zip(urls, results, strict=True))
+
+    def is_pending(self, event_id: str) -> bool:
+        """Some relay still has the event queued or unanswered: it goes out when that relay is back."""
+        return any(c.session.is_pending(event_id) for c in self.connections.values())
+
+    def eose_count(self, subscription_id: str) -> tuple[int, int]:
+        """(relays that finished answering the subscription's stored events, relays now open)."""
+        answered = sum(1 for c in self.connections.values() if subscription_id in c.session.eose)
+        return answered, self.open_count()
 
     def open_count(self) -> int:
         return sum(1 for c in self.connections.values() if c.state == "open")

@@ -25,11 +25,11 @@ class LocalKeySigner:
     kind = "local key"
 
     def __init__(self, secret_hex: str) -> None:
-        self._secret = secret_hex
+        self.secret_hex = secret_hex
         self.pubkey = crypto.public_key(secret_hex)
 
     async def sign(self, template: dict[str, object]) -> Event:
-        return crypto.sign(template, self._secret)
+        return crypto.sign(template, self.secret_hex)
 
 
 class ExtensionSigner:
@@ -53,6 +53,7 @@ async def load_signer() -> Signer:
     if has_extension():
         return ExtensionSigner(str(await window.nostr.getPublicKey()))
     secret = await storage.get_text(SECRET_KEY)
+    storage.ask_to_persist()  # the key lives here: ask the browser not to evict this origin's storage
     if not secret:
         secret = crypto.generate_secret_key()
         await storage.set_text(SECRET_KEY, secret)

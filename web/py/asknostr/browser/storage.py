@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pyscript import window
 from pyscript.js_modules import idb_keyval
 
 
@@ -33,3 +34,11 @@ async def set_json(key: str, value: Any) -> None:
 
 async def delete(key: str) -> None:
     await idb_keyval.delete(key)
+
+
+def ask_to_persist() -> None:
+    """Ask the browser to keep this origin's storage under pressure (granted to installed apps); not awaited,
+    the answer does not change what the app does."""
+    storage = getattr(window.navigator, "storage", None)
+    if storage is not None and hasattr(storage, "persist"):
+        storage.persist()
