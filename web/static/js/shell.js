@@ -1,9 +1,28 @@
-// The thin JS shell: runs before Python. Registers the service worker and records when the shell was painted.
+// The thin JS shell: runs before Python. Registers the service worker, offers updates, and records when the
+// shell was painted.
 performance.mark('shell-script')
 requestAnimationFrame(() => performance.mark('shell-painted'))
 
+function offerUpdate (worker) {
+  const banner = document.getElementById('update-banner')
+  banner.hidden = false
+  document.getElementById('update-reload').addEventListener('click', () => {
+    navigator.serviceWorker.addEventListener('controllerchange', () => location.reload())
+    worker.postMessage({ type: 'SKIP_WAITING' })
+  }, { once: true })
+}
+
 if ('serviceWorker' in navigator) {
-  navigator.serviceWorker.register('./sw.js').catch((err) => console.warn('service worker not registered:', err))
+  navigator.serviceWorker.register('./sw.js').then((registration) => {
+    // a version that installed while this page ran waits for the user: the page keeps its own files meanwhile
+    if (registration.waiting && navigator.serviceWorker.controller) offerUpdate(registration.waiting)
+    registration.addEventListener('updatefound', () => {
+      const worker = registration.installing
+      worker.addEventListener('statechange', () => {
+        if (worker.state === 'installed' && navigator.serviceWorker.controller) offerUpdate(worker)
+      })
+    })
+  }).catch((err) => console.warn('service worker not registered:', err))
 }
 
 window.addEventListener('error', (event) => {
