@@ -66,7 +66,19 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
+def _check_port_free(name: str, host: str, port: int) -> None:
+    """Fail clearly when something (an old `make run`?) holds the port: else it would look like our service."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do: TIME_WAIT is no obstacle
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            message = f"{name}: {host}:{port} is already in use ({exc.strerror}); choose another port"
+            raise ServiceError(message) from None
+
+
 def _spawn(name: str, argv: list[str], log_dir: Path, url: str, port: int, host: str, timeout: float) -> Service:
+    _check_port_free(name, host, port)
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}.log"
     with log_path.open("wb") as log:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set-up shared by `make run` and `make test`: venv, npm packages, vendored runtime. Idempotent and quick when
+# Set-up shared by `make run` and `make test`: venv, npm packages, vendored runtime. Idempotent, and quick when
 # nothing changed. With --browser it also makes sure a Chromium is installed (Debian package) for the tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -36,19 +36,32 @@ SHELL_FILES = ("./", "index.html", "manifest.json", "pyscript.json", "main.py")
 SHELL_DIRS = ("static/css", "static/icons", "static/js")
 
 
-def copy_runtime() -> None:
-    if VENDOR.exists():
-        shutil.rmtree(VENDOR)
-    (VENDOR / "pyodide").mkdir(parents=True)
+def inputs_digest(paths: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def runtime_inputs() -> list[Path]:
+    return [ROOT / "package-lock.json", Path(__file__).resolve(), *(ROOT / "tools" / "bundles").glob("*.js")]
+
+
+def python_inputs() -> list[Path]:
+    return [ROOT / "tools" / "bundle_python.mjs", *(WEB / "py").rglob("*.py")]
+
+
+def copy_runtime(out: Path) -> None:
+    (out / "pyodide").mkdir(parents=True)
     for name in PYODIDE_FILES:
-        shutil.copy2(NODE_MODULES / "pyodide" / name, VENDOR / "pyodide" / name)
-    pyscript = VENDOR / "pyscript"
+        shutil.copy2(NODE_MODULES / "pyodide" / name, out / "pyodide" / name)
+    pyscript = out / "pyscript"
     pyscript.mkdir()
     for path in (NODE_MODULES / "@pyscript" / "core" / "dist").iterdir():
         if path.suffix in (".js", ".css") and path.name != "service-worker.js":
             shutil.copy2(path, pyscript / path.name)
     for name, source in SINGLE_FILES.items():
-        shutil.copy2(source, VENDOR / name)
+        shutil.copy2(source, out / name)
     esbuild = NODE_MODULES / ".bin" / "esbuild"
     subprocess.run(
         [
@@ -58,19 +71,19 @@ def copy_runtime() -> None:
             "--format=esm",
             "--minify",
             "--log-level=warning",
-            f"--outfile={VENDOR / 'nostr-crypto.js'}",
+            f"--outfile={out / 'nostr-crypto.js'}",
         ],
         check=True,
     )
 
 
-def bundle_python() -> None:
+def bundle_python(out: Path) -> None:
     """web/py/ as one zip of sources and Pyodide-compiled bytecode (see tools/bundle_python.mjs)."""
     node = shutil.which("node")
     if node is None:
         raise SystemExit("node is not installed: the set-up needs Node.js to compile the app's Python")
     script = ROOT / "tools" / "bundle_python.mjs"
-    subprocess.run([node, str(script), str(WEB / "py"), str(VENDOR / PYTHON_BUNDLE)], check=True, cwd=ROOT)
+    subprocess.run([node, str(script), str(WEB / "py"), str(out)], check=True, cwd=ROOT)
 
 
 def python_files() -> list[str]:
@@ -83,7 +96,9 @@ def precache_list() -> list[str]:
     files = list(SHELL_FILES)
     for folder in (*SHELL_DIRS, "static/vendor"):
         files += sorted(
-            p.relative_to(WEB).as_posix() for p in (WEB / folder).rglob("*") if p.is_file() and p.name != "precache.js"
+            p.relative_to(WEB).as_posix()
+            for p in (WEB / folder).rglob("*")
+            if p.is_file() and p.name != "precache.js" and not p.name.startswith(".")
         )
     files += [f for f in python_files() if f not in files]
     return files
@@ -97,21 +112,38 @@ def write_precache() -> str:
         digest.update(name.encode() + b"\0" + path.read_bytes())
     version = digest.hexdigest()[:16]
     body = json.dumps({"version": version, "files": files}, indent=1)
-    (VENDOR / "precache.js").write_text(
-        f"// Written by tools/vendor.py: what sw.js caches for offline use.\nself.PRECACHE = {body}\n"
-    )
+    building = VENDOR / "precache.js.building"
+    building.write_text(f"// Written by tools/vendor.py: what sw.js caches for offline use.\nself.PRECACHE = {body}\n")
+    building.replace(VENDOR / "precache.js")
     return version
 
 
 def main() -> int:
+    """Rebuild only what changed, each part beside the live one and then moved into place, so a running server
+    (`make run`) never serves a half-written folder."""
     if not NODE_MODULES.exists():
         print("node_modules is missing: run `npm ci --ignore-scripts` first", file=sys.stderr)
         return 1
-    if "--precache-only" not in sys.argv:
-        copy_runtime()
-    bundle_python()
+    runtime_stamp, python_stamp = VENDOR / ".runtime-stamp", VENDOR / ".python-stamp"
+    runtime_digest, python_digest = inputs_digest(runtime_inputs()), inputs_digest(python_inputs())
+    if not runtime_stamp.exists() or runtime_stamp.read_text() != runtime_digest:
+        building, old = VENDOR.with_name("vendor.building"), VENDOR.with_name("vendor.old")
+        for leftover in (building, old):
+            shutil.rmtree(leftover, ignore_errors=True)
+        copy_runtime(building)
+        bundle_python(building / PYTHON_BUNDLE)
+        (building / ".runtime-stamp").write_text(runtime_digest)
+        (building / ".python-stamp").write_text(python_digest)
+        if VENDOR.exists():
+            VENDOR.rename(old)
+        building.rename(VENDOR)
+        shutil.rmtree(old, ignore_errors=True)
+    elif not python_stamp.exists() or python_stamp.read_text() != python_digest:
+        bundle_python(VENDOR / (PYTHON_BUNDLE + ".building"))
+        (VENDOR / (PYTHON_BUNDLE + ".building")).replace(VENDOR / PYTHON_BUNDLE)
+        python_stamp.write_text(python_digest)
     version = write_precache()
-    print(f"vendored runtime into {VENDOR.relative_to(ROOT)} (precache version {version})")
+    print(f"runtime in {VENDOR.relative_to(ROOT)} is up to date (precache version {version})")
     return 0
 
 

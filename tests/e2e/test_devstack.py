@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -11,7 +12,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-from devstack.services import ROOT, free_port
+import pytest
+
+from devstack.services import ROOT, ServiceError, free_port, start_relay
 
 
 def _children(pid: int) -> set[int]:
@@ -72,3 +75,12 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except OSError:
         return "gone"
+
+
+def test_a_port_in_use_is_reported_not_mistaken_for_the_service(tmp_path: Path) -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        with pytest.raises(ServiceError, match=f"127.0.0.1:{port} is already in use"):
+            start_relay(tmp_path, port)
