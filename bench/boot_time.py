@@ -63,7 +63,8 @@ def main() -> int:
         data, web_root = Path(tmp) / "data", Path(tmp) / "web"
         shutil.copytree(WEB_ROOT, web_root)
         (web_root / "bench").mkdir()
-        shutil.copy(ROOT / PAGES["bare"], web_root / PAGES["bare"])
+        for part in ("bare_pyodide.html", "bare_pyodide.js"):
+            shutil.copy(ROOT / "bench" / part, web_root / "bench" / part)
         services = [start_relay(data, free_port()), start_tracker(data, free_port())]
         services.append(
             start_bridge(data, free_port(), relays=[services[0].url], trackers=[services[1].url], web_root=web_root)

@@ -107,7 +107,8 @@ def main() -> int:
         shutil.copytree(WEB_ROOT, web_root)
         bench_dir = web_root / "bench"
         bench_dir.mkdir()
-        shutil.copy(ROOT / "bench" / "crypto_speed.html", bench_dir)
+        for part in ("crypto_speed.html", "crypto_speed.js"):
+            shutil.copy(ROOT / "bench" / part, bench_dir)
         esbuild = ROOT / "node_modules" / ".bin" / "esbuild"
         subprocess.run(
             [str(esbuild), str(ROOT / "bench" / "noble-entry.js"), "--bundle", "--format=esm", "--minify",
@@ -127,6 +128,8 @@ def main() -> int:
                 }
                 files["/home/pyodide/bip340_reference.py"] = (ROOT / "bench" / "bip340_reference.py").read_text()
                 page.evaluate(WRITE_FILES, [files])
+                page.evaluate(JS_BENCH, 20)  # warm-up: JIT, WASM tiers, Python imports; not counted
+                page.evaluate(f"py.runPython({PY_BENCH.format(n=20)!r})")
                 js: dict[str, Any] = page.evaluate(JS_BENCH, n)
                 py: dict[str, Any] = page.evaluate(f"JSON.parse(py.runPython({PY_BENCH.format(n=n)!r}))")
                 browser.close()
