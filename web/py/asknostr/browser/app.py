@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from pyscript import document, window
-from pyscript.ffi import create_proxy
+from pyscript.ffi import create_proxy, to_js
 
 from asknostr import nip01, nip02, nip19, nip65, nip92, subscriptions
 from asknostr.browser import crypto, dom, signer, storage
@@ -388,7 +388,8 @@ class App:
 async def load_server_config() -> object:
     """The serving Bridge's defaults (/config.json; the service worker keeps a copy for offline starts)."""
     try:
-        response = await window.fetch("./config.json")
+        options = to_js({"signal": window.AbortSignal.timeout(3000)}, dict_converter=window.Object.fromEntries)
+        response = await window.fetch("./config.json", options)  # bounded: a half-dead network must not hang boot
         if not response.ok:
             return None
         return json.loads(str(await response.text()))
