@@ -1,0 +1,146 @@
+"""Torrents as WebTorrent makes them: magnet links, v1 single-file info dicts, infoHash, piece checks.
+
+The browser (webtorrent / create-torrent) seeds a file under an info dict `{length, name, piece length, pieces}`;
+the Bridge must reach the very same infoHash to join that swarm, and must check every piece of what it downloads
+against the torrent before seeding it. Bencoding is libtorrent's (the Bridge seeds with libtorrent).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import libtorrent as lt
+
+MIN_PIECE = 16 * 1024
+MAX_PIECE = 4 * 1024 * 1024
+
+
+class TorrentError(ValueError):
+    """A magnet, torrent or file that is not what it claims; the message says what."""
+
+
+def piece_length(size: int) -> int:
+    """create-torrent's rule: about 1024 pieces, a power of two between 16 KiB and 4 MiB."""
+    if size <= 0:
+        return MIN_PIECE
+    exponent = round(math.log2(size / 1024))
+    return min(max(MIN_PIECE, 1 << max(exponent, 0)), MAX_PIECE)
+
+
+@dataclass(frozen=True)
+class Magnet:
+    info_hash: str  # 40 lowercase hex
+    trackers: tuple[str, ...] = ()
+    name: str = ""
+
+
+def parse_magnet(uri: str) -> Magnet:
+    parts = urlsplit(uri.strip())
+    if parts.scheme != "magnet":
+        raise TorrentError("not a magnet link: it must start with magnet:?")
+    params = parse_qs(parts.query)
+    hashes = [xt[len("urn:btih:") :] for xt in params.get("xt", []) if xt.lower().startswith("urn:btih:")]
+    if not hashes:
+        raise TorrentError("magnet link has no xt=urn:btih:<infoHash>")
+    raw = hashes[0]
+    if len(raw) == 40 and all(c in "0123456789abcdefABCDEF" for c in raw):
+        info_hash = raw.lower()
+    elif len(raw) == 32:
+        try:
+            info_hash = base64.b32decode(raw.upper()).hex()
+        except ValueError:
+            raise TorrentError("magnet infoHash is not valid base32") from None
+    else:
+        raise TorrentError("magnet infoHash must be 40 hex or 32 base32 characters")
+    trackers = tuple(dict.fromkeys(t for t in params.get("tr", []) if t.startswith(("ws://", "wss://", "http"))))
+    return Magnet(info_hash, trackers, (params.get("dn") or [""])[0])
+
+
+@dataclass(frozen=True)
+class TorrentInfo:
+    info_hash: str
+    name: str
+    length: int
+    piece_length: int
+    pieces: tuple[bytes, ...]
+    info_bytes: bytes  # the bencoded info dict, exactly as hashed
+
+    def piece_size(self, index: int) -> int:
+        return min(self.piece_length, self.length - index * self.piece_length)
+
+
+def _info_from_dict(info: dict[bytes, Any], info_bytes: bytes) -> TorrentInfo:
+    if b"files" in info:
+        raise TorrentError("multi-file torrents are not supported: one post, one file")
+    try:
+        length, size, name, pieces = info[b"length"], info[b"piece length"], info[b"name"], info[b"pieces"]
+    except KeyError as exc:
+        raise TorrentError(f"info dict lacks {exc.args[0].decode()!r}") from None
+    if not (
+        isinstance(length, int) and isinstance(size, int) and isinstance(name, bytes) and isinstance(pieces, bytes)
+    ):
+        raise TorrentError("info dict fields have the wrong types")
+    if length < 0 or size <= 0 or size & (size - 1) or len(pieces) % 20:
+        raise TorrentError("info dict has an invalid length, piece length or pieces string")
+    if len(pieces) // 20 != max(1, math.ceil(length / size)):
+        raise TorrentError("info dict's piece count does not fit its length")
+    digests = tuple(pieces[i : i + 20] for i in range(0, len(pieces), 20))
+    return TorrentInfo(
+        hashlib.sha1(info_bytes).hexdigest(), name.decode(errors="replace"), length, size, digests, info_bytes
+    )
+
+
+def parse_torrent(data: bytes) -> TorrentInfo:
+    """A .torrent file (`{info: …}`) or a bare bencoded info dict."""
+    try:
+        decoded = lt.bdecode(data)
+    except Exception:
+        decoded = None
+    if not isinstance(decoded, dict):
+        raise TorrentError("not bencoded data")
+    info: Any = decoded.get(b"info", decoded)  # type: ignore[call-overload]
+    if not isinstance(info, dict):
+        raise TorrentError("torrent has no info dict")
+    return _info_from_dict(info, bytes(lt.bencode(info)))
+
+
+def build_info(chunks: Iterable[bytes], name: str, length: int) -> TorrentInfo:
+    """The info dict WebTorrent makes for this content (v1, one file), from its bytes in any chunking."""
+    size = piece_length(length)
+    digests: list[bytes] = []
+    buffer = b""
+    for chunk in chunks:
+        buffer += chunk
+        while len(buffer) >= size:
+            digests.append(hashlib.sha1(buffer[:size]).digest())
+            buffer = buffer[size:]
+    if buffer or not digests:
+        digests.append(hashlib.sha1(buffer).digest())
+    info: Any = {b"length": length, b"name": name.encode(), b"piece length": size, b"pieces": b"".join(digests)}
+    info_bytes = bytes(lt.bencode(info))
+    return _info_from_dict(info, info_bytes)
+
+
+def read_chunks(path: Path, size: int = 1024 * 1024) -> Iterable[bytes]:
+    with path.open("rb") as f:
+        while chunk := f.read(size):
+            yield chunk
+
+
+def bad_pieces(path: Path, info: TorrentInfo) -> list[int]:
+    """Indexes of the pieces of the file at `path` whose sha1 is not the torrent's (a wrong length: all)."""
+    if path.stat().st_size != info.length:
+        return list(range(len(info.pieces)))
+    bad = []
+    with path.open("rb") as f:
+        for index, expected in enumerate(info.pieces):
+            if hashlib.sha1(f.read(info.piece_size(index))).digest() != expected:
+                bad.append(index)
+    return bad
