@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
+DEFAULT_MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,16 @@ class BridgeConfig:
     data_dir: Path = Path(".data/bridge")
     relays: tuple[str, ...] = ()
     trackers: tuple[str, ...] = ()
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
+    public_url: str = ""
+    """The base URL of the Blossom blob URLs handed out; empty for http://host:port."""
+
+    def blossom_url(self) -> str:
+        """The base URL of this Bridge's blobs, without a trailing slash."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
     def client_config(self) -> dict[str, object]:
         """What the PWA reads from /config.json: the default relays and trackers of this deployment."""
@@ -31,6 +42,13 @@ def parse_args(argv: list[str] | None = None) -> BridgeConfig:
     parser.add_argument("--data-dir", type=Path, default=Path(".data/bridge"))
     parser.add_argument("--relay", action="append", default=[], help="default relay offered to the PWA")
     parser.add_argument("--tracker", action="append", default=[], help="WebTorrent tracker offered to the PWA")
+    parser.add_argument(
+        "--max-upload-bytes",
+        type=int,
+        default=DEFAULT_MAX_UPLOAD_BYTES,
+        help="largest Blossom upload in bytes (default 100 MiB)",
+    )
+    parser.add_argument("--public-url", default="", help="base URL of blob URLs (default: http://host:port)")
     ns = parser.parse_args(argv)
     return BridgeConfig(
         host=ns.host,
@@ -39,4 +57,6 @@ def parse_args(argv: list[str] | None = None) -> BridgeConfig:
         data_dir=ns.data_dir,
         relays=tuple(ns.relay),
         trackers=tuple(ns.tracker),
+        max_upload_bytes=ns.max_upload_bytes,
+        public_url=ns.public_url,
     )

@@ -140,13 +140,15 @@ def start_bridge(
     trackers: list[str],
     host: str = "127.0.0.1",
     web_root: Path = WEB_ROOT,
+    extra_args: tuple[str, ...] = (),
     timeout: float = 20.0,
 ) -> Service:
-    """The Bridge, which also serves the PWA, on http://host:port."""
+    """The Bridge, which also serves the PWA, on http://host:port; `extra_args` are more `python -m bridge` flags."""
     argv = [sys.executable, "-m", "bridge", "--host", host, "--port", str(port)]
     argv += ["--web-root", str(web_root), "--data-dir", str(data_dir / "bridge")]
     for relay in relays:
         argv += ["--relay", relay]
     for tracker in trackers:
         argv += ["--tracker", tracker]
+    argv += extra_args
     return _spawn("bridge", argv, data_dir / "logs", f"http://{host}:{port}", port, host, timeout)

@@ -1,0 +1,171 @@
+"""The Bridge's database: SQLite through aiosqlite, with the whole schema as numbered migrations in one place.
+
+`MIGRATIONS[n - 1]` holds the SQL statements that take the schema from version n - 1 to version n; the
+`schema_version` table records how far a database has come. The SQL is kept plain (no SQLite-only types or
+`executescript`) so a PostgreSQL backend can replay the same steps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiosqlite
+
+DB_FILE = "bridge.sqlite3"
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # 1: Blossom blobs, and who uploaded them (a blob can have several owners)
+    (
+        """CREATE TABLE blobs (
+            sha256 TEXT PRIMARY KEY,
+            size BIGINT NOT NULL,
+            type TEXT NOT NULL,
+            uploaded BIGINT NOT NULL
+        )""",
+        """CREATE TABLE blob_owners (
+            sha256 TEXT NOT NULL REFERENCES blobs (sha256) ON DELETE CASCADE,
+            pubkey TEXT NOT NULL,
+            added BIGINT NOT NULL,
+            PRIMARY KEY (sha256, pubkey)
+        )""",
+        "CREATE INDEX blob_owners_pubkey ON blob_owners (pubkey)",
+        "CREATE INDEX blobs_uploaded ON blobs (uploaded, sha256)",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class BlobRow:
+    sha256: str
+    size: int
+    type: str
+    uploaded: int
+
+
+class CursorNotFound(LookupError):
+    """A list cursor that names no stored blob."""
+
+
+async def migrate(conn: aiosqlite.Connection) -> int:
+    """Apply the migrations this database lacks, each in its own transaction; the resulting version."""
+    await conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    async with conn.execute("SELECT MAX(version) FROM schema_version") as cursor:
+        row = await cursor.fetchone()
+    version = int(row[0]) if row and row[0] is not None else 0
+    for number, steps in enumerate(MIGRATIONS[version:], start=version + 1):
+        await conn.execute("BEGIN")
+        try:
+            for statement in steps:
+                await conn.execute(statement)
+            await conn.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
+        except BaseException:
+            await conn.execute("ROLLBACK")
+            raise
+        await conn.execute("COMMIT")
+        version = number
+    return version
+
+
+class Database:
+    """The Bridge's tables, through plain async methods."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    @classmethod
+    async def open(cls, data_dir: Path) -> Database:
+        """Open (creating if need be) `<data_dir>/bridge.sqlite3` and bring its schema up to date."""
+        await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
+        conn = await aiosqlite.connect(data_dir / DB_FILE, isolation_level=None)  # explicit transactions
+        try:
+            await conn.execute("PRAGMA journal_mode = WAL")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            await migrate(conn)
+        except BaseException:
+            await conn.close()
+            raise
+        return cls(conn)
+
+    async def close(self) -> None:
+        await self._conn.close()
+
+    async def get_blob(self, sha256: str) -> BlobRow | None:
+        sql = "SELECT sha256, size, type, uploaded FROM blobs WHERE sha256 = ?"
+        async with self._conn.execute(sql, (sha256,)) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else BlobRow(str(row[0]), int(row[1]), str(row[2]), int(row[3]))
+
+    async def add_blob(self, blob: BlobRow, owner: str, now: int) -> bool:
+        """Record the blob (if new) and its owner; whether the blob was new."""
+        await self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            cursor = await self._conn.execute(
+                "INSERT INTO blobs (sha256, size, type, uploaded) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (blob.sha256, blob.size, blob.type, blob.uploaded),
+            )
+            created = cursor.rowcount == 1
+            await self._conn.execute(
+                "INSERT INTO blob_owners (sha256, pubkey, added) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                (blob.sha256, owner, now),
+            )
+        except BaseException:
+            await self._conn.execute("ROLLBACK")
+            raise
+        await self._conn.execute("COMMIT")
+        return created
+
+    async def is_owner(self, sha256: str, pubkey: str) -> bool:
+        sql = "SELECT 1 FROM blob_owners WHERE sha256 = ? AND pubkey = ?"
+        async with self._conn.execute(sql, (sha256, pubkey)) as cursor:
+            return await cursor.fetchone() is not None
+
+    async def remove_owner(self, sha256: str, pubkey: str) -> bool:
+        """Remove one owner; when none is left, the blob's row too. Whether the blob row is gone."""
+        await self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            await self._conn.execute("DELETE FROM blob_owners WHERE sha256 = ? AND pubkey = ?", (sha256, pubkey))
+            async with self._conn.execute("SELECT 1 FROM blob_owners WHERE sha256 = ?", (sha256,)) as cursor:
+                orphan = await cursor.fetchone() is None
+            if orphan:
+                await self._conn.execute("DELETE FROM blobs WHERE sha256 = ?", (sha256,))
+        except BaseException:
+            await self._conn.execute("ROLLBACK")
+            raise
+        await self._conn.execute("COMMIT")
+        return orphan
+
+    async def list_blobs(
+        self,
+        pubkey: str,
+        *,
+        since: int | None = None,
+        until: int | None = None,
+        cursor: str | None = None,
+        limit: int | None = None,
+    ) -> list[BlobRow]:
+        """The blobs `pubkey` owns, newest first (ties by sha256, descending); after `cursor` if given."""
+        where = ["o.pubkey = ?"]
+        params: list[object] = [pubkey]
+        if since is not None:
+            where.append("b.uploaded >= ?")
+            params.append(since)
+        if until is not None:
+            where.append("b.uploaded <= ?")
+            params.append(until)
+        if cursor is not None:
+            at = await self.get_blob(cursor)
+            if at is None:
+                raise CursorNotFound(cursor)
+            where.append("(b.uploaded < ? OR (b.uploaded = ? AND b.sha256 < ?))")
+            params += [at.uploaded, at.uploaded, at.sha256]
+        sql = (
+            "SELECT b.sha256, b.size, b.type, b.uploaded FROM blobs b JOIN blob_owners o ON o.sha256 = b.sha256"
+            f" WHERE {' AND '.join(where)} ORDER BY b.uploaded DESC, b.sha256 DESC"
+        )
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        async with self._conn.execute(sql, params) as rows:
+            return [BlobRow(str(r[0]), int(r[1]), str(r[2]), int(r[3])) async for r in rows]
