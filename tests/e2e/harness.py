@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Coroutine
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,6 +16,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from asknostr import nip19
 from devstack.services import Service
+from tests.async_runner import run
 
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -182,19 +182,13 @@ async def _relay_exchange(url: str, messages: list[list[Any]], until: Callable[[
     return received
 
 
-def _run(coroutine: Coroutine[Any, Any, list[Any]]) -> list[Any]:
-    """Run a coroutine on its own loop in a thread (Playwright's sync API owns this thread's loop)."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
-
-
 def relay_publish(url: str, event: dict[str, Any]) -> tuple[bool, str]:
     """Send one event with a fresh socket (the relay slows sockets after a rejection); its OK answer."""
-    replies = _run(_relay_exchange(url, [["EVENT", event]], lambda got: any(r[0] == "OK" for r in got)))
+    replies = run(_relay_exchange(url, [["EVENT", event]], lambda got: any(r[0] == "OK" for r in got)))
     ok = next(r for r in replies if r[0] == "OK")
     return bool(ok[2]), str(ok[3])
 
 
 def relay_query(url: str, flt: dict[str, Any]) -> list[dict[str, Any]]:
-    replies = _run(_relay_exchange(url, [["REQ", "q", flt]], lambda got: any(r[0] == "EOSE" for r in got)))
+    replies = run(_relay_exchange(url, [["REQ", "q", flt]], lambda got: any(r[0] == "EOSE" for r in got)))
     return [r[2] for r in replies if r[0] == "EVENT"]

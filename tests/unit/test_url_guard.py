@@ -1,9 +1,9 @@
-import asyncio
 import ipaddress
 
 import pytest
 
 from bridge.url_guard import ForbiddenUrl, check_url, is_public, split_target
+from tests.async_runner import run
 
 
 @pytest.mark.parametrize(
@@ -36,13 +36,13 @@ def test_public_addresses_are() -> None:
 )
 def test_forbidden_urls_are_refused_with_the_reason(url: str, reason: str) -> None:
     with pytest.raises(ForbiddenUrl, match=reason):
-        asyncio.run(check_url(url))
+        run(check_url(url))
 
 
 def test_the_dev_allow_list_lets_named_hosts_through() -> None:
-    asyncio.run(check_url("http://127.0.0.1:8700/blob", frozenset({"127.0.0.1"})))
+    run(check_url("http://127.0.0.1:8700/blob", frozenset({"127.0.0.1"})))
     with pytest.raises(ForbiddenUrl):
-        asyncio.run(check_url("http://127.0.0.2:8700/blob", frozenset({"127.0.0.1"})))
+        run(check_url("http://127.0.0.2:8700/blob", frozenset({"127.0.0.1"})))
 
 
 def test_split_target_defaults_ports() -> None:
