@@ -20,6 +20,7 @@ class BridgeConfig:
     trackers: tuple[str, ...] = ()
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
     public_url: str = ""
+    fetch_allow_hosts: tuple[str, ...] = ()
     """The base URL of the Blossom blob URLs handed out; empty for http://host:port."""
 
     def blossom_url(self) -> str:
@@ -48,6 +49,12 @@ def parse_args(argv: list[str] | None = None) -> BridgeConfig:
         default=DEFAULT_MAX_UPLOAD_BYTES,
         help="largest Blossom upload in bytes (default 100 MiB)",
     )
+    parser.add_argument(
+        "--fetch-allow-host",
+        action="append",
+        default=[],
+        help="dev/test only: a host the bootstrap ping may fetch from although it is not public (e.g. 127.0.0.1)",
+    )
     parser.add_argument("--public-url", default="", help="base URL of blob URLs (default: http://host:port)")
     ns = parser.parse_args(argv)
     return BridgeConfig(
@@ -59,4 +66,5 @@ def parse_args(argv: list[str] | None = None) -> BridgeConfig:
         trackers=tuple(ns.tracker),
         max_upload_bytes=ns.max_upload_bytes,
         public_url=ns.public_url,
+        fetch_allow_hosts=tuple(ns.fetch_allow_host),
     )

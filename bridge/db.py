@@ -33,6 +33,20 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX blob_owners_pubkey ON blob_owners (pubkey)",
         "CREATE INDEX blobs_uploaded ON blobs (uploaded, sha256)",
     ),
+    # 2: torrents the Bridge seeds (bootstrap pings), and their state
+    (
+        """CREATE TABLE torrents (
+            info_hash TEXT PRIMARY KEY,
+            sha256 TEXT NOT NULL,
+            name TEXT NOT NULL,
+            size BIGINT NOT NULL,
+            info BLOB NOT NULL,
+            trackers TEXT NOT NULL,
+            pinged_by TEXT NOT NULL,
+            created BIGINT NOT NULL,
+            state TEXT NOT NULL
+        )""",
+    ),
 )
 
 
@@ -169,3 +183,16 @@ class Database:
             params.append(limit)
         async with self._conn.execute(sql, params) as rows:
             return [BlobRow(str(r[0]), int(r[1]), str(r[2]), int(r[3])) async for r in rows]
+
+    async def record_torrent(
+        self, info_hash: str, sha256: str, name: str, size: int, info: bytes, trackers: list[str], pubkey: str, now: int
+    ) -> None:
+        """A torrent the Bridge seeds; a second ping of the same torrent keeps the first record."""
+        sql = """INSERT INTO torrents (info_hash, sha256, name, size, info, trackers, pinged_by, created, state)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'seeding') ON CONFLICT (info_hash) DO NOTHING"""
+        await self._conn.execute(sql, (info_hash, sha256, name, size, info, "\n".join(trackers), pubkey, now))
+
+    async def torrent_state(self, info_hash: str) -> str | None:
+        async with self._conn.execute("SELECT state FROM torrents WHERE info_hash = ?", (info_hash,)) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else str(row[0])

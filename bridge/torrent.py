@@ -91,6 +91,9 @@ def _info_from_dict(info: dict[bytes, Any], info_bytes: bytes) -> TorrentInfo:
         raise TorrentError("info dict has an invalid length, piece length or pieces string")
     if len(pieces) // 20 != max(1, math.ceil(length / size)):
         raise TorrentError("info dict's piece count does not fit its length")
+    text = name.decode(errors="replace")
+    if not text or text in (".", "..") or "/" in text or "\\" in text or "\0" in text:
+        raise TorrentError("torrent name must be a plain file name")
     digests = tuple(pieces[i : i + 20] for i in range(0, len(pieces), 20))
     return TorrentInfo(
         hashlib.sha1(info_bytes).hexdigest(), name.decode(errors="replace"), length, size, digests, info_bytes
