@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from asknostr.nip01 import is_hex64
+from asknostr.nip01 import Event, is_hex64
 from bridge.blob_store import BlobStore, TooLarge
 from bridge.db import BlobRow, CursorNotFound, Database
 from bridge.nostr_auth import AuthError, authorize, require_x
@@ -55,6 +55,12 @@ class Blossom:
     def server(self) -> str | None:
         """This server's domain, as BUD-11 `server` tags name it."""
         return urlsplit(self.public_url).hostname
+
+    def authorize(self, request: web.Request, verb: str, sha256: str | None) -> Event:
+        """The request's kind 24242 event for `verb` (and blob), checked against this server and its clock."""
+        return authorize(
+            request.headers.get("Authorization"), verb, now=self.clock(), sha256=sha256, server=self.server
+        )
 
     def database(self) -> Database:
         if self.db is None:
@@ -157,13 +163,7 @@ async def upload_preflight(request: web.Request) -> web.Response:
         sha256 = _declared_sha256(request)
         if sha256 is None:
             return error(400, "Missing X-SHA-256 header")
-        authorize(
-            request.headers.get("Authorization"),
-            "upload",
-            now=blossom.clock(),
-            sha256=sha256,
-            server=blossom.server,
-        )
+        blossom.authorize(request, "upload", sha256)
     except AuthError as exc:
         return error(exc.status, exc.reason)
     return web.Response(status=200)
@@ -185,13 +185,7 @@ async def upload(request: web.Request) -> web.Response:
     db = blossom.database()
     try:
         declared = _declared_sha256(request)
-        event = authorize(
-            request.headers.get("Authorization"),
-            "upload",
-            now=blossom.clock(),
-            sha256=declared,
-            server=blossom.server,
-        )
+        event = blossom.authorize(request, "upload", declared)
     except AuthError as exc:
         return error(exc.status, exc.reason)
     if request.content_length is not None and request.content_length > blossom.max_upload_bytes:
@@ -223,13 +217,7 @@ async def delete_blob(request: web.Request) -> web.Response:
     db = blossom.database()
     sha256 = _sha256_of(request)
     try:
-        event = authorize(
-            request.headers.get("Authorization"),
-            "delete",
-            now=blossom.clock(),
-            sha256=sha256,
-            server=blossom.server,
-        )
+        event = blossom.authorize(request, "delete", sha256)
     except AuthError as exc:
         return error(exc.status, exc.reason)
     async with blossom.mutex():

@@ -8,6 +8,7 @@ checks every piece against the torrent, and only then seeds it.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -104,7 +105,10 @@ class Bootstrap:
         if info.length > self.max_bytes:
             raise PingError(413, f"the file is larger than this Bridge keeps ({self.max_bytes} bytes)")
         sha256 = self.local_blob(payload["url"])
-        if sha256 is None:
+        if sha256 is not None:
+            if await asyncio.to_thread(bad_pieces, self.store.path(sha256), info):
+                raise PingError(422, "the blob does not match the torrent: not seeded")
+        else:
             try:
                 received = await self.fetch(payload["url"], info)
             except ForbiddenUrl as exc:
@@ -113,7 +117,7 @@ class Bootstrap:
                 raise PingError(422, "the url's content is longer than the torrent says") from None
             except (aiohttp.ClientError, TimeoutError) as exc:
                 raise PingError(502, f"could not download the url: {exc or type(exc).__name__}") from None
-            if bad_pieces(received.path, info):
+            if await asyncio.to_thread(bad_pieces, received.path, info):  # hashing a large file: off the loop
                 await self.store.discard(received)
                 raise PingError(422, "the url's content does not match the torrent: not seeded")
             await self.store.commit(received)
@@ -121,8 +125,6 @@ class Bootstrap:
             db = self._db()
             await db.add_blob(BlobRow(sha256, info.length, "application/octet-stream", now), pubkey, now)
         path: Path = self.store.path(sha256)
-        if bad_pieces(path, info):
-            raise PingError(422, "the blob does not match the torrent: not seeded")
         trackers = list(dict.fromkeys([*magnet.trackers, *self.trackers]))
         await self._db().record_torrent(
             info.info_hash, sha256, info.name, info.length, info.info_bytes, trackers, pubkey, now
