@@ -265,7 +265,7 @@ def add_blossom_routes(
     public_url: str,
     max_upload_bytes: int,
     clock: Callable[[], float] = time.time,
-) -> None:
+) -> Blossom:
     """The BUD endpoints, before any catch-all route; the database opens and closes with the app.
 
     The app must also have the `blossom_cors` middleware (CORS and OPTIONS preflights).
@@ -287,3 +287,4 @@ def add_blossom_routes(
     app.router.add_get("/list/{pubkey}", list_blobs)
     app.router.add_get(blob, get_blob)  # and HEAD
     app.router.add_delete(blob, delete_blob)
+    return blossom

@@ -12,7 +12,7 @@ import asyncio
 import base64
 import binascii
 import json
-import time
+import mimetypes
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,10 +24,9 @@ from aiohttp import web
 from asknostr.nip01 import is_hex64
 from bridge import nip98
 from bridge.blob_store import BlobStore, Received, TooLarge
-from bridge.blossom import BLOSSOM_KEY, Blossom
+from bridge.blossom import FALLBACK_TYPE, Blossom
 from bridge.db import BlobRow, Database
-from bridge.nostr_auth import AuthError, parse_authorization, verify_signature
-from bridge.seeder import Seeder
+from bridge.swarm import SWARM_KEY, SwarmKeeper
 from bridge.torrent import TorrentError, TorrentInfo, bad_pieces, parse_magnet, parse_torrent
 from bridge.url_guard import ForbiddenUrl, check_url
 
@@ -44,10 +43,16 @@ class PingError(Exception):
 
 @dataclass
 class Bootstrap:
-    blossom: Blossom
-    seeder: Seeder
+    keeper: SwarmKeeper
     trackers: tuple[str, ...]
     fetch_allow_hosts: frozenset[str]
+
+    @property
+    def blossom(self) -> Blossom:
+        return self.keeper.blossom
+
+    def clock(self) -> float:
+        return self.keeper.clock()
 
     @property
     def store(self) -> BlobStore:
@@ -120,16 +125,17 @@ class Bootstrap:
             if await asyncio.to_thread(bad_pieces, received.path, info):  # hashing a large file: off the loop
                 await self.store.discard(received)
                 raise PingError(422, "the url's content does not match the torrent: not seeded")
-            await self.store.commit(received)
             sha256 = received.sha256
-            db = self._db()
-            await db.add_blob(BlobRow(sha256, info.length, "application/octet-stream", now), pubkey, now)
+            media_type = mimetypes.guess_type(info.name, strict=False)[0] or FALLBACK_TYPE
+            async with self.blossom.mutex():  # as a Blossom upload: no DELETE of the same blob in between
+                await self.store.commit(received)
+                await self._db().add_blob(BlobRow(sha256, info.length, media_type, now), pubkey, now)
         path: Path = self.store.path(sha256)
         trackers = list(dict.fromkeys([*magnet.trackers, *self.trackers]))
         await self._db().record_torrent(
             info.info_hash, sha256, info.name, info.length, info.info_bytes, trackers, pubkey, now
         )
-        self.seeder.seed(info, path, trackers)
+        await self.keeper.seed(info, path, trackers)
         return {"info_hash": info.info_hash, "sha256": sha256, "state": "seeding", "trackers": trackers}
 
     def _db(self) -> Database:
@@ -145,35 +151,23 @@ async def ping_handler(request: web.Request) -> web.Response:
         body = await request.content.read(MAX_BODY + 1)
         if len(body) > MAX_BODY:
             raise PingError(413, "ping body too large")
+        now = int(bootstrap.clock())
         try:
-            event = parse_authorization(request.headers.get("Authorization"))
-            verify_signature(event)
-            pubkey = nip98.check_request(
-                event, url=str(request.url), method=request.method, body=body, now=int(time.time())
-            )
-        except (AuthError, nip98.HttpAuthError) as exc:
-            raise PingError(401, str(exc)) from None
+            header = request.headers.get("Authorization")
+            pubkey = nip98.authorize_request(header, url=str(request.url), method=request.method, body=body, now=now)
+        except nip98.HttpAuthError as exc:
+            raise PingError(401, exc.reason) from None
         try:
             payload = json.loads(body)
         except ValueError:
             raise PingError(400, "body is not JSON") from None
-        result = await bootstrap.ping(pubkey, payload, int(time.time()))
+        result = await bootstrap.ping(pubkey, payload, now)
     except PingError as exc:
         return web.json_response({"error": exc.reason}, status=exc.status, headers={"X-Reason": exc.reason})
     return web.json_response(result)
 
 
-def add_bootstrap_routes(
-    app: web.Application, data_dir: Path, *, trackers: tuple[str, ...], fetch_allow_hosts: frozenset[str]
-) -> None:
-    """`POST /api/ping`, and the libtorrent session's life with the app's. Needs the Blossom routes first."""
-    bootstrap = Bootstrap(app[BLOSSOM_KEY], Seeder(data_dir / "seeding"), trackers, fetch_allow_hosts)
-    app[BOOTSTRAP_KEY] = bootstrap
-
-    async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
-        bootstrap.seeder.start()
-        yield
-        await bootstrap.seeder.close()
-
-    app.cleanup_ctx.append(lifecycle)
+def add_bootstrap_routes(app: web.Application, *, trackers: tuple[str, ...], fetch_allow_hosts: frozenset[str]) -> None:
+    """`POST /api/ping`. Needs the app's SwarmKeeper (SWARM_KEY) first."""
+    app[BOOTSTRAP_KEY] = Bootstrap(app[SWARM_KEY], trackers, fetch_allow_hosts)
     app.router.add_post("/api/ping", ping_handler)

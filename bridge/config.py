@@ -20,8 +20,14 @@ class BridgeConfig:
     trackers: tuple[str, ...] = ()
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
     public_url: str = ""
-    fetch_allow_hosts: tuple[str, ...] = ()
     """The base URL of the Blossom blob URLs handed out; empty for http://host:port."""
+    fetch_allow_hosts: tuple[str, ...] = ()
+    handoff_seeders: int = 10
+    handoff_age: float = 24 * 3600
+    retention_interval: float = 600
+    heartbeat_ttl: float = 180
+    heartbeat_per_key_per_minute: float = 6
+    heartbeat_per_address_per_minute: float = 600
 
     def blossom_url(self) -> str:
         """The base URL of this Bridge's blobs, without a trailing slash."""
@@ -56,6 +62,31 @@ def parse_args(argv: list[str] | None = None) -> BridgeConfig:
         help="dev/test only: a host the bootstrap ping may fetch from although it is not public (e.g. 127.0.0.1)",
     )
     parser.add_argument("--public-url", default="", help="base URL of blob URLs (default: http://host:port)")
+    swarm = parser.add_argument_group("swarm health and retention")
+    swarm.add_argument(
+        "--handoff-seeders",
+        type=int,
+        default=10,
+        help="hand a torrent off to the swarm once MORE than this many seeders are active (default 10)",
+    )
+    swarm.add_argument(
+        "--handoff-age-hours", type=float, default=24.0, help="...and it is older than this (default 24)"
+    )
+    swarm.add_argument(
+        "--retention-interval", type=float, default=600.0, help="seconds between retention runs (default 600; 0: off)"
+    )
+    swarm.add_argument(
+        "--heartbeat-ttl", type=float, default=180.0, help="seconds a heartbeat's vote counts (default 180)"
+    )
+    swarm.add_argument(
+        "--heartbeats-per-key", type=float, default=6.0, help="heartbeats a minute per pubkey (default 6; 0: no limit)"
+    )
+    swarm.add_argument(
+        "--heartbeats-per-address",
+        type=float,
+        default=600.0,
+        help="heartbeats a minute per client address (default 600; 0: no limit)",
+    )
     ns = parser.parse_args(argv)
     return BridgeConfig(
         host=ns.host,
@@ -67,4 +98,10 @@ def parse_args(argv: list[str] | None = None) -> BridgeConfig:
         max_upload_bytes=ns.max_upload_bytes,
         public_url=ns.public_url,
         fetch_allow_hosts=tuple(ns.fetch_allow_host),
+        handoff_seeders=ns.handoff_seeders,
+        handoff_age=ns.handoff_age_hours * 3600,
+        retention_interval=ns.retention_interval,
+        heartbeat_ttl=ns.heartbeat_ttl,
+        heartbeat_per_key_per_minute=ns.heartbeats_per_key,
+        heartbeat_per_address_per_minute=ns.heartbeats_per_address,
     )

@@ -47,7 +47,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             state TEXT NOT NULL
         )""",
     ),
+    # 3: handoffs to the swarm (retention): when, and how many seeders were active then
+    (
+        "ALTER TABLE torrents ADD COLUMN handed_off BIGINT",
+        "ALTER TABLE torrents ADD COLUMN handoff_seeders INTEGER",
+        "CREATE INDEX torrents_state ON torrents (state, created)",
+    ),
 )
+
+SEEDING, HANDED_OFF, MISSING = "seeding", "handed_off", "missing"
+"""A torrent's states: seeded by the Bridge; let go once the swarm was healthy; its file lost (not seeded)."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +65,42 @@ class BlobRow:
     size: int
     type: str
     uploaded: int
+
+
+@dataclass(frozen=True)
+class TorrentRow:
+    info_hash: str
+    sha256: str
+    name: str
+    size: int
+    info: bytes
+    trackers: list[str]
+    pinged_by: str
+    created: int
+    state: str
+    handed_off: int | None
+    handoff_seeders: int | None
+
+
+_TORRENT_COLUMNS = (
+    "info_hash, sha256, name, size, info, trackers, pinged_by, created, state, handed_off, handoff_seeders"
+)
+
+
+def _torrent(row: aiosqlite.Row) -> TorrentRow:
+    return TorrentRow(
+        str(row[0]),
+        str(row[1]),
+        str(row[2]),
+        int(row[3]),
+        bytes(row[4]),
+        [t for t in str(row[5]).split("\n") if t],
+        str(row[6]),
+        int(row[7]),
+        str(row[8]),
+        None if row[9] is None else int(row[9]),
+        None if row[10] is None else int(row[10]),
+    )
 
 
 class CursorNotFound(LookupError):
@@ -193,6 +238,62 @@ class Database:
         await self._conn.execute(sql, (info_hash, sha256, name, size, info, "\n".join(trackers), pubkey, now))
 
     async def torrent_state(self, info_hash: str) -> str | None:
-        async with self._conn.execute("SELECT state FROM torrents WHERE info_hash = ?", (info_hash,)) as cursor:
+        row = await self.get_torrent(info_hash)
+        return None if row is None else row.state
+
+    async def get_torrent(self, info_hash: str) -> TorrentRow | None:
+        sql = f"SELECT {_TORRENT_COLUMNS} FROM torrents WHERE info_hash = ?"
+        async with self._conn.execute(sql, (info_hash,)) as cursor:
             row = await cursor.fetchone()
-        return None if row is None else str(row[0])
+        return None if row is None else _torrent(row)
+
+    async def torrents(self, state: str | None = None) -> list[TorrentRow]:
+        """Every torrent (or those in `state`), oldest first."""
+        where, params = ("WHERE state = ?", (state,)) if state is not None else ("", ())
+        sql = f"SELECT {_TORRENT_COLUMNS} FROM torrents {where} ORDER BY created, info_hash"
+        async with self._conn.execute(sql, params) as rows:
+            return [_torrent(row) async for row in rows]
+
+    async def torrent_totals(self) -> dict[str, tuple[int, int]]:
+        """(count, bytes) of torrents per state."""
+        sql = "SELECT state, COUNT(*), COALESCE(SUM(size), 0) FROM torrents GROUP BY state"
+        async with self._conn.execute(sql) as rows:
+            return {str(r[0]): (int(r[1]), int(r[2])) async for r in rows}
+
+    async def blob_totals(self) -> tuple[int, int]:
+        """(count, bytes) of the blobs stored."""
+        async with self._conn.execute("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM blobs") as cursor:
+            row = await cursor.fetchone()
+        return (int(row[0]), int(row[1])) if row else (0, 0)
+
+    async def set_torrent_state(self, info_hash: str, state: str) -> None:
+        await self._conn.execute("UPDATE torrents SET state = ? WHERE info_hash = ?", (state, info_hash))
+
+    async def reseed(self, info_hash: str) -> bool:
+        """A torrent handed off or missing is seeded again (a new ping brought its file back); whether it was."""
+        sql = "UPDATE torrents SET state = 'seeding', handed_off = NULL, handoff_seeders = NULL WHERE info_hash = ?"
+        cursor = await self._conn.execute(sql + " AND state != 'seeding'", (info_hash,))
+        return cursor.rowcount == 1
+
+    async def hand_off(self, info_hash: str, now: int, seeders: int) -> bool:
+        """Record that the swarm took over `info_hash`. When no torrent still seeded uses its blob, the blob's rows
+        (and its owners) are deleted too, and the answer is True: the caller deletes the file."""
+        await self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            await self._conn.execute(
+                "UPDATE torrents SET state = 'handed_off', handed_off = ?, handoff_seeders = ? WHERE info_hash = ?",
+                (now, seeders, info_hash),
+            )
+            sql = """SELECT 1 FROM torrents t JOIN torrents u ON u.sha256 = t.sha256
+                     WHERE t.info_hash = ? AND u.state = 'seeding'"""
+            async with self._conn.execute(sql, (info_hash,)) as cursor:
+                still_used = await cursor.fetchone() is not None
+            if not still_used:
+                await self._conn.execute(
+                    "DELETE FROM blobs WHERE sha256 = (SELECT sha256 FROM torrents WHERE info_hash = ?)", (info_hash,)
+                )
+        except BaseException:
+            await self._conn.execute("ROLLBACK")
+            raise
+        await self._conn.execute("COMMIT")
+        return not still_used

@@ -1,7 +1,7 @@
 """NIP-98 HTTP auth: a kind 27235 event signed for one request (its URL, method and body hash).
 
-Used by the Bridge's bootstrap ping and heartbeat endpoints. The header's decoding and the Schnorr check are the
-caller's (bridge.nostr_auth); this module judges whether a checked event authorises *this* request.
+Used by the Bridge's bootstrap ping and heartbeat endpoints: `authorize_request` decodes the header and checks
+the signature (bridge.nostr_auth), then `check_request` judges whether the event authorises *this* request.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from asknostr.nip01 import Event
+from bridge.nostr_auth import AuthError, parse_authorization, verify_signature
 
 KIND_HTTP_AUTH = 27235
 MAX_AGE_SECONDS = 60
@@ -63,3 +64,14 @@ def check_request(event: Event, *, url: str, method: str, body: bytes, now: int)
     if signed_payload is not None and signed_payload.lower() != payload_hash(body):
         raise HttpAuthError(401, "auth event's payload tag is not the sha256 of the body")
     return str(event["pubkey"])
+
+
+def authorize_request(header: str | None, *, url: str, method: str, body: bytes, now: int) -> str:
+    """The pubkey that signed the `Authorization: Nostr <base64 event>` header for this request; else
+    HttpAuthError(401, reason) — no header, a forged or malformed event, or one made for another request."""
+    try:
+        event = parse_authorization(header)
+        verify_signature(event)
+    except AuthError as exc:
+        raise HttpAuthError(401, exc.reason) from None
+    return check_request(event, url=url, method=method, body=body, now=now)

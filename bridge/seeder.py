@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import shutil
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,13 +20,20 @@ import libtorrent as lt
 
 from bridge.torrent import TorrentInfo
 
+log = logging.getLogger(__name__)
 
-@dataclass
-class SeedStats:
-    added: float
-    first_upload: float | None = None
-    peers: int = 0
-    uploaded: int = 0
+ALERT_INTERVAL = 1.0
+
+
+@dataclass(frozen=True)
+class SeedStatus:
+    connected_seeds: int
+    """Peers connected to the Bridge that have the whole file (a browser seeding the torrent)."""
+    peers: int
+    uploaded: int
+    """Payload bytes sent to peers since the Bridge started seeding it (this run)."""
+    announced: bool
+    """Whether a tracker has accepted the Bridge's announce (so its scrape counts the Bridge as a seeder)."""
 
 
 @dataclass
@@ -35,8 +42,7 @@ class Seeder:
     stun_server: str = ""
     session: Any = None
     handles: dict[str, Any] = field(default_factory=dict)
-    stats: dict[str, SeedStats] = field(default_factory=dict)
-    _poller: asyncio.Task[None] | None = None
+    _alerts: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -48,47 +54,61 @@ class Seeder:
                 "enable_upnp": False,
                 "enable_natpmp": False,
                 "webtorrent_stun_server": self.stun_server,  # '' offline: host candidates only
-                "alert_mask": lt.alert.category_t.error_notification | lt.alert.category_t.status_notification,
+                "alert_mask": lt.alert.category_t.error_notification,
             }
         )
-        self._poller = asyncio.get_running_loop().create_task(self._poll())
+        self._alerts = asyncio.get_running_loop().create_task(self._log_alerts())
 
-    async def _poll(self) -> None:
+    async def _log_alerts(self) -> None:
         while True:
-            self.session.pop_alerts()
-            now = time.monotonic()
-            for info_hash, handle in self.handles.items():
-                status = handle.status()
-                stats = self.stats[info_hash]
-                stats.peers, stats.uploaded = status.num_peers, status.total_payload_upload
-                if stats.uploaded and stats.first_upload is None:
-                    stats.first_upload = now
-            await asyncio.sleep(0.2)
+            for alert in self.session.pop_alerts():
+                log.warning("libtorrent: %s", alert.message())
+            await asyncio.sleep(ALERT_INTERVAL)
+
+    def seeding(self, info_hash: str) -> bool:
+        return info_hash in self.handles
+
+    def copy_path(self, info: TorrentInfo) -> Path:
+        """Where the torrent's file is seeded from: a hard link to the blob (or a copy on another file system)."""
+        return self.root / info.info_hash / info.name
 
     def seed(self, info: TorrentInfo, blob: Path, trackers: list[str]) -> None:
         """Start seeding `blob` (already checked against `info`) and announcing to `trackers`."""
         if info.info_hash in self.handles:
             return
-        folder = self.root / info.info_hash
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / info.name
-        if not target.exists():
+        target = self.copy_path(info)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target != blob and not target.exists():
             try:
                 os.link(blob, target)
             except OSError:  # another file system: a copy
                 shutil.copyfile(blob, target)
         params = lt.add_torrent_params()
         params.ti = lt.torrent_info({b"info": lt.bdecode(info.info_bytes)})  # type: ignore[call-overload]  # stubs lack it
-        params.save_path = str(folder)
+        params.save_path = str(target.parent)
         params.trackers = trackers
         params.flags |= lt.torrent_flags.seed_mode
         self.handles[info.info_hash] = self.session.add_torrent(params)
-        self.stats[info.info_hash] = SeedStats(added=time.monotonic())
+
+    def status(self, info_hash: str) -> SeedStatus | None:
+        handle = self.handles.get(info_hash)
+        if handle is None:
+            return None
+        status = handle.status()
+        announced = any(tracker.get("verified") for tracker in handle.trackers())
+        return SeedStatus(status.num_seeds, status.num_peers, status.total_payload_upload, announced)
+
+    def remove(self, info_hash: str) -> None:
+        """Stop seeding `info_hash` and delete its hard link (the blob itself is the store's)."""
+        handle = self.handles.pop(info_hash, None)
+        if handle is not None:
+            self.session.remove_torrent(handle)
+        shutil.rmtree(self.root / info_hash, ignore_errors=True)
 
     async def close(self) -> None:
-        if self._poller is not None:
-            self._poller.cancel()
+        if self._alerts is not None:
+            self._alerts.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._poller
+                await self._alerts
         self.handles.clear()
         self.session = None

@@ -1,0 +1,87 @@
+"""Operator views: `GET /api/torrents/<infoHash>` (JSON status) and `GET /metrics` (Prometheus text format)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from bridge.db import HANDED_OFF, MISSING, SEEDING
+from bridge.swarm import SWARM_KEY, SwarmKeeper
+
+PREFIX = "asknostr_bridge"
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+async def torrent_status(request: web.Request) -> web.Response:
+    status = await request.app[SWARM_KEY].status(request.match_info["info_hash"].lower())
+    if status is None:
+        reason = "no such torrent on this Bridge"
+        return web.json_response({"error": reason}, status=404, headers={"X-Reason": reason})
+    return web.json_response(status)
+
+
+@dataclass(frozen=True)
+class Snapshot(Collector):
+    """The figures of one scrape, gathered (asynchronously) before prometheus_client renders them."""
+
+    torrents: dict[str, tuple[int, int]]
+    blobs: tuple[int, int]
+    peers: int
+    uploaded: int
+    keeper: SwarmKeeper
+
+    def collect(self) -> Iterator[Metric]:
+        torrents = GaugeMetricFamily(f"{PREFIX}_torrents", "Torrents the Bridge knows, by state", labels=["state"])
+        size = GaugeMetricFamily(f"{PREFIX}_torrent_bytes", "Size of those torrents, by state", labels=["state"])
+        for state in (SEEDING, HANDED_OFF, MISSING):
+            count, total = self.torrents.get(state, (0, 0))
+            torrents.add_metric([state], count)
+            size.add_metric([state], total)
+        yield torrents
+        yield size
+        yield GaugeMetricFamily(f"{PREFIX}_blobs", "Blobs in the Blossom store", value=self.blobs[0])
+        yield GaugeMetricFamily(f"{PREFIX}_blob_bytes", "Bytes in the Blossom store", value=self.blobs[1])
+        yield GaugeMetricFamily(f"{PREFIX}_peers", "Peers connected to the Bridge's torrents", value=self.peers)
+        yield CounterMetricFamily(
+            f"{PREFIX}_uploaded_bytes", "Payload bytes seeded to peers since start", value=self.uploaded
+        )
+        counters = self.keeper.counters
+        yield CounterMetricFamily(f"{PREFIX}_heartbeats", "Heartbeats accepted", value=counters.heartbeats)
+        yield CounterMetricFamily(
+            f"{PREFIX}_heartbeat_reports", "Torrent reports in accepted heartbeats", value=counters.heartbeat_reports
+        )
+        refused = CounterMetricFamily(f"{PREFIX}_heartbeats_refused", "Heartbeats refused", labels=["reason"])
+        for reason in ("auth", "malformed", "rate"):
+            refused.add_metric([reason], counters.heartbeats_refused.get(reason, 0))
+        yield refused
+        yield CounterMetricFamily(f"{PREFIX}_handoffs", "Torrents handed off to the swarm", value=counters.handoffs)
+        yield CounterMetricFamily(
+            f"{PREFIX}_retention_passes", "Runs of the retention job", value=counters.retention_passes
+        )
+
+
+async def metrics(request: web.Request) -> web.Response:
+    keeper = request.app[SWARM_KEY]
+    db = keeper.database()
+    statuses = [s for s in map(keeper.seeder.status, list(keeper.seeder.handles)) if s is not None]
+    snapshot = Snapshot(
+        await db.torrent_totals(),
+        await db.blob_totals(),
+        sum(s.peers for s in statuses),
+        sum(s.uploaded for s in statuses),
+        keeper,
+    )
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(snapshot)
+    return web.Response(body=generate_latest(registry), headers={"Content-Type": CONTENT_TYPE})
+
+
+def add_status_routes(app: web.Application) -> None:
+    """Needs the app's SwarmKeeper (SWARM_KEY) first."""
+    app.router.add_get("/api/torrents/{info_hash:[0-9a-fA-F]{40}}", torrent_status)
+    app.router.add_get("/metrics", metrics)

@@ -1,0 +1,210 @@
+"""The Bridge's part in each swarm it holds: seed it, resume it after a restart, watch its health, hand it off.
+
+`SwarmKeeper` ties the libtorrent seeder, the heartbeat votes (bridge.swarm_health) and the database together.
+Its retention pass runs on an interval: a torrent older than the policy's age whose active seeders exceed the
+policy's count is no longer seeded, its file is deleted, and the handoff is recorded. Until then nothing is
+deleted. The clock is injectable (tests move it a day forward).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiohttp import web
+
+from bridge.blossom import Blossom
+from bridge.db import HANDED_OFF, MISSING, SEEDING, Database, TorrentRow
+from bridge.seeder import Seeder
+from bridge.swarm_health import (
+    HandoffPolicy,
+    Observed,
+    Report,
+    VoteBook,
+    active_seeders,
+    tracker_seeders_besides_us,
+)
+from bridge.torrent import TorrentError, TorrentInfo, parse_torrent
+from bridge.tracker_scrape import scrape_all
+
+log = logging.getLogger(__name__)
+
+Scraper = Callable[[dict[str, list[str]]], Awaitable[dict[str, int]]]
+
+
+@dataclass
+class Counters:
+    heartbeats: int = 0
+    heartbeat_reports: int = 0
+    heartbeats_refused: dict[str, int] = field(default_factory=dict)
+    handoffs: int = 0
+    retention_passes: int = 0
+
+    def refused(self, reason: str) -> None:
+        self.heartbeats_refused[reason] = self.heartbeats_refused.get(reason, 0) + 1
+
+
+@dataclass
+class SwarmKeeper:
+    blossom: Blossom
+    seeder: Seeder
+    votes: VoteBook
+    policy: HandoffPolicy = field(default_factory=HandoffPolicy)
+    clock: Callable[[], float] = time.time
+    scraper: Scraper = scrape_all
+    tracker_seeders: dict[str, int] = field(default_factory=dict)
+    """The last scrape's seeders per infoHash (the Bridge itself taken off)."""
+    known: set[str] = field(default_factory=set)
+    """infoHashes the Bridge has a record of: heartbeats about others are ignored."""
+    counters: Counters = field(default_factory=Counters)
+    _job: asyncio.Task[None] | None = None
+
+    def database(self) -> Database:
+        return self.blossom.database()
+
+    async def seed(self, info: TorrentInfo, path: Path, trackers: list[str]) -> None:
+        """Seed a checked file; a torrent handed off earlier is taken back (its `created` stays)."""
+        await self.database().reseed(info.info_hash)
+        self.seeder.seed(info, path, trackers)
+        self.known.add(info.info_hash)
+
+    async def resume(self) -> int:
+        """After a start: seed again every torrent not handed off whose file is still here; the number resumed."""
+        resumed = 0
+        for row in await self.database().torrents():
+            self.known.add(row.info_hash)
+            if row.state != SEEDING:
+                continue
+            try:
+                info = parse_torrent(row.info)
+            except TorrentError as exc:
+                log.error("torrent %s: stored info dict unreadable (%s); not seeded", row.info_hash, exc)
+                await self.database().set_torrent_state(row.info_hash, MISSING)
+                continue
+            path = await asyncio.to_thread(self._copy_of, row, info)
+            if path is None:
+                log.error("torrent %s: its file (blob %s) is gone; not seeded", row.info_hash, row.sha256)
+                await self.database().set_torrent_state(row.info_hash, MISSING)
+                continue
+            self.seeder.seed(info, path, row.trackers)
+            resumed += 1
+        return resumed
+
+    def _copy_of(self, row: TorrentRow, info: TorrentInfo) -> Path | None:
+        """The blob, or the seeding link to it (kept when the blob was deleted through Blossom meanwhile)."""
+        for path in (self.blossom.store.path(row.sha256), self.seeder.copy_path(info)):
+            if path.is_file() and path.stat().st_size == info.length:
+                return path
+        return None
+
+    def heartbeat(self, pubkey: str, reports: list[Report]) -> tuple[int, int]:
+        """Record a checked heartbeat's votes; (accepted, ignored) — reports about unknown torrents are ignored."""
+        mine = [report for report in reports if report.info_hash in self.known]
+        self.votes.record(pubkey, mine, self.clock())
+        self.counters.heartbeats += 1
+        self.counters.heartbeat_reports += len(mine)
+        return len(mine), len(reports) - len(mine)
+
+    def observed(self, info_hash: str) -> Observed:
+        status = self.seeder.status(info_hash)
+        return Observed(status.connected_seeds if status else 0, self.tracker_seeders.get(info_hash))
+
+    def active(self, info_hash: str, now: float) -> int:
+        return active_seeders(self.votes.voters(info_hash, now), self.observed(info_hash))
+
+    async def observe(self, rows: list[TorrentRow]) -> None:
+        """Scrape the trackers of `rows` and keep their seeder counts, the Bridge's own announce taken off."""
+        counts = await self.scraper({row.info_hash: row.trackers for row in rows})
+        for row in rows:
+            if row.info_hash in counts:
+                status = self.seeder.status(row.info_hash)
+                ours = status is not None  # seeding: it announces itself as a seed (conservative if not yet)
+                self.tracker_seeders[row.info_hash] = tracker_seeders_besides_us(counts[row.info_hash], ours)
+            else:
+                self.tracker_seeders.pop(row.info_hash, None)
+
+    async def retention_pass(self) -> list[str]:
+        """One run of the retention job; the infoHashes handed off."""
+        now = self.clock()
+        self.votes.expire(now)
+        seeding = await self.database().torrents(SEEDING)
+        candidates = [row for row in seeding if now - row.created > self.policy.min_age]
+        if candidates:
+            await self.observe(candidates)
+        handed: list[str] = []
+        for row in candidates:
+            active = self.active(row.info_hash, now)
+            if self.policy.hand_off(created=row.created, now=now, active=active):
+                await self.hand_off(row, active, int(now))
+                handed.append(row.info_hash)
+        self.counters.retention_passes += 1
+        return handed
+
+    async def hand_off(self, row: TorrentRow, active: int, now: int) -> None:
+        self.seeder.remove(row.info_hash)
+        async with self.blossom.mutex():
+            if await self.database().hand_off(row.info_hash, now, active):
+                await self.blossom.store.delete(row.sha256)
+        self.votes.forget(row.info_hash)
+        self.tracker_seeders.pop(row.info_hash, None)
+        self.counters.handoffs += 1
+        log.info("torrent %s handed off to the swarm (%d active seeders)", row.info_hash, active)
+
+    def start(self, interval: float) -> None:
+        """Run the retention pass every `interval` seconds (0: never; tests call `retention_pass`)."""
+        if interval > 0:
+            self._job = asyncio.get_running_loop().create_task(self._run(interval))
+
+    async def _run(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.retention_pass()
+            except Exception:
+                log.exception("retention pass failed; retrying in %s s", interval)
+
+    async def close(self) -> None:
+        if self._job is not None:
+            self._job.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._job
+
+    async def status(self, info_hash: str) -> dict[str, object] | None:
+        """The operator's view of one torrent."""
+        row = await self.database().get_torrent(info_hash)
+        if row is None:
+            return None
+        now = self.clock()
+        seed = self.seeder.status(info_hash)
+        observed = self.observed(info_hash)
+        return {
+            "info_hash": row.info_hash,
+            "name": row.name,
+            "sha256": row.sha256,
+            "size": row.size,
+            "created": row.created,
+            "age": max(0, int(now - row.created)),
+            "state": row.state,
+            "trackers": row.trackers,
+            "seeders": {
+                "active": self.active(info_hash, now) if row.state == SEEDING else row.handoff_seeders,
+                "heartbeat_keys": self.votes.voters(info_hash, now),
+                "claimed_median": self.votes.claimed_median(info_hash, now),
+                "connected_to_bridge": observed.connected_seeds,
+                "tracker": observed.tracker_seeders,
+            },
+            "peers": seed.peers if seed else 0,
+            "uploaded": seed.uploaded if seed else 0,
+            "handed_off": row.handed_off,
+            "handoff": {"min_seeders": self.policy.min_seeders, "min_age": self.policy.min_age}
+            if row.state != HANDED_OFF
+            else None,
+        }
+
+
+SWARM_KEY = web.AppKey("swarm", SwarmKeeper)

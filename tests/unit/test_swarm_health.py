@@ -1,0 +1,124 @@
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bridge.rate_limit import RateLimiter
+from bridge.swarm_health import (
+    HandoffPolicy,
+    HeartbeatError,
+    Observed,
+    Report,
+    VoteBook,
+    active_seeders,
+    parse_heartbeat,
+    tracker_seeders_besides_us,
+)
+
+H1, H2 = "a" * 40, "b" * 40
+DAY = 24 * 3600
+
+
+def test_a_heartbeat_parses_to_reports_with_duplicates_merged() -> None:
+    body = {"torrents": [{"info_hash": H1.upper(), "seeders": 3}, {"info_hash": H2}, {"info_hash": H1, "seeders": 4}]}
+    assert parse_heartbeat(body) == [Report(H1, 4), Report(H2, 0)]
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ([], "body must be JSON"),
+        ({"torrents": {}}, "body must be JSON"),
+        ({"torrents": ["x"]}, "torrents[0] must be an object"),
+        ({"torrents": [{"info_hash": "zz" * 20}]}, "40 hex digits"),
+        ({"torrents": [{"info_hash": H1[:-1]}]}, "40 hex digits"),
+        ({"torrents": [{"info_hash": H1, "seeders": -1}]}, "integer from 0"),
+        ({"torrents": [{"info_hash": H1, "seeders": True}]}, "integer from 0"),
+        ({"torrents": [{"info_hash": H1, "seeders": 1.5}]}, "integer from 0"),
+        ({"torrents": [{"info_hash": H1, "seeders": 10**9}]}, "integer from 0"),
+        ({"torrents": [{"info_hash": H1}] * 1001}, "at most 1000"),
+    ],
+)
+def test_malformed_heartbeats_are_refused_with_the_reason(body: object, reason: str) -> None:
+    with pytest.raises(HeartbeatError, match=re.escape(reason)):
+        parse_heartbeat(body)
+
+
+def test_one_vote_per_pubkey_per_info_hash_within_the_ttl() -> None:
+    book = VoteBook(ttl=180)
+    for _ in range(5):
+        book.record("alice", [Report(H1, 100)], now=1000)
+    book.record("bob", [Report(H1, 2), Report(H2, 2)], now=1100)
+    assert book.voters(H1, now=1100) == 2
+    assert book.claimed_median(H1, now=1100) == 51
+    assert book.voters(H1, now=1180) == 1  # alice's vote is 180 s old: expired
+    assert book.voters(H1, now=1280) == 0 and book.claimed_median(H1, now=1280) is None
+    book.record("alice", [Report(H1, 1)], now=1300)  # a new heartbeat is a new vote
+    assert book.voters(H1, now=1300) == 1
+
+
+def test_expire_keeps_only_live_votes() -> None:
+    book = VoteBook(ttl=10)
+    book.record("a", [Report(H1, 1)], now=0)
+    book.record("b", [Report(H2, 1)], now=8)
+    book.expire(now=12)
+    assert book.live(H1, now=12) == {} and book.voters(H2, now=12) == 1
+    assert H1 not in book._votes
+
+
+@given(
+    voters=st.integers(0, 10_000),
+    connected=st.integers(0, 10_000),
+    tracker=st.one_of(st.none(), st.integers(0, 10_000)),
+)
+def test_active_seeders_never_exceed_voters_nor_what_the_bridge_sees(
+    voters: int, connected: int, tracker: int | None
+) -> None:
+    observed = Observed(connected, tracker)
+    active = active_seeders(voters, observed)
+    assert 0 <= active <= voters
+    assert active <= max(connected, tracker or 0)
+    assert active == min(voters, observed.seeders)
+
+
+def test_one_key_claiming_a_hundred_seeders_counts_once() -> None:
+    book = VoteBook(ttl=180)
+    book.record("mallory", [Report(H1, 100)], now=0)
+    assert active_seeders(book.voters(H1, now=1), Observed(0, 100)) == 1
+
+
+def test_the_bridge_does_not_count_itself_in_the_scrape() -> None:
+    assert tracker_seeders_besides_us(12, we_announce=True) == 11
+    assert tracker_seeders_besides_us(12, we_announce=False) == 12
+    assert tracker_seeders_besides_us(0, we_announce=True) == 0
+
+
+@pytest.mark.parametrize(
+    ("age", "active", "expected"),
+    [(DAY + 1, 11, True), (DAY + 1, 10, False), (DAY, 11, False), (DAY - 1, 500, False), (10 * DAY, 0, False)],
+)
+def test_handoff_needs_more_than_x_seeders_and_more_than_a_day(age: int, active: int, expected: bool) -> None:
+    assert HandoffPolicy().hand_off(created=1000, now=1000 + age, active=active) is expected
+
+
+def test_handoff_thresholds_are_configurable() -> None:
+    assert HandoffPolicy(min_seeders=2, min_age=60).hand_off(created=0, now=61, active=3)
+
+
+def test_rate_limiter_allows_a_burst_then_one_per_interval() -> None:
+    limiter = RateLimiter(per_minute=6, burst=2)
+    assert limiter.allow("k", 0) == 0 and limiter.allow("k", 0) == 0
+    assert limiter.allow("k", 0) == pytest.approx(10)  # one token every 10 s
+    assert limiter.allow("other", 0) == 0  # keys are independent
+    assert limiter.allow("k", 10) == 0
+    assert limiter.allow("k", 10) > 0
+    assert RateLimiter(per_minute=0, burst=0).allow("k", 0) == 0  # 0: unlimited
+
+
+@given(st.lists(st.floats(0, 1000, allow_nan=False), min_size=1, max_size=200))
+def test_rate_limiter_never_grants_more_than_burst_plus_rate_times_time(times: list[float]) -> None:
+    limiter = RateLimiter(per_minute=60, burst=5)
+    times.sort()
+    granted = sum(1 for t in times if limiter.allow("k", t) == 0)
+    assert granted <= 5 + (times[-1] - times[0]) * 1 + 1e-9
