@@ -25,7 +25,7 @@ async def torrent_status(request: web.Request) -> web.Response:
     return web.json_response(status)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashable by identity: the registry keys collectors
 class Snapshot(Collector):
     """The figures of one scrape, gathered (asynchronously) before prometheus_client renders them."""
 

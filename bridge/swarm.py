@@ -123,7 +123,7 @@ class SwarmKeeper:
         for row in rows:
             if row.info_hash in counts:
                 status = self.seeder.status(row.info_hash)
-                ours = status is not None  # seeding: it announces itself as a seed (conservative if not yet)
+                ours = status is not None and status.announced  # then the scrape counts the Bridge too
                 self.tracker_seeders[row.info_hash] = tracker_seeders_besides_us(counts[row.info_hash], ours)
             else:
                 self.tracker_seeders.pop(row.info_hash, None)

@@ -44,6 +44,12 @@ class Service:
         except OSError:
             return ""
 
+    def kill(self) -> None:
+        """SIGKILL the whole process group at once: a crash, with no clean shutdown."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(5)
+
     def stop(self, timeout: float = 5.0) -> None:
         """SIGTERM the service's process group, then SIGKILL what is left after `timeout`."""
         if self.process.poll() is not None:

@@ -1,0 +1,68 @@
+"""Test client for the Bridge's signed APIs (Blossom upload, bootstrap ping, heartbeat), with the clock given."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+from bridge.torrent import build_info
+from tests.unit.nostr_keys import sign_event
+
+
+def auth_header(event: dict[str, Any]) -> str:
+    return "Nostr " + base64.b64encode(json.dumps(event).encode()).decode()
+
+
+def request(method: str, url: str, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
+    """(status, JSON body or {}) of one HTTP request; errors are answers too."""
+    req = urllib.request.Request(url, data=body, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=60) as response:
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        raw = error.read()
+        try:
+            return error.code, json.loads(raw or b"{}")
+        except ValueError:
+            return error.code, {"raw": raw.decode(errors="replace"), "headers": dict(error.headers)}
+
+
+def upload(server: str, data: bytes, secret: str, *, now: float | None = None) -> str:
+    """Blossom upload (BUD-02); the blob's URL."""
+    now = time.time() if now is None else now
+    sha = hashlib.sha256(data).hexdigest()
+    tags = [["t", "upload"], ["x", sha], ["expiration", str(int(now) + 600)]]
+    event = sign_event({"kind": 24242, "content": "Upload clip", "tags": tags, "created_at": int(now) - 1}, secret)
+    status, descriptor = request("PUT", f"{server}/upload", data, {"Authorization": auth_header(event)})
+    assert status in (200, 201), descriptor
+    return str(descriptor["url"])
+
+
+def signed_post(url: str, payload: object, secret: str, *, now: float | None = None, signed_url: str = "") -> Any:
+    """POST `payload` as JSON with a NIP-98 header signed by `secret`; (status, answer)."""
+    body = json.dumps(payload).encode()
+    tags = [["u", signed_url or url], ["method", "POST"], ["payload", hashlib.sha256(body).hexdigest()]]
+    created = int(time.time() if now is None else now)
+    event = sign_event({"kind": 27235, "content": "", "tags": tags, "created_at": created}, secret)
+    return request("POST", url, body, {"Authorization": auth_header(event), "Content-Type": "application/json"})
+
+
+def ping_payload(url: str, data: bytes, tracker: str, name: str = "clip.mp4") -> dict[str, str]:
+    """The bootstrap ping's body for `data` served at `url`, with the torrent WebTorrent would make."""
+    info = build_info([data], name, len(data))
+    magnet = f"magnet:?xt=urn:btih:{info.info_hash}&dn={name}&tr={tracker}"
+    return {"url": url, "magnet": magnet, "torrent": base64.b64encode(info.info_bytes).decode()}
+
+
+def info_hash_of(payload: dict[str, str]) -> str:
+    return payload["magnet"].split("btih:")[1].split("&")[0]
+
+
+def heartbeat(bridge: str, reports: dict[str, int], secret: str, *, now: float | None = None) -> Any:
+    torrents = [{"info_hash": info_hash, "seeders": seeders} for info_hash, seeders in reports.items()]
+    return signed_post(f"{bridge}/api/heartbeat", {"torrents": torrents}, secret, now=now)

@@ -1,0 +1,77 @@
+"""The Bridge in the test process, on its own event loop thread, with a clock the test moves."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from bridge.config import BridgeConfig
+from bridge.http_app import make_app
+from bridge.swarm import SWARM_KEY, SwarmKeeper
+
+T = TypeVar("T")
+
+
+@dataclass
+class Clock:
+    now: float = field(default_factory=time.time)
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class InProcessBridge:
+    """`with InProcessBridge(config) as bridge:` serves `make_app(config, clock=bridge.clock)` on config's port."""
+
+    def __init__(self, config: BridgeConfig) -> None:
+        self.config = config
+        self.clock = Clock()
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="bridge", daemon=True)
+        self.app: web.Application | None = None
+        self.runner: web.AppRunner | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.config.host}:{self.config.port}"
+
+    @property
+    def keeper(self) -> SwarmKeeper:
+        assert self.app is not None
+        return self.app[SWARM_KEY]
+
+    def call(self, coroutine: Coroutine[Any, Any, T], timeout: float = 60) -> T:
+        """Run `coroutine` on the Bridge's loop and wait for its result."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    async def _start(self) -> None:
+        self.app = make_app(self.config, clock=self.clock)
+        self.runner = web.AppRunner(self.app)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, self.config.host, self.config.port).start()
+
+    async def _stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+
+    def __enter__(self) -> InProcessBridge:
+        self.thread.start()
+        self.call(self._start())
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        try:
+            self.call(self._stop())
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(10)
+            self.loop.close()

@@ -1,0 +1,163 @@
+"""Heartbeats, swarm health, retention and handoff, against the Bridge (in this process, with a clock the test
+moves) and the real WebSocket tracker."""
+
+from __future__ import annotations
+
+import hashlib
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bridge.config import BridgeConfig
+from devstack.services import Service, free_port, start_tracker
+from tests.bridge.client import heartbeat, info_hash_of, ping_payload, request, signed_post, upload
+from tests.bridge.inprocess import InProcessBridge
+from tests.bridge.tracker_peers import TrackerSeeders
+from tests.unit.nostr_keys import keypair
+
+DAY = 24 * 3600
+UPLOADER = keypair(500)
+KEYS = [keypair(600 + n) for n in range(11)]
+
+
+@pytest.fixture(scope="module")
+def tracker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    service = start_tracker(tmp_path_factory.mktemp("tracker"), free_port())
+    yield service
+    service.stop()
+
+
+@pytest.fixture
+def bridge(tmp_path: Path, tracker: Service) -> Iterator[InProcessBridge]:
+    config = BridgeConfig(
+        port=free_port(), data_dir=tmp_path / "bridge", trackers=(tracker.url,), retention_interval=0
+    )  # retention passes are run by the test
+    with InProcessBridge(config) as running:
+        yield running
+
+
+def seed(bridge: InProcessBridge, tracker: Service, data: bytes, name: str) -> str:
+    """Upload `data` to the Bridge, ping it, and return the infoHash it now seeds."""
+    now = bridge.clock()
+    url = upload(bridge.url, data, UPLOADER[0], now=now)
+    payload = ping_payload(url, data, tracker.url, name)
+    status, answer = signed_post(f"{bridge.url}/api/ping", payload, UPLOADER[0], now=now)
+    assert status == 200 and answer["state"] == "seeding", answer
+    return info_hash_of(payload)
+
+
+def status_of(bridge: InProcessBridge, info_hash: str) -> dict[str, object]:
+    code, answer = request("GET", f"{bridge.url}/api/torrents/{info_hash}", b"", {})
+    assert code == 200, answer
+    return dict(answer)
+
+
+def blob_status(bridge: InProcessBridge, data: bytes) -> int:
+    code, _ = request("HEAD", f"{bridge.url}/{hashlib.sha256(data).hexdigest()}", b"", {})
+    return code
+
+
+def test_handoff_needs_a_day_and_more_than_ten_seeders_the_bridge_can_see(
+    bridge: InProcessBridge, tracker: Service
+) -> None:
+    healthy, lone, sybil = (bytes([n]) * (40_000 + n) for n in range(3))
+    a = seed(bridge, tracker, healthy, "healthy.mp4")
+    b = seed(bridge, tracker, lone, "lone.mp4")
+    c = seed(bridge, tracker, sybil, "sybil.mp4")
+    crowd = [TrackerSeeders(tracker.url, a, 11), TrackerSeeders(tracker.url, b, 11)]  # no one announces c
+    for peers in crowd:
+        bridge.call(peers.announce())
+    try:
+
+        def beat() -> None:
+            for secret, _ in KEYS:  # 11 distinct keys seed a and c
+                assert heartbeat(bridge.url, {a: 12, c: 12}, secret, now=bridge.clock())[0] == 200
+            # one key claims a hundred seeders for b
+            assert heartbeat(bridge.url, {b: 100}, UPLOADER[0], now=bridge.clock())[0] == 200
+
+        beat()
+        bridge.clock.advance(3600)
+        beat()
+        assert bridge.call(bridge.keeper.retention_pass()) == []  # an hour old: kept, however healthy
+        seeders = status_of(bridge, a)["seeders"]
+        assert isinstance(seeders, dict) and seeders["heartbeat_keys"] == 11
+
+        bridge.clock.advance(DAY)  # the votes of a day ago have expired: fresh heartbeats
+        beat()
+        assert bridge.call(bridge.keeper.retention_pass()) == [a]
+    finally:
+        for peers in crowd:
+            bridge.call(peers.leave())
+
+    handed = status_of(bridge, a)
+    assert handed["state"] == "handed_off" and handed["handed_off"] == int(bridge.clock())
+    assert handed["seeders"] == {
+        "active": 11,
+        "heartbeat_keys": 0,
+        "claimed_median": None,
+        "connected_to_bridge": 0,
+        "tracker": None,
+    }
+    assert blob_status(bridge, healthy) == 404  # the Bridge's copy is gone...
+    assert not (bridge.config.data_dir / "seeding" / a).exists()
+    for kept, data in ((b, lone), (c, sybil)):  # ...the others are kept: 1 key; 11 keys nobody else sees
+        assert status_of(bridge, kept)["state"] == "seeding" and blob_status(bridge, data) == 200
+        assert (bridge.config.data_dir / "seeding" / kept).is_dir()
+    lone_seeders = status_of(bridge, b)["seeders"]
+    assert isinstance(lone_seeders, dict)
+    assert lone_seeders["heartbeat_keys"] == 1 and lone_seeders["active"] == 1
+    assert lone_seeders["tracker"] == 11 and lone_seeders["claimed_median"] == 100
+
+    with urllib.request.urlopen(f"{bridge.url}/metrics") as response:
+        metrics = response.read().decode()
+    assert 'asknostr_bridge_torrents{state="handed_off"} 1.0' in metrics
+    assert 'asknostr_bridge_torrents{state="seeding"} 2.0' in metrics
+    assert "asknostr_bridge_handoffs_total 1.0" in metrics
+    assert "asknostr_bridge_heartbeats_total 36.0" in metrics
+
+
+def test_a_handed_off_torrent_pinged_again_is_seeded_again(bridge: InProcessBridge, tracker: Service) -> None:
+    data = b"again" * 10_000
+    info_hash = seed(bridge, tracker, data, "again.mp4")
+    crowd = TrackerSeeders(tracker.url, info_hash, 11)
+    bridge.call(crowd.announce())
+    try:
+        bridge.clock.advance(DAY + 1)
+        for secret, _ in KEYS:
+            heartbeat(bridge.url, {info_hash: 11}, secret, now=bridge.clock())
+        assert bridge.call(bridge.keeper.retention_pass()) == [info_hash]
+    finally:
+        bridge.call(crowd.leave())
+    assert seed(bridge, tracker, data, "again.mp4") == info_hash  # a new upload and ping bring it back
+    assert status_of(bridge, info_hash)["state"] == "seeding"
+    assert bridge.keeper.seeder.seeding(info_hash)
+
+
+def test_heartbeats_are_signed_well_formed_and_rate_limited(bridge: InProcessBridge, tracker: Service) -> None:
+    info_hash = seed(bridge, tracker, b"x" * 20_000, "x.mp4")
+    secret = KEYS[0][0]
+    status, answer = heartbeat(bridge.url, {info_hash: 3, "c" * 40: 1}, secret, now=bridge.clock())
+    assert status == 200 and answer == {"accepted": 1, "ignored": 1, "ttl": 180.0}  # unknown torrents ignored
+
+    url = f"{bridge.url}/api/heartbeat"
+    status, answer = signed_post(url, {"torrents": []}, secret, now=bridge.clock() - 3600)
+    assert status == 401 and "last 60 s" in answer["error"]
+    status, answer = signed_post(url, {"torrents": []}, secret, now=bridge.clock(), signed_url=f"{bridge.url}/x")
+    assert status == 401 and "another URL" in answer["error"]
+    status, answer = request("POST", url, b'{"torrents": []}', {})
+    assert status == 401
+    status, answer = signed_post(url, {"torrents": [{"info_hash": "zz"}]}, KEYS[1][0], now=bridge.clock())
+    assert status == 400 and "40 hex digits" in answer["error"]
+
+    codes = [heartbeat(bridge.url, {info_hash: 1}, KEYS[2][0], now=bridge.clock())[0] for _ in range(5)]
+    assert codes == [200, 200, 200, 429, 429]  # a burst of 3, then one every 10 s per key
+    assert heartbeat(bridge.url, {info_hash: 1}, KEYS[3][0], now=bridge.clock())[0] == 200  # others go on
+    bridge.clock.advance(10)
+    assert heartbeat(bridge.url, {info_hash: 1}, KEYS[2][0], now=bridge.clock())[0] == 200
+
+    seeders = status_of(bridge, info_hash)["seeders"]
+    assert isinstance(seeders, dict) and seeders["heartbeat_keys"] == 3  # one vote per key
+    code, answer = request("GET", f"{bridge.url}/api/torrents/{'d' * 40}", b"", {})
+    assert code == 404 and answer["error"]
