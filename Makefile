@@ -20,3 +20,4 @@ lint:
 bench:
 	@tools/setup.sh --browser
 	tools/netns.sh .venv/bin/python bench/boot_time.py
+	tools/netns.sh .venv/bin/python bench/bridge_swarm.py

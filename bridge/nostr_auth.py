@@ -27,6 +27,10 @@ class AuthError(Exception):
         self.reason = reason
 
 
+CLOCK_SKEW = 60
+"""Seconds an auth event may be dated ahead of this server's clock: phones' clocks drift (as NIP-98's window)."""
+
+
 def _b64decode(text: str) -> bytes:
     """Standard or URL-safe base64, padded or not (BUD-01 shows the first, BUD-11 asks for the second)."""
     text = text.strip().replace("-", "+").replace("_", "/")
@@ -89,8 +93,8 @@ def verify_auth_event(
     """
     if event["kind"] != AUTH_KIND:
         raise AuthError(401, f"Auth event must be kind {AUTH_KIND}, not {event['kind']}")
-    if event["created_at"] > now:
-        raise AuthError(401, "Auth event created_at is in the future")
+    if event["created_at"] > now + CLOCK_SKEW:
+        raise AuthError(401, f"Auth event created_at is in the future (more than {CLOCK_SKEW} s ahead)")
     expirations = tag_values(event, "expiration")
     if not expirations:
         raise AuthError(401, "Auth event has no 'expiration' tag")

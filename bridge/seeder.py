@@ -23,6 +23,7 @@ from bridge.torrent import TorrentInfo
 log = logging.getLogger(__name__)
 
 ALERT_INTERVAL = 1.0
+OFFERS_PER_ANNOUNCE = 2
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,9 @@ class Seeder:
                 "enable_upnp": False,
                 "enable_natpmp": False,
                 "webtorrent_stun_server": self.stun_server,  # '' offline: host candidates only
+                # WebRTC offers sent with each announce (default 10), each a peer connection waiting up to 2 min:
+                # browsers that join send their own offers to the Bridge, so a few are enough for a seeder
+                "max_webtorrent_offers": OFFERS_PER_ANNOUNCE,
                 "alert_mask": lt.alert.category_t.error_notification,
             }
         )
@@ -88,6 +92,9 @@ class Seeder:
         params.save_path = str(target.parent)
         params.trackers = trackers
         params.flags |= lt.torrent_flags.seed_mode
+        # started, and not auto-managed: libtorrent's queue would keep all but `active_seeds` (5) torrents paused,
+        # unannounced, so a browser would find no Bridge in the swarm of the sixth
+        params.flags &= ~(lt.torrent_flags.auto_managed | lt.torrent_flags.paused)
         self.handles[info.info_hash] = self.session.add_torrent(params)
 
     def status(self, info_hash: str) -> SeedStatus | None:

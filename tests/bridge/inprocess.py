@@ -6,7 +6,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -20,13 +20,15 @@ T = TypeVar("T")
 
 @dataclass
 class Clock:
-    now: float = field(default_factory=time.time)
+    """The real time, plus whatever the test has advanced it by."""
+
+    offset: float = 0.0
 
     def __call__(self) -> float:
-        return self.now
+        return time.time() + self.offset
 
     def advance(self, seconds: float) -> None:
-        self.now += seconds
+        self.offset += seconds
 
 
 class InProcessBridge:

@@ -4,6 +4,7 @@ moves) and the real WebSocket tracker."""
 from __future__ import annotations
 
 import hashlib
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bridge.config import BridgeConfig
+from bridge.tracker_scrape import scrape_all
 from devstack.services import Service, free_port, start_tracker
 from tests.bridge.client import heartbeat, info_hash_of, ping_payload, request, signed_post, upload
 from tests.bridge.inprocess import InProcessBridge
@@ -92,7 +94,7 @@ def test_handoff_needs_a_day_and_more_than_ten_seeders_the_bridge_can_see(
             bridge.call(peers.leave())
 
     handed = status_of(bridge, a)
-    assert handed["state"] == "handed_off" and handed["handed_off"] == int(bridge.clock())
+    assert handed["state"] == "handed_off" and abs(int(bridge.clock()) - int(str(handed["handed_off"]))) <= 5
     assert handed["seeders"] == {
         "active": 11,
         "heartbeat_keys": 0,
@@ -161,3 +163,15 @@ def test_heartbeats_are_signed_well_formed_and_rate_limited(bridge: InProcessBri
     assert isinstance(seeders, dict) and seeders["heartbeat_keys"] == 3  # one vote per key
     code, answer = request("GET", f"{bridge.url}/api/torrents/{'d' * 40}", b"", {})
     assert code == 404 and answer["error"]
+
+
+def test_every_torrent_is_announced_not_only_the_first_five(bridge: InProcessBridge, tracker: Service) -> None:
+    """libtorrent's queue would leave all but 5 auto-managed seeds paused: browsers would not find the Bridge."""
+    hashes = [seed(bridge, tracker, bytes([n]) * (30_000 + n), f"many{n}.mp4") for n in range(8)]
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        counts = bridge.call(scrape_all({h: [tracker.url] for h in hashes}))
+        if all(counts.get(h, 0) >= 1 for h in hashes):
+            break
+        time.sleep(0.2)
+    assert {h: counts.get(h, 0) for h in hashes} == dict.fromkeys(hashes, 1)

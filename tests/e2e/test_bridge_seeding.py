@@ -27,7 +27,7 @@ DOWNLOAD = """async (magnet) => {
   const client = new WebTorrent({ tracker: { rtcConfig: { iceServers: [] } } })
   const t0 = performance.now()
   return await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no download in 60 s')), 60000)
+    const timer = setTimeout(() => reject(new Error('no download in 60 s')), window.DOWNLOAD_TIMEOUT ?? 60000)
     const t = client.add(magnet)
     const wires = []
     let first = null
