@@ -1,0 +1,36 @@
+"""NIP-94 file metadata (kind 1063): one event per uploaded file, with its URL, type, hashes, size and torrent."""
+
+from __future__ import annotations
+
+from asknostr.nip01 import Event
+from asknostr.nip92 import Media, parse_imeta
+
+KIND_FILE_METADATA = 1063
+
+
+def file_metadata_template(media: Media, description: str, created_at: int) -> dict[str, object]:
+    """The unsigned kind 1063 event for an uploaded file (`ox` = `x`: the server stored it untransformed)."""
+    if not media.sha256:
+        raise ValueError("a file metadata event needs the file's sha256")
+    tags = [["url", media.url], ["m", media.mime or "application/octet-stream"], ["x", media.sha256]]
+    tags.append(["ox", media.sha256])
+    if media.size is not None:
+        tags.append(["size", str(media.size)])
+    for name, value in (("dim", media.dim), ("magnet", media.magnet), ("i", media.infohash), ("alt", media.alt)):
+        if value:
+            tags.append([name, value])
+    tags += [["fallback", url] for url in media.fallbacks]
+    return {"kind": KIND_FILE_METADATA, "created_at": created_at, "tags": tags, "content": description or "file"}
+
+
+def parse_file_metadata(event: Event) -> Media | None:
+    """The file a kind 1063 event describes, or None when it has no http(s) url (the first of each tag counts)."""
+    if event.get("kind") != KIND_FILE_METADATA:
+        return None
+    imeta = ["imeta"]
+    for tag in event.get("tags", []):
+        if len(tag) >= 2 and isinstance(tag[0], str) and isinstance(tag[1], str):
+            key = "fallback" if tag[0] == "fallback" else tag[0]
+            imeta.append(f"{key} {tag[1]}")
+    media = parse_imeta([imeta])  # the same fields as an imeta tag: parsed in one place, nip92
+    return media[0] if media else None
