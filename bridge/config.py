@@ -26,6 +26,9 @@ class BridgeConfig:
     handoff_age: float = 24 * 3600
     retention_interval: float = 600
     heartbeat_ttl: float = 180
+    stun: str = ""
+    """A STUN server (host:port) for WebRTC, for the Bridge and offered to browsers; none by default (a local or
+    offline deployment: host candidates only)."""
     heartbeat_per_key_per_minute: float = 6
     heartbeat_per_address_per_minute: float = 600
 
@@ -37,8 +40,14 @@ class BridgeConfig:
         return f"http://{host}:{self.port}"
 
     def client_config(self) -> dict[str, object]:
-        """What the PWA reads from /config.json: the default relays and trackers of this deployment."""
-        return {"relays": list(self.relays), "trackers": list(self.trackers)}
+        """What the PWA reads from /config.json: this deployment's default relays and trackers, the Bridge's URL
+        (its media server of last resort) and the WebRTC ICE servers (none: host candidates only)."""
+        return {
+            "relays": list(self.relays),
+            "trackers": list(self.trackers),
+            "bridge": self.blossom_url(),
+            "ice_servers": [{"urls": f"stun:{self.stun}"}] if self.stun else [],
+        }
 
 
 def parse_args(argv: list[str] | None = None) -> BridgeConfig:
@@ -62,6 +71,7 @@ def parse_args(argv: list[str] | None = None) -> BridgeConfig:
         help="dev/test only: a host the bootstrap ping may fetch from although it is not public (e.g. 127.0.0.1)",
     )
     parser.add_argument("--public-url", default="", help="base URL of blob URLs (default: http://host:port)")
+    parser.add_argument("--stun", default="", help="STUN server host:port for WebRTC (default: none)")
     swarm = parser.add_argument_group("swarm health and retention")
     swarm.add_argument(
         "--handoff-seeders",
@@ -98,6 +108,7 @@ def parse_args(argv: list[str] | None = None) -> BridgeConfig:
         max_upload_bytes=ns.max_upload_bytes,
         public_url=ns.public_url,
         fetch_allow_hosts=tuple(ns.fetch_allow_host),
+        stun=ns.stun,
         handoff_seeders=ns.handoff_seeders,
         handoff_age=ns.handoff_age_hours * 3600,
         retention_interval=ns.retention_interval,

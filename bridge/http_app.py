@@ -32,7 +32,7 @@ def make_app(config: BridgeConfig, *, clock: Callable[[], float] = time.time) ->
     )
     keeper = SwarmKeeper(
         blossom,
-        Seeder(config.data_dir / "seeding"),
+        Seeder(config.data_dir / "seeding", stun_server=config.stun),
         VoteBook(config.heartbeat_ttl),
         HandoffPolicy(config.handoff_seeders, config.handoff_age),
         clock,

@@ -59,7 +59,12 @@ def test_run_command_starts_the_stack_and_ctrl_c_stops_all_of_it(tmp_path: Path)
         assert b"AskNostr Social Swarm" in response.read()
     with urllib.request.urlopen(app_url + "config.json") as response:
         config = json.loads(response.read())
-    assert config == {"relays": [f"ws://127.0.0.1:{ports[1]}"], "trackers": [f"ws://127.0.0.1:{ports[2]}"]}
+    assert config == {
+        "relays": [f"ws://127.0.0.1:{ports[1]}"],
+        "trackers": [f"ws://127.0.0.1:{ports[2]}"],
+        "bridge": f"http://127.0.0.1:{ports[0]}",
+        "ice_servers": [],
+    }
     assert (tmp_path / "relay" / "relay.sqlite3").exists()
 
     process.send_signal(signal.SIGINT)

@@ -16,7 +16,7 @@ def test_shell_paints_before_python_and_boots_from_own_origin_only(new_user: Use
     page = user.page
     # the shell is on screen while Python is still loading
     page.wait_for_selector(".topbar .status", state="visible")
-    assert page.locator(".tab").count() == 3
+    assert page.locator(".tab").count() == 4  # feed, #asknostr, following, settings
     user.wait_ready()
     fcp = page.evaluate("performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null")
     ready = page.evaluate("performance.now()")

@@ -3,6 +3,7 @@
 from collections.abc import Callable, Iterable
 
 from asknostr import nip02, nip65, profile
+from asknostr.media_post import is_community_post
 from asknostr.nip01 import Event, EventError, check_event
 from asknostr.profile import Profile
 
@@ -85,7 +86,7 @@ class Feed:
                 self.relay_lists[author] = nip65.parse_relay_list(event)
         elif kind == _KIND_NOTE:
             self._posts[event["id"]] = event
-            if author in self._authors:
+            if author in self._authors or is_community_post(event["tags"]):
                 self.version += 1
             self._evict()
 
@@ -118,6 +119,12 @@ class Feed:
     def visible_posts(self) -> list[Event]:
         """The shown posts, newest first (ties by id), at most max_posts."""
         shown = [event for event in self._posts.values() if event["pubkey"] in self._authors]
+        shown.sort(key=lambda e: (-e["created_at"], e["id"]))
+        return shown[: self.max_posts]
+
+    def community_posts(self) -> list[Event]:
+        """Notes tagged with the community hashtag (#asknostr), from anyone, newest first."""
+        shown = [event for event in self._posts.values() if is_community_post(event["tags"])]
         shown.sort(key=lambda e: (-e["created_at"], e["id"]))
         return shown[: self.max_posts]
 

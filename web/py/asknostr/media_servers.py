@@ -32,7 +32,7 @@ class MediaServer:
 
 
 def normalize_server_url(url: str) -> str:
-    """`https://Media.Example.com/` → `https://media.example.com`; ValueError when not an http(s) URL."""
+    """Lowercase host, no trailing slash, https:// when no scheme is given; ValueError when not an http(s) URL."""
     text = url.strip()
     if "://" not in text:
         text = "https://" + text
@@ -41,7 +41,7 @@ def normalize_server_url(url: str) -> str:
     except ValueError:
         raise ValueError(f"not a server URL: {url!r}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in text):
-        raise ValueError(f"a media server URL must be https://host (got {url!r})")
+        raise ValueError(f"a media server URL must be an https:// address (got {url!r})")
     if parts.query or parts.fragment:
         raise ValueError("a media server URL has no query or fragment")
     return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path.rstrip("/"), "", ""))

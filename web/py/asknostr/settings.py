@@ -1,10 +1,11 @@
-"""The user's settings (relays, trackers): defaults, persistence format, edits."""
+"""The user's settings (relays, trackers, media servers): defaults, persistence format, edits."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
 
+from asknostr.media_servers import PROTOCOLS, MediaServer, normalize_server_url
 from asknostr.nip65 import normalize_relay_url
 
 FALLBACK_RELAYS = ("wss://relay.damus.io", "wss://nos.lol")
@@ -15,6 +16,8 @@ FALLBACK_RELAYS = ("wss://relay.damus.io", "wss://nos.lol")
 class Settings:
     relays: tuple[str, ...] = ()
     trackers: tuple[str, ...] = ()
+    media_servers: tuple[MediaServer, ...] = ()
+    """The user's upload targets in order (the Bridge is not among them: it is always tried last)."""
 
     def with_relay(self, url: str) -> Settings:
         """Add a relay (normalised); ValueError with a clear message when it is not a ws(s):// URL."""
@@ -26,8 +29,12 @@ class Settings:
     def without_relay(self, url: str) -> Settings:
         return replace(self, relays=tuple(r for r in self.relays if r != url))
 
+    def with_media_servers(self, servers: list[MediaServer]) -> Settings:
+        return replace(self, media_servers=tuple(dict.fromkeys(s for s in servers if not s.bridge)))
+
     def to_json(self) -> str:
-        return json.dumps({"relays": list(self.relays), "trackers": list(self.trackers)})
+        servers = [{"protocol": s.protocol, "url": s.url} for s in self.media_servers]
+        return json.dumps({"relays": list(self.relays), "trackers": list(self.trackers), "media_servers": servers})
 
     @staticmethod
     def from_json(text: str | None) -> Settings | None:
@@ -40,7 +47,11 @@ class Settings:
             return None
         if not isinstance(data, dict):
             return None
-        return Settings(relays=_relay_urls(data.get("relays")), trackers=_strings(data.get("trackers")))
+        return Settings(
+            relays=_relay_urls(data.get("relays")),
+            trackers=_strings(data.get("trackers")),
+            media_servers=_media_servers(data.get("media_servers")),
+        )
 
 
 def _strings(value: object) -> tuple[str, ...]:
@@ -57,6 +68,18 @@ def _relay_urls(value: object) -> tuple[str, ...]:
         except ValueError:
             continue
     return tuple(dict.fromkeys(urls))
+
+
+def _media_servers(value: object) -> tuple[MediaServer, ...]:
+    servers: list[MediaServer] = []
+    for item in value if isinstance(value, list) else []:
+        if not isinstance(item, dict) or item.get("protocol") not in PROTOCOLS or not isinstance(item.get("url"), str):
+            continue
+        try:
+            servers.append(MediaServer(str(item["protocol"]), normalize_server_url(item["url"])))
+        except ValueError:
+            continue
+    return tuple(dict.fromkeys(servers))
 
 
 def initial_settings(saved: Settings | None, server_config: object) -> Settings:

@@ -4,15 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from asknostr.media_post import COMMUNITY_HASHTAG
+
 IDENTITY_SUBSCRIPTION = "me"
 FEED_SUBSCRIPTION = "feed"
+COMMUNITY_SUBSCRIPTION = "community"
 
 Filter = dict[str, Any]
 
 
 def identity_filters(pubkey: str) -> list[Filter]:
-    """The user's own profile (0), follow list (3) and relay list (10002)."""
-    return [{"kinds": [0, 3, 10002], "authors": [pubkey]}]
+    """The user's own profile (0), follow list (3), relay list (10002) and media server lists (10063, 10096)."""
+    return [{"kinds": [0, 3, 10002, 10063, 10096], "authors": [pubkey]}]
+
+
+def community_filters(*, limit: int = 200) -> list[Filter]:
+    """Notes of anyone with the community hashtag."""
+    return [{"kinds": [1], "#t": [COMMUNITY_HASHTAG], "limit": limit}]
 
 
 def feed_filters(authors: list[str], *, limit: int = 300) -> list[Filter]:

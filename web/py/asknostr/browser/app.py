@@ -10,10 +10,13 @@ from typing import Any
 from pyscript import document, window
 from pyscript.ffi import create_proxy, to_js
 
-from asknostr import nip01, nip02, nip19, nip65, nip92, subscriptions
-from asknostr.browser import crypto, dom, signer, storage
+from asknostr import media_servers, nip01, nip02, nip19, nip65, nip92, subscriptions
+from asknostr.browser import crypto, dom, signer, storage, torrents
+from asknostr.browser.bridge_pings import BridgePinger
+from asknostr.browser.composer import Composer
 from asknostr.browser.relay_pool import RelayPool
 from asknostr.feed import Feed
+from asknostr.media_servers import KIND_BLOSSOM_SERVERS, KIND_NIP96_SERVERS, MediaServer
 from asknostr.settings import Settings, initial_settings
 
 SETTINGS_KEY = "settings"
@@ -26,12 +29,29 @@ class Unchanged(Exception):
 
 
 class App:
-    def __init__(self, me: signer.Signer, settings: Settings) -> None:
+    def __init__(self, me: signer.Signer, settings: Settings, bridge_url: str) -> None:
         self.me = me
         self.settings = settings
+        self.bridge_url = bridge_url
         self.feed = Feed()
         self.pool = RelayPool(self._relay_message, self._relay_state_changed)
         self.feed_view = dom.FeedView(dom.by_id("feed"))
+        self.community_view = dom.FeedView(dom.by_id("community-feed"))
+        self.pinger = BridgePinger(me)
+        self.composers = {
+            prefix: Composer(
+                prefix,
+                community=community,
+                signer=me,
+                pinger=self.pinger,
+                providers=self.storage_providers,
+                trackers=lambda: list(self.settings.trackers),
+                bridge_url=bridge_url,
+                publish=self.publish_template,
+            )
+            for prefix, community in (("", False), ("community-", True))
+        }
+        self.own_lists: dict[int, nip01.Event] = {}  # the newest kind 10063 / 10096 event of the user
         self.own_profile_event: nip01.Event | None = None
         self._rendered_version = -1
         self._render_pending = False
@@ -81,6 +101,11 @@ class App:
         elif event["kind"] == 10002:
             self.pool.set_relays(self._relay_urls())
             self._render_relays()
+        elif event["kind"] in (KIND_BLOSSOM_SERVERS, KIND_NIP96_SERVERS):
+            kept = self.own_lists.get(event["kind"])
+            if kept is None or nip02.supersedes(event["created_at"], event["id"], kept["created_at"], kept["id"]):
+                self.own_lists[event["kind"]] = event
+                self._render_servers()
 
     def follow_list(self) -> nip02.FollowList:
         return self.feed.follow_lists.get(self.me.pubkey) or nip02.FollowList(follows=())
@@ -113,6 +138,7 @@ class App:
             return
         self._rendered_version = self.feed.version
         self.feed_view.update(self.feed.visible_posts(), self.feed.label)
+        self.community_view.update(self.feed.community_posts(), self.feed.label)
         self._render_following()
 
     def _render_following(self) -> None:
@@ -139,10 +165,16 @@ class App:
     # ---- publishing ----------------------------------------------------------------------------------------------
     async def publish(self, kind: int, content: str, tags: list[list[str]]) -> str:
         """Sign, check, store locally and send to every relay; returns a one-line report for the UI."""
-        created_at = int(time.time())
+        template: dict[str, object] = {"kind": kind, "created_at": int(time.time()), "tags": tags, "content": content}
+        _, report = await self.publish_template(template)
+        return report
+
+    async def publish_template(self, template: dict[str, object]) -> tuple[nip01.Event, str]:
+        """Sign `template` and publish it; the signed event and a one-line report for the UI."""
+        kind = int(str(template["kind"]))
         if nip01.is_replaceable(kind):
-            created_at = nip01.next_created_at(created_at, self._replaceable_times.get(kind))
-        template: dict[str, object] = {"kind": kind, "created_at": created_at, "tags": tags, "content": content}
+            created_at = int(str(template.get("created_at", int(time.time()))))
+            template = {**template, "created_at": nip01.next_created_at(created_at, self._replaceable_times.get(kind))}
         event = await self.me.sign(template)
         if event.get("pubkey") != self.me.pubkey:
             raise ValueError("the signer used another key than this session's (account switched?): not sent")
@@ -153,9 +185,9 @@ class App:
         results = await self.pool.publish(event)
         accepted = [url for url, ok in results.items() if ok.accepted]
         if accepted:
-            return f"published to {len(accepted)}/{len(results)} relays"
+            return event, f"published to {len(accepted)}/{len(results)} relays"
         if self.pool.is_pending(event["id"]):
-            return "saved: it goes out when a relay is reachable again"
+            return event, "saved: it goes out when a relay is reachable again"
         reasons = "; ".join(f"{url}: {ok.message}" for url, ok in results.items()) or "no relay configured"
         raise ValueError(f"no relay accepted it ({reasons})")
 
@@ -193,23 +225,100 @@ class App:
         except ValueError as exc:
             dom.set_text(result_id, str(exc), error=True)
 
-    async def on_post(self, _event: Any, form: dict[str, str]) -> None:
+    async def on_post(self, prefix: str, form: dict[str, str]) -> None:
+        """Either composer: the feed's (prefix "") or the community's ("community-")."""
+        files_input = dom.by_id(f"{prefix}composer-files")
+        files = list(files_input.files)
+
         async def post() -> str:
-            content, media_url = form["composer-text"].strip(), form["composer-media"].strip()
-            tags: list[list[str]] = []
+            content, media_url = form[f"{prefix}composer-text"].strip(), form[f"{prefix}composer-media"].strip()
+            extra: list[nip92.Media] = []
             if media_url:
                 media = nip92.parse_imeta([["imeta", f"url {media_url}"]])
                 if not media:
                     raise ValueError("the media URL must start with https:// or http://")
-                tags.append(nip92.imeta_tag(media[0]))
-                content = f"{content}\n{media_url}".strip()
-            if not content:
+                extra = media
+            if not content and not files and not extra:
                 raise ValueError("write something first")
-            report = await self.publish(1, content, tags)
-            dom.clear_if_unchanged(form, "composer-text", "composer-media")
+            report = await self.composers[prefix].post(content, files, extra)
+            dom.clear_if_unchanged(form, f"{prefix}composer-text", f"{prefix}composer-media")
+            files_input.value = ""
             return report
 
-        await self._guarded("composer-result", post)
+        await self._guarded(f"{prefix}composer-result", post)
+
+    # ---- media servers ---------------------------------------------------------------------------------------------
+    def editable_servers(self) -> list[MediaServer]:
+        """The user's servers as the upload order has them (settings, then their published lists), no Bridge."""
+        return media_servers.storage_providers(
+            self.settings.media_servers,
+            media_servers.server_list(self.own_lists.get(KIND_BLOSSOM_SERVERS), "server"),
+            media_servers.server_list(self.own_lists.get(KIND_NIP96_SERVERS), "server"),
+            None,
+        )
+
+    def storage_providers(self) -> list[MediaServer]:
+        """getStorageProvider(): where a file is uploaded, in order; the Bridge last."""
+        return [*self.editable_servers(), MediaServer(media_servers.BLOSSOM, self.bridge_url, bridge=True)]
+
+    def _render_servers(self) -> None:
+        container = dom.by_id("server-list")
+        container.replaceChildren()
+        for index, server in enumerate(self.storage_providers()):
+            item = dom.el("li", data_url=server.url)
+            item.append(dom.el("span", "name mono", server.url))
+            item.append(dom.el("span", "state", "Bridge (last resort)" if server.bridge else server.protocol))
+            if not server.bridge:
+                if index:
+                    item.append(dom.el("button", "move-server", "Up", type="button", data_index=str(index)))
+                item.append(dom.el("button", "remove-server", "Remove", type="button", data_index=str(index)))
+            container.append(item)
+
+    async def _save_servers(self, servers: list[MediaServer]) -> str:
+        """Keep the new order in the settings, then publish it as kind 10063 (Blossom) and 10096 (NIP-96)."""
+        self.settings = self.settings.with_media_servers(servers)
+        await self._save_settings()
+        self._render_servers()
+        reports = []
+        for kind, protocol in (
+            (KIND_BLOSSOM_SERVERS, media_servers.BLOSSOM),
+            (KIND_NIP96_SERVERS, media_servers.NIP96),
+        ):
+            urls = [s.url for s in servers if s.protocol == protocol]
+            if urls == media_servers.server_list(self.own_lists.get(kind), "server"):
+                continue
+            reports.append(await self.edit_replaceable(kind, lambda urls=urls: ("", [["server", u] for u in urls])))
+        return "saved" + (f" · {reports[-1]}" if reports else "")
+
+    async def on_add_server(self, _event: Any, form: dict[str, str]) -> None:
+        protocol = str(dom.by_id("server-protocol").value)
+
+        async def add() -> str:
+            server = MediaServer(protocol, media_servers.normalize_server_url(form["server-input"]))
+            if server.url == media_servers.normalize_server_url(self.bridge_url):
+                raise Unchanged("the Bridge is always tried last already")
+            current = self.editable_servers()
+            if any(s.url == server.url for s in current):
+                raise Unchanged("already in the list")
+            report = await self._save_servers([*current, server])
+            dom.clear_if_unchanged(form, "server-input")
+            return report
+
+        await self._guarded("server-result", add)
+
+    async def on_server_click(self, event: Any, _form: dict[str, str]) -> None:
+        target = event.target
+        if not (target.classList.contains("remove-server") or target.classList.contains("move-server")):
+            return
+        index = int(str(target.dataset.index))
+        servers = self.editable_servers()
+        if index >= len(servers):
+            return
+        if target.classList.contains("remove-server"):
+            servers.pop(index)
+        elif index > 0:
+            servers[index - 1], servers[index] = servers[index], servers[index - 1]
+        await self._guarded("server-result", lambda: self._save_servers(servers))
 
     async def on_follow(self, _event: Any, form: dict[str, str]) -> None:
         async def follow() -> str:
@@ -349,7 +458,10 @@ class App:
             raise ValueError("none of your relays has answered yet, so your current list is unknown: nothing changed")
 
     def _wire(self) -> None:
-        self._on("composer", "submit", self.on_post)
+        self._on("composer", "submit", lambda _event, form: self.on_post("", form))
+        self._on("community-composer", "submit", lambda _event, form: self.on_post("community-", form))
+        self._on("servers-form", "submit", self.on_add_server)
+        self._on("server-list", "click", self.on_server_click)
         self._on("follow-form", "submit", self.on_follow)
         self._on("following-list", "click", self.on_following_click)
         self._on("profile-form", "submit", self.on_profile)
@@ -380,9 +492,22 @@ class App:
         self._wire()
         self.pool.set_relays(self._relay_urls())
         self.pool.subscribe(subscriptions.IDENTITY_SUBSCRIPTION, subscriptions.identity_filters(self.me.pubkey))
+        self.pool.subscribe(subscriptions.COMMUNITY_SUBSCRIPTION, subscriptions.community_filters())
         self._update_authors()
+        self._render_servers()
         dom.enable_forms()
         self._relay_state_changed()
+        self._background(self.pinger.start())
+        self._background(self._resume_seeding())
+
+    def _background(self, coroutine: Any) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _resume_seeding(self) -> None:
+        resumed = await torrents.resume(list(self.settings.trackers))
+        document.body.dataset.resumed = str(resumed)  # for tests and devtools
 
 
 async def load_server_config() -> object:
@@ -404,7 +529,12 @@ async def start() -> App | None:
             crypto.ready(), storage.get_text(SETTINGS_KEY), load_server_config()
         )
         settings = initial_settings(Settings.from_json(saved_text), server_config)
-        app = App(await signer.load_signer(), settings)
+        config = server_config if isinstance(server_config, dict) else {}
+        bridge = config.get("bridge")
+        ice_servers = config.get("ice_servers")
+        torrents.configure(ice_servers if isinstance(ice_servers, list) else [])
+        bridge_url = bridge if isinstance(bridge, str) and bridge else str(window.location.origin)
+        app = App(await signer.load_signer(), settings, bridge_url)
         app.run()
         document.body.dataset.pubkey = app.me.pubkey  # who is signed in, for tests and devtools
         # whether modules were imported from the set-up's precompiled bytecode (a source-only load is slower)

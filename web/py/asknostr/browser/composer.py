@@ -1,0 +1,112 @@
+"""Posting with media: each file is hashed, seeded over WebTorrent at once, uploaded to the first media server
+that takes it (the Bridge last), announced to the Bridge by a queued ping, and described in the post (imeta) and
+in a NIP-94 event. Both composers (the feed's and the #asknostr community's) use it."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pyscript.js_modules import file_probe
+
+from asknostr import media_post, nip92, nip94
+from asknostr.blossom import UploadRejected
+from asknostr.browser import dom, torrents, uploads
+from asknostr.browser.bridge_pings import BridgePinger
+from asknostr.browser.signer import Signer
+from asknostr.media_servers import MediaServer
+from asknostr.nip01 import Event
+from asknostr.ping_queue import Ping
+from asknostr.upload_progress import SEEDING, FileProgress
+
+Publish = Callable[[dict[str, object]], Awaitable[tuple[Event, str]]]
+
+
+class Composer:
+    def __init__(
+        self,
+        prefix: str,
+        *,
+        community: bool,
+        signer: Signer,
+        pinger: BridgePinger,
+        providers: Callable[[], list[MediaServer]],
+        trackers: Callable[[], list[str]],
+        bridge_url: str,
+        publish: Publish,
+    ) -> None:
+        self.prefix, self.community = prefix, community
+        self.signer, self.pinger = signer, pinger
+        self.providers, self.trackers, self.bridge_url = providers, trackers, bridge_url
+        self.publish = publish
+        self.progress: list[FileProgress] = []
+
+    def _id(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+    def _render(self) -> None:
+        container = dom.by_id(self._id("composer-progress"))
+        container.replaceChildren()
+        for item in self.progress:
+            node = dom.el("li", f"upload {item.step}", item.line(), data_step=item.step)
+            container.append(node)
+
+    def _update(self, index: int, progress: FileProgress) -> None:
+        self.progress[index] = progress
+        self._render()
+
+    async def share_file(self, index: int, file: Any) -> nip92.Media:
+        """Hash, seed, upload (with fallback), queue the Bridge ping; the file's attachment."""
+        name = str(file.name) or f"file-{index}"
+        self._update(index, FileProgress(name, int(file.size)))
+        sha256 = str(await file_probe.sha256(file))
+        dim = str(await file_probe.dimensions(file))
+        self._update(index, FileProgress(name, int(file.size), step=SEEDING))
+        seeded = await torrents.seed(file, name, self.trackers())  # the magnet exists before the upload ends
+        progress = self.progress[index]
+        for server in self.providers():
+            progress = progress.uploading(server.label)
+            self._update(index, progress)
+
+            def on_progress(sent: int, at: int = index) -> None:
+                self._update(at, self.progress[at].sent_bytes(sent))
+
+            try:
+                uploaded = await uploads.upload(server, file, sha256, self.signer, on_progress)
+            except UploadRejected as exc:
+                progress = self.progress[index].failed_on(server.label, str(exc))
+                continue
+            except Exception as exc:  # network error, stall, CORS: a JS error
+                progress = self.progress[index].failed_on(server.label, str(getattr(exc, "message", exc)))
+                continue
+            self._update(index, progress.uploaded())
+            ping = Ping(self.bridge_url, seeded.info_hash, uploaded.url, seeded.magnet, seeded.torrent)
+            await self.pinger.add(ping)  # queued: sent in the background, retried while the Bridge is away
+            return nip92.Media(
+                url=uploaded.url,
+                mime=str(file.type) or uploaded.mime,
+                sha256=sha256,
+                dim=dim,
+                size=int(file.size),
+                infohash=seeded.info_hash,
+                magnet=seeded.magnet,
+            )
+        self._update(index, progress.given_up())
+        raise ValueError(f"{name}: no media server took it — nothing was posted")
+
+    async def post(self, text: str, files: list[Any], extra_media: list[nip92.Media]) -> str:
+        self.progress = [FileProgress(str(f.name), int(f.size)) for f in files]
+        self._render()
+        media = list(await asyncio.gather(*(self.share_file(i, f) for i, f in enumerate(files))))
+        now = int(time.time())
+        file_events = []
+        for item in media:
+            event, _ = await self.publish(nip94.file_metadata_template(item, text.strip() or item.url, now))
+            file_events.append(event["id"])
+        template = media_post.note_template(
+            text, [*media, *extra_media], now, community=self.community, file_events=file_events
+        )
+        _, report = await self.publish(template)
+        return report
