@@ -335,7 +335,12 @@ def test_the_pwa_is_still_served(bridge: Bridge) -> None:
     assert index.status == 200
     assert b"<html" in index.body.lower()
     assert "Access-Control-Allow-Origin" not in index.headers
-    assert call(bridge.url, "GET", "/config.json").json() == {"relays": [], "trackers": []}
+    assert call(bridge.url, "GET", "/config.json").json() == {
+        "relays": [],
+        "trackers": [],
+        "bridge": bridge.url,
+        "ice_servers": [],
+    }
 
 
 def test_blobs_survive_a_restart(bridge: Bridge) -> None:

@@ -12,7 +12,13 @@ def test_pyscript_config_loads_the_bundled_package_and_the_js_modules() -> None:
     config = json.loads((WEB / "pyscript.json").read_text())
     assert config["interpreter"] == "./static/vendor/pyodide/pyodide.mjs"
     assert config["files"] == {"./static/vendor/asknostr.zip": "./asknostr.zip"}
-    assert set(config["js_modules"]["main"].values()) == {"nostr_crypto", "idb_keyval"}
+    assert set(config["js_modules"]["main"].values()) == {
+        "nostr_crypto",
+        "idb_keyval",
+        "torrent_client",
+        "file_probe",
+        "http_upload",
+    }
     assert 'os.path.abspath("asknostr.zip")' in (WEB / "main.py").read_text()
 
 
