@@ -43,11 +43,11 @@ export async function seed (file, name, announce) {
   })
 }
 
-// What this page seeds or downloads: [{infoHash, name, progress, numPeers, uploaded, downloaded, done}].
+// What this page seeds or downloads (received: bytes that came from peers; downloaded counts local pieces too).
 export async function list () {
   const wt = await client()
   return wt.torrents.map((t) => ({
     infoHash: t.infoHash, name: t.name, progress: t.progress, numPeers: t.numPeers,
-    uploaded: t.uploaded, downloaded: t.downloaded, done: t.done
+    uploaded: t.uploaded, downloaded: t.downloaded, received: t.received, done: t.done
   }))
 }

@@ -1,0 +1,194 @@
+"""The composer, against real services: a real Blossom server as the user's media server (not the Bridge), the
+Bridge as the fallback, WebTorrent seeding in the browser, the bootstrap ping, and the published events read back
+from the relay by an independent parser (nostr-tools in Node)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import struct
+import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, FilePayload
+
+from devstack.blossom import start_blossom
+from devstack.services import ROOT, Service, free_port
+from tests.e2e.harness import AppUser, Stack, UserFactory, relay_query
+from tests.e2e.test_bridge_seeding import download_in_browser
+
+
+def png(width: int, height: int, seed: int) -> bytes:
+    """A real PNG of noise (so the browser can read its dimensions)."""
+    rows = b"".join(b"\x00" + bytes((x * 7 + y * 13 + seed) % 256 for x in range(width * 3)) for y in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+@pytest.fixture(scope="module")
+def blossom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    service = start_blossom(tmp_path_factory.mktemp("blossom"), free_port())
+    yield service
+    service.stop()
+
+
+@pytest.fixture(scope="module")
+def broken_blossom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    service = start_blossom(tmp_path_factory.mktemp("broken"), free_port(), fail_uploads=500)
+    yield service
+    service.stop()
+
+
+def add_server(user: AppUser, url: str, protocol: str = "blossom") -> str:
+    user.show("settings")
+    user.page.select_option("#server-protocol", protocol)
+    return user.submit("server-result", {"#server-input": url}, "#server-add", "saved")
+
+
+def post_files(user: AppUser, text: str, files: list[tuple[str, str, bytes]], *, community: bool = False) -> str:
+    prefix = "community-" if community else ""
+    user.show("community" if community else "feed")
+    payloads = [FilePayload(name=name, mimeType=mime, buffer=data) for name, mime, data in files]
+    user.page.set_input_files(f"#{prefix}composer-files", files=payloads)
+    return user.submit(
+        f"{prefix}composer-result", {f"#{prefix}composer-text": text}, f"#{prefix}post-button", "published"
+    )
+
+
+def published(stack: Stack, author: str) -> list[dict[str, Any]]:
+    """The author's notes and file events on the relay, read by nostr-tools."""
+    events = relay_query(stack.relay.url, {"authors": [author], "kinds": [1, 1063]})
+    out = subprocess.run(
+        ["node", str(ROOT / "tests" / "e2e" / "parse_media_events.mjs")],
+        input=json.dumps(events).encode(),
+        capture_output=True,
+        check=True,
+        cwd=ROOT,
+    )
+    parsed: list[dict[str, Any]] = json.loads(out.stdout)
+    return parsed
+
+
+def bridge_state(stack: Stack, info_hash: str, timeout: float = 30) -> str:
+    """The Bridge's state for a torrent, waiting for its ping to arrive."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"{stack.bridge.url}/api/torrents/{info_hash}") as response:
+                return str(json.loads(response.read())["state"])
+        except urllib.error.HTTPError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+
+
+def log_lines(service: Service, start: str) -> list[str]:
+    return [line for line in Path(service.log_path).read_text().splitlines() if line.startswith(start)]
+
+
+def test_media_goes_to_the_preferred_server_the_bridge_is_only_pinged(
+    new_user: UserFactory, stack: Stack, blossom: Service
+) -> None:
+    alice = new_user()
+    assert "published" in add_server(alice, blossom.url)
+    image, audio = png(64, 48, 1), os.urandom(150_000)
+    report = post_files(alice, "two files", [("noise.png", "image/png", image), ("tone.mp3", "audio/mpeg", audio)])
+    assert "published to 1/1 relays" in report
+    lines = alice.page.locator("#composer-progress li").all_inner_texts()
+    assert lines == [f"noise.png: stored on {blossom.url[7:]}", f"tone.mp3: stored on {blossom.url[7:]}"]
+    assert len(log_lines(blossom, "PUT /upload 201")) >= 2
+
+    events = published(stack, alice.pubkey)
+    assert all(e["valid"] for e in events)
+    (note,) = [e for e in events if e["kind"] == 1]
+    files = {e["file"]["x"]: e for e in events if e["kind"] == 1063}
+    assert set(note["mentions"]) == {e["id"] for e in files.values()}
+    by_sha = {m["x"]: m for m in note["imeta"]}
+    for data, mime in ((image, "image/png"), (audio, "audio/mpeg")):
+        sha = hashlib.sha256(data).hexdigest()
+        meta, file = by_sha[sha], files[sha]["file"]
+        assert meta["url"].startswith(blossom.url + "/" + sha) and meta["m"] == mime and meta["size"] == str(len(data))
+        assert (
+            len(meta["i"]) == 40
+            and meta["i"] in meta["magnet"]
+            and stack.tracker.url in urllib.parse.unquote(meta["magnet"])
+        )
+        assert (
+            file["url"] == meta["url"]
+            and file["ox"] == sha
+            and file["i"] == meta["i"]
+            and file["magnet"] == meta["magnet"]
+        )
+        assert bridge_state(stack, meta["i"]) == "seeding"  # the Bridge was pinged, fetched it and seeds it
+        with urllib.request.urlopen(meta["url"]) as response:
+            assert response.read() == data
+    assert by_sha[hashlib.sha256(image).hexdigest()]["dim"] == "64x48"
+    assert note["hashtags"] == []
+    server_lists = relay_query(stack.relay.url, {"authors": [alice.pubkey], "kinds": [10063]})
+    assert [t for t in server_lists[0]["tags"] if t[0] == "server"] == [["server", blossom.url]]
+
+
+def test_a_failing_server_falls_back_to_the_bridge_and_the_community_sees_the_post(
+    new_user: UserFactory, stack: Stack, broken_blossom: Service
+) -> None:
+    bob = new_user()
+    add_server(bob, broken_blossom.url)
+    data = png(32, 32, 2)
+    post_files(bob, "question with a picture", [("q.png", "image/png", data)], community=True)
+    line = bob.page.locator("#community-composer-progress li").inner_text()
+    assert line.startswith("q.png: stored on the Bridge")
+    (note,) = [e for e in published(stack, bob.pubkey) if e["kind"] == 1]
+    assert note["hashtags"] == ["asknostr"]
+    (meta,) = note["imeta"]
+    assert meta["url"].startswith(stack.bridge.url + "/")
+    with urllib.request.urlopen(meta["url"]) as response:
+        assert response.read() == data
+    assert bridge_state(stack, meta["i"]) == "seeding"
+
+    carol = new_user()  # follows nobody, and still sees it in #asknostr
+    carol.show("community")
+    carol.page.locator("#community-feed .post", has_text="question with a picture").wait_for(timeout=15_000)
+    assert "500" in " ".join(log_lines(broken_blossom, "PUT /upload"))
+
+
+@pytest.mark.webrtc
+def test_after_the_uploader_leaves_another_browser_gets_the_file_over_p2p(
+    new_user: UserFactory, browser: Browser, stack: Stack
+) -> None:
+    dave = new_user()
+    data = os.urandom(400_000)
+    post_files(dave, "a clip", [("clip.mp4", "video/mp4", data)])
+    (note,) = [e for e in published(stack, dave.pubkey) if e["kind"] == 1]
+    (meta,) = note["imeta"]
+    assert bridge_state(stack, meta["i"]) == "seeding"
+    dave.close()  # the uploader's tab is gone
+    got = download_in_browser(browser, stack.bridge.url, meta["magnet"])
+    assert got["sha256"] == hashlib.sha256(data).hexdigest() and got["peers"] == ["webrtc"]
+
+
+def test_seeding_survives_a_reload_without_downloading(new_user: UserFactory, stack: Stack) -> None:
+    erin = new_user()
+    data = os.urandom(120_000)
+    post_files(erin, "kept", [("kept.bin", "application/octet-stream", data)])
+    (note,) = [e for e in published(stack, erin.pubkey) if e["kind"] == 1]
+    info_hash = note["imeta"][0]["i"]
+    erin.page.reload()
+    erin.wait_ready()
+    erin.page.wait_for_function("document.body.dataset.resumed === '1'", timeout=20_000)
+    torrents = erin.page.evaluate("import('/static/js/torrent_client.js').then((m) => m.list())")
+    (mine,) = [t for t in torrents if t["infoHash"] == info_hash]
+    # seeded from IndexedDB: no piece fetched (a piece is 16 KiB; peers exchange only handshakes and bitfields)
+    assert mine["done"] and mine["received"] < 16_384
