@@ -192,3 +192,60 @@ def test_seeding_survives_a_reload_without_downloading(new_user: UserFactory, st
     (mine,) = [t for t in torrents if t["infoHash"] == info_hash]
     # seeded from IndexedDB: no piece fetched (a piece is 16 KiB; peers exchange only handshakes and bitfields)
     assert mine["done"] and mine["received"] < 16_384
+
+
+def test_pings_wait_in_indexeddb_while_the_bridge_is_away(new_user: UserFactory, stack: Stack) -> None:
+    frank = new_user()
+    refused: list[str] = []
+
+    def bridge_away(route: Any) -> None:
+        refused.append(route.request.url)
+        route.abort("connectionrefused")
+
+    frank.page.route("**/api/ping", bridge_away)
+    data = os.urandom(50_000)
+    assert "published" in post_files(frank, "Bridge away", [("away.bin", "application/octet-stream", data)])
+    (note,) = [e for e in published(stack, frank.pubkey) if e["kind"] == 1]
+    info_hash = note["imeta"][0]["i"]
+    assert refused, "the ping was tried"
+    queued = frank.page.evaluate("import('/static/vendor/idb-keyval.js').then((m) => m.get('bridge-pings'))")
+    assert [p["info_hash"] for p in json.loads(queued)] == [info_hash]
+    with pytest.raises(urllib.error.HTTPError):
+        bridge_state(stack, info_hash, timeout=0)
+
+    frank.page.unroute("**/api/ping")  # the Bridge is back...
+    frank.page.reload()  # ...and the next start sends what waited in IndexedDB at once
+    frank.wait_ready()
+    assert bridge_state(stack, info_hash, timeout=20) == "seeding"
+    frank.page.wait_for_function(
+        "import('/static/vendor/idb-keyval.js').then((m) => m.get('bridge-pings')).then((q) => q === '[]')",
+        timeout=10_000,
+    )
+
+
+def test_servers_are_ordered_and_removed_and_unreachable_ones_skipped(
+    new_user: UserFactory, stack: Stack, blossom: Service, broken_blossom: Service
+) -> None:
+    gina = new_user()
+    dead = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    for url in (blossom.url, dead, broken_blossom.url):
+        add_server(gina, url)
+    for button in (".move-server", ".remove-server"):
+        item = 3 if button == ".move-server" else 1  # broken up, above dead; then the working one goes
+        gina.page.eval_on_selector("#server-result", "node => { node.textContent = '' }")
+        gina.page.click(f"#server-list li:nth-child({item}) {button}")
+        gina.page.locator("#server-result", has_text="saved").wait_for()
+    expected = [broken_blossom.url, dead, stack.bridge.url]
+    assert gina.page.locator("#server-list li .name").all_inner_texts() == expected
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        lists = relay_query(stack.relay.url, {"authors": [gina.pubkey], "kinds": [10063]})
+        servers = [t[1] for t in max(lists, key=lambda e: e["created_at"])["tags"] if t[0] == "server"]
+        if servers == expected[:2]:
+            break
+        time.sleep(0.3)
+    assert servers == expected[:2]  # the Bridge is not in the published list
+
+    post_files(gina, "fallbacks", [("f.bin", "application/octet-stream", os.urandom(20_000))])
+    line = gina.page.locator("#composer-progress li").inner_text()
+    assert line.startswith("f.bin: stored on the Bridge")

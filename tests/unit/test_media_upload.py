@@ -168,6 +168,8 @@ def test_ping_queue_retries_with_growing_delays_and_survives_json() -> None:
     assert queue.due(110) == [] and queue.next_due() == 115
     restored = PingQueue.from_json(queue.to_json())
     assert restored.pings == queue.pings
+    restored.retry_all_now(110)
+    assert [p.info_hash for p in restored.due(110)] == [IH] and restored.pings[IH].attempts == 2
     assert queue.failed(IH, "bad torrent", now=120, permanent=True) is None and not queue.pings
     assert PingQueue.from_json("garbage").pings == {} and PingQueue.from_json('[{"x": 1}]').pings == {}
     assert is_permanent(422) and is_permanent(400) and not is_permanent(401) and not is_permanent(503)

@@ -37,6 +37,10 @@ class PingQueue:
     def __init__(self, pings: list[Ping] | None = None) -> None:
         self.pings: dict[str, Ping] = {p.info_hash: p for p in pings or []}
 
+    def retry_all_now(self, now: float) -> None:
+        """A new start (a reload, the app opened again) is a new chance: everything waiting is due at once."""
+        self.pings = {h: replace(p, next_at=min(p.next_at, now)) for h, p in self.pings.items()}
+
     def add(self, ping: Ping, now: float) -> None:
         self.pings[ping.info_hash] = replace(ping, attempts=0, next_at=now)
 

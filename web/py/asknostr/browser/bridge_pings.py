@@ -32,6 +32,7 @@ class BridgePinger:
 
     async def start(self) -> None:
         self.queue = PingQueue.from_json(await storage.get_text(QUEUE_KEY))
+        self.queue.retry_all_now(time.time())
         self._online_proxy = create_proxy(lambda _event: self._wake.set())
         window.addEventListener("online", self._online_proxy)
         self._task = asyncio.ensure_future(self._run())
