@@ -8,7 +8,7 @@ from typing import Any
 from pyscript import document, window
 from pyscript.ffi import is_none
 
-from asknostr import nip92
+from asknostr import event_media, nip92
 from asknostr.nip01 import Event
 
 
@@ -96,7 +96,7 @@ class FeedView:
         header.append(el("time", text=format_time(event["created_at"])))
         node.append(header)
         node.append(el("p", "text", event["content"]))
-        media = nip92.parse_imeta(event["tags"])
+        media = [item for item in event_media.media_of(event) if item.url]  # a bare magnet has no element yet
         if media:
             box = el("div", "media")
             for item in media:
