@@ -22,6 +22,7 @@ import pytest
 from playwright.sync_api import Browser, FilePayload
 
 from devstack.blossom import start_blossom
+from devstack.nip96 import start_nip96
 from devstack.services import ROOT, Service, free_port
 from tests.e2e.harness import AppUser, Stack, UserFactory, relay_query
 from tests.e2e.test_bridge_seeding import download_in_browser
@@ -48,6 +49,20 @@ def blossom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
 @pytest.fixture(scope="module")
 def broken_blossom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     service = start_blossom(tmp_path_factory.mktemp("broken"), free_port(), fail_uploads=500)
+    yield service
+    service.stop()
+
+
+@pytest.fixture(scope="module")
+def nip96(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    service = start_nip96(tmp_path_factory.mktemp("nip96"), free_port())
+    yield service
+    service.stop()
+
+
+@pytest.fixture(scope="module")
+def transforming_nip96(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    service = start_nip96(tmp_path_factory.mktemp("nip96t"), free_port(), transform=True)
     yield service
     service.stop()
 
@@ -249,3 +264,25 @@ def test_servers_are_ordered_and_removed_and_unreachable_ones_skipped(
     post_files(gina, "fallbacks", [("f.bin", "application/octet-stream", os.urandom(20_000))])
     line = gina.page.locator("#composer-progress li").inner_text()
     assert line.startswith("f.bin: stored on the Bridge")
+
+
+def test_nip96_servers_take_uploads_and_transforming_ones_are_passed_over(
+    new_user: UserFactory, stack: Stack, nip96: Service, transforming_nip96: Service
+) -> None:
+    hana = new_user()
+    add_server(hana, transforming_nip96.url, "nip96")  # first: it changes the bytes, so the torrent would not match
+    add_server(hana, nip96.url, "nip96")
+    data = png(40, 30, 3)
+    post_files(hana, "via nip-96", [("n.png", "image/png", data)])
+    line = hana.page.locator("#composer-progress li").inner_text()
+    assert line == f"n.png: stored on {nip96.url[7:]}"
+    (note,) = [e for e in published(stack, hana.pubkey) if e["kind"] == 1]
+    (meta,) = note["imeta"]
+    assert meta["url"].startswith(nip96.url + "/") and meta["x"] == hashlib.sha256(data).hexdigest()
+    with urllib.request.urlopen(meta["url"]) as response:
+        assert response.read() == data
+    assert bridge_state(stack, meta["i"]) == "seeding"
+    assert any(" 201" in line for line in log_lines(transforming_nip96, "POST /api/v2/media"))  # it was tried
+    lists = relay_query(stack.relay.url, {"authors": [hana.pubkey], "kinds": [10096]})
+    newest = max(lists, key=lambda e: e["created_at"])
+    assert [t[1] for t in newest["tags"] if t[0] == "server"] == [transforming_nip96.url, nip96.url]
