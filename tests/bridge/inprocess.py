@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import socket
 import threading
 import time
 from collections.abc import Coroutine
@@ -32,10 +34,14 @@ class Clock:
 
 
 class InProcessBridge:
-    """`with InProcessBridge(config) as bridge:` serves `make_app(config, clock=bridge.clock)` on config's port."""
+    """`with InProcessBridge(config) as bridge:` serves `make_app(config, clock=bridge.clock)` on a port of its own
+    (`bridge.url`; config's port is replaced)."""
 
     def __init__(self, config: BridgeConfig) -> None:
-        self.config = config
+        # bound now, port chosen by the kernel: no race with another process for a "free" port
+        self.sock = socket.socket()
+        self.sock.bind((config.host, 0))
+        self.config = dataclasses.replace(config, port=self.sock.getsockname()[1])
         self.clock = Clock()
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="bridge", daemon=True)
@@ -59,7 +65,7 @@ class InProcessBridge:
         self.app = make_app(self.config, clock=self.clock)
         self.runner = web.AppRunner(self.app)
         await self.runner.setup()
-        await web.TCPSite(self.runner, self.config.host, self.config.port).start()
+        await web.SockSite(self.runner, self.sock).start()
 
     async def _stop(self) -> None:
         if self.runner is not None:
