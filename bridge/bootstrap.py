@@ -25,7 +25,8 @@ from asknostr.nip01 import is_hex64
 from bridge import nip98
 from bridge.blob_store import BlobStore, Received, TooLarge
 from bridge.blossom import FALLBACK_TYPE, Blossom
-from bridge.db import BlobRow, Database
+from bridge.db import SEEDING, BlobRow, Database
+from bridge.signed_request import BodyTooLarge, read_body, signer_of
 from bridge.swarm import SWARM_KEY, SwarmKeeper
 from bridge.torrent import TorrentError, TorrentInfo, bad_pieces, parse_magnet, parse_torrent
 from bridge.url_guard import ForbiddenUrl, check_url
@@ -33,6 +34,7 @@ from bridge.url_guard import ForbiddenUrl, check_url
 MAX_BODY = 1024 * 1024
 FETCH_TIMEOUT = aiohttp.ClientTimeout(total=300, sock_connect=10, sock_read=30)
 MAX_REDIRECTS = 3
+MAX_MAGNET_TRACKERS = 5
 
 
 class PingError(Exception):
@@ -109,34 +111,61 @@ class Bootstrap:
             raise PingError(400, "the magnet's infoHash is not the torrent's")
         if info.length > self.max_bytes:
             raise PingError(413, f"the file is larger than this Bridge keeps ({self.max_bytes} bytes)")
-        sha256 = self.local_blob(payload["url"])
-        if sha256 is not None:
-            if await asyncio.to_thread(bad_pieces, self.store.path(sha256), info):
-                raise PingError(422, "the blob does not match the torrent: not seeded")
-        else:
-            try:
-                received = await self.fetch(payload["url"], info)
-            except ForbiddenUrl as exc:
-                raise PingError(403, f"will not fetch that url: {exc}") from None
-            except TooLarge:
-                raise PingError(422, "the url's content is longer than the torrent says") from None
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                raise PingError(502, f"could not download the url: {exc or type(exc).__name__}") from None
-            if await asyncio.to_thread(bad_pieces, received.path, info):  # hashing a large file: off the loop
-                await self.store.discard(received)
-                raise PingError(422, "the url's content does not match the torrent: not seeded")
-            sha256 = received.sha256
-            media_type = mimetypes.guess_type(info.name, strict=False)[0] or FALLBACK_TYPE
-            async with self.blossom.mutex():  # as a Blossom upload: no DELETE of the same blob in between
+        known = await self._db().get_torrent(info.info_hash)
+        if known is not None and known.state == SEEDING and self.keeper.seeder.seeding(info.info_hash):
+            # already seeded (a retry whose answer was lost, a second follower's ping): no second download
+            return {"info_hash": info.info_hash, "sha256": known.sha256, "state": SEEDING, "trackers": known.trackers}
+        trackers = await self.announce_to(magnet.trackers)
+        received: Received | None = None
+        if self.local_blob(payload["url"]) is None:
+            received = await self._download(payload["url"], info)
+        async with self.blossom.mutex():  # from the blob's check to seeding: no DELETE nor handoff in between
+            if received is None:
+                sha256 = self.local_blob(payload["url"])
+                if sha256 is None:
+                    raise PingError(409, "the blob was deleted meanwhile: upload it again")
+                if await asyncio.to_thread(bad_pieces, self.store.path(sha256), info):
+                    raise PingError(422, "the blob does not match the torrent: not seeded")
+            else:
+                sha256 = received.sha256
+                media_type = mimetypes.guess_type(info.name, strict=False)[0] or FALLBACK_TYPE
                 await self.store.commit(received)
                 await self._db().add_blob(BlobRow(sha256, info.length, media_type, now), pubkey, now)
-        path: Path = self.store.path(sha256)
-        trackers = list(dict.fromkeys([*magnet.trackers, *self.trackers]))
-        await self._db().record_torrent(
-            info.info_hash, sha256, info.name, info.length, info.info_bytes, trackers, pubkey, now
-        )
-        await self.keeper.seed(info, path, trackers)
-        return {"info_hash": info.info_hash, "sha256": sha256, "state": "seeding", "trackers": trackers}
+            path: Path = self.store.path(sha256)
+            await self._db().record_torrent(
+                info.info_hash, sha256, info.name, info.length, info.info_bytes, trackers, pubkey, now
+            )
+            await self.keeper.seed(info, path, trackers)
+        return {"info_hash": info.info_hash, "sha256": sha256, "state": SEEDING, "trackers": trackers}
+
+    async def announce_to(self, magnet_trackers: tuple[str, ...]) -> list[str]:
+        """The operator's trackers, then at most MAX_MAGNET_TRACKERS of the magnet's that are public addresses
+        (libtorrent connects to each: a pinger must not point it into private networks)."""
+        chosen: list[str] = []
+        for tracker in magnet_trackers:
+            if len(chosen) >= MAX_MAGNET_TRACKERS or tracker in self.trackers:
+                continue
+            try:
+                await check_url("http" + tracker[2:] if tracker.startswith("ws") else tracker, self.fetch_allow_hosts)
+            except (ForbiddenUrl, OSError):
+                continue
+            chosen.append(tracker)
+        return list(dict.fromkeys([*self.trackers, *chosen]))
+
+    async def _download(self, url: str, info: TorrentInfo) -> Received:
+        """The url's content in the store's temp area, every piece checked against the torrent."""
+        try:
+            received = await self.fetch(url, info)
+        except ForbiddenUrl as exc:
+            raise PingError(403, f"will not fetch that url: {exc}") from None
+        except TooLarge:
+            raise PingError(422, "the url's content is longer than the torrent says") from None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise PingError(502, f"could not download the url: {exc or type(exc).__name__}") from None
+        if await asyncio.to_thread(bad_pieces, received.path, info):  # hashing a large file: off the loop
+            await self.store.discard(received)
+            raise PingError(422, "the url's content does not match the torrent: not seeded")
+        return received
 
     def _db(self) -> Database:
         return self.blossom.database()
@@ -148,13 +177,13 @@ BOOTSTRAP_KEY = web.AppKey("bootstrap", Bootstrap)
 async def ping_handler(request: web.Request) -> web.Response:
     bootstrap = request.app[BOOTSTRAP_KEY]
     try:
-        body = await request.content.read(MAX_BODY + 1)
-        if len(body) > MAX_BODY:
-            raise PingError(413, "ping body too large")
+        try:
+            body = await read_body(request, MAX_BODY)
+        except BodyTooLarge:
+            raise PingError(413, "ping body too large") from None
         now = int(bootstrap.clock())
         try:
-            header = request.headers.get("Authorization")
-            pubkey = nip98.authorize_request(header, url=str(request.url), method=request.method, body=body, now=now)
+            pubkey = signer_of(request, body, now, bootstrap.public_url)
         except nip98.HttpAuthError as exc:
             raise PingError(401, exc.reason) from None
         try:

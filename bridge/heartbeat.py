@@ -16,6 +16,7 @@ from aiohttp import web
 
 from bridge import nip98
 from bridge.rate_limit import RateLimiter
+from bridge.signed_request import BodyTooLarge, read_body, signer_of
 from bridge.swarm import SWARM_KEY
 from bridge.swarm_health import HeartbeatError, parse_heartbeat
 
@@ -46,13 +47,13 @@ async def heartbeat_handler(request: web.Request) -> web.Response:
     if wait:
         keeper.counters.refused("rate")
         return _too_many(wait, "address")
-    body = await request.content.read(MAX_BODY + 1)
-    if len(body) > MAX_BODY:
+    try:
+        body = await read_body(request, MAX_BODY)
+    except BodyTooLarge:
         keeper.counters.refused("malformed")
         return _refuse(413, f"heartbeat body larger than {MAX_BODY} bytes")
     try:
-        header = request.headers.get("Authorization")
-        pubkey = nip98.authorize_request(header, url=str(request.url), method="POST", body=body, now=int(now))
+        pubkey = signer_of(request, body, int(now), keeper.blossom.public_url)
     except nip98.HttpAuthError as exc:
         keeper.counters.refused("auth")
         return _refuse(401, exc.reason)

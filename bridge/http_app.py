@@ -36,6 +36,7 @@ def make_app(config: BridgeConfig, *, clock: Callable[[], float] = time.time) ->
         VoteBook(config.heartbeat_ttl),
         HandoffPolicy(config.handoff_seeders, config.handoff_age),
         clock,
+        scrape_trackers=config.trackers,
     )
     app[SWARM_KEY] = keeper
 

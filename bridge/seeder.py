@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 ALERT_INTERVAL = 1.0
 OFFERS_PER_ANNOUNCE = 2
+SEEDED_FILE = "data"
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ class Seeder:
     stun_server: str = ""
     session: Any = None
     handles: dict[str, Any] = field(default_factory=dict)
+    uploaded_before: int = 0
+    """Bytes uploaded by torrents no longer seeded (for the /metrics counter)."""
     _alerts: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -73,8 +76,11 @@ class Seeder:
         return info_hash in self.handles
 
     def copy_path(self, info: TorrentInfo) -> Path:
-        """Where the torrent's file is seeded from: a hard link to the blob (or a copy on another file system)."""
-        return self.root / info.info_hash / info.name
+        """Where the torrent's file is seeded from: a hard link to the blob (or a copy on another file system).
+
+        Under a fixed name, not the torrent's: a name is the pinger's choice (too long for the file system, or
+        rewritten by libtorrent), and libtorrent is told the file is there (`renamed_files`)."""
+        return self.root / info.info_hash / SEEDED_FILE
 
     def seed(self, info: TorrentInfo, blob: Path, trackers: list[str]) -> None:
         """Start seeding `blob` (already checked against `info`) and announcing to `trackers`."""
@@ -90,6 +96,7 @@ class Seeder:
         params = lt.add_torrent_params()
         params.ti = lt.torrent_info({b"info": lt.bdecode(info.info_bytes)})  # type: ignore[call-overload]  # stubs lack it
         params.save_path = str(target.parent)
+        params.renamed_files = {0: SEEDED_FILE}
         params.trackers = trackers
         params.flags |= lt.torrent_flags.seed_mode
         # started, and not auto-managed: libtorrent's queue would keep all but `active_seeds` (5) torrents paused,
@@ -109,6 +116,7 @@ class Seeder:
         """Stop seeding `info_hash` and delete its hard link (the blob itself is the store's)."""
         handle = self.handles.pop(info_hash, None)
         if handle is not None:
+            self.uploaded_before += handle.status().total_payload_upload  # the counter never goes down
             self.session.remove_torrent(handle)
         shutil.rmtree(self.root / info_hash, ignore_errors=True)
 

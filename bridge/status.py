@@ -73,7 +73,7 @@ async def metrics(request: web.Request) -> web.Response:
         await db.torrent_totals(),
         await db.blob_totals(),
         sum(s.peers for s in statuses),
-        sum(s.uploaded for s in statuses),
+        keeper.seeder.uploaded_before + sum(s.uploaded for s in statuses),
         keeper,
     )
     registry = CollectorRegistry(auto_describe=False)

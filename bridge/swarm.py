@@ -57,6 +57,8 @@ class SwarmKeeper:
     policy: HandoffPolicy = field(default_factory=HandoffPolicy)
     clock: Callable[[], float] = time.time
     scraper: Scraper = scrape_all
+    scrape_trackers: tuple[str, ...] = ()
+    """The trackers whose scrape the Bridge trusts: the operator's (--tracker), never a pinger's magnet's."""
     tracker_seeders: dict[str, int] = field(default_factory=dict)
     """The last scrape's seeders per infoHash (the Bridge itself taken off)."""
     known: set[str] = field(default_factory=set)
@@ -91,7 +93,12 @@ class SwarmKeeper:
                 log.error("torrent %s: its file (blob %s) is gone; not seeded", row.info_hash, row.sha256)
                 await self.database().set_torrent_state(row.info_hash, MISSING)
                 continue
-            self.seeder.seed(info, path, row.trackers)
+            try:
+                self.seeder.seed(info, path, row.trackers)
+            except (OSError, RuntimeError) as exc:  # one bad row must not keep the Bridge from starting
+                log.error("torrent %s: cannot seed it again (%s)", row.info_hash, exc)
+                await self.database().set_torrent_state(row.info_hash, MISSING)
+                continue
             resumed += 1
         return resumed
 
@@ -119,7 +126,7 @@ class SwarmKeeper:
 
     async def observe(self, rows: list[TorrentRow]) -> None:
         """Scrape the trackers of `rows` and keep their seeder counts, the Bridge's own announce taken off."""
-        counts = await self.scraper({row.info_hash: row.trackers for row in rows})
+        counts = await self.scraper({row.info_hash: list(self.scrape_trackers) for row in rows})
         for row in rows:
             if row.info_hash in counts:
                 status = self.seeder.status(row.info_hash)

@@ -58,6 +58,7 @@ async def scrape(session: aiohttp.ClientSession, tracker: str, info_hashes: Iter
         async with asyncio.timeout(TIMEOUT), session.ws_connect(tracker, heartbeat=None) as ws:
             for start in range(0, len(wanted), BATCH):
                 batch = wanted[start : start + BATCH]
+                asked = set(batch)  # a tracker's answer about other torrents is not taken
                 await ws.send_str(json.dumps({"action": "scrape", "info_hash": [_binary(h) for h in batch]}))
                 while not set(batch) <= counts.keys():
                     message = await ws.receive()
@@ -70,7 +71,7 @@ async def scrape(session: aiohttp.ClientSession, tracker: str, info_hashes: Iter
                     if isinstance(answer, dict) and "failure reason" in answer:
                         log.warning("tracker %s refused a scrape: %s", tracker, answer["failure reason"])
                         return counts
-                    counts.update(parse_scrape(answer))
+                    counts.update((h, n) for h, n in parse_scrape(answer).items() if h in asked)
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:
         log.info("tracker %s did not answer a scrape: %s", tracker, exc or type(exc).__name__)
     return counts

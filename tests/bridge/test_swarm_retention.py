@@ -175,3 +175,19 @@ def test_every_torrent_is_announced_not_only_the_first_five(bridge: InProcessBri
             break
         time.sleep(0.2)
     assert {h: counts.get(h, 0) for h in hashes} == dict.fromkeys(hashes, 1)
+
+
+def test_odd_torrent_names_are_seeded_and_survive_a_restart(bridge: InProcessBridge, tracker: Service) -> None:
+    """The name is the pinger's: too long for a file name, or with characters libtorrent rewrites."""
+    names = ["映" * 100 + ".mp4", "a\u202egnp.exe", "x" * 250 + ".bin"]
+    hashes = [seed(bridge, tracker, bytes([n + 7]) * 25_000, name) for n, name in enumerate(names)]
+    for info_hash in hashes:
+        assert status_of(bridge, info_hash)["state"] == "seeding"
+    assert bridge.call(bridge.keeper.resume()) == len(hashes)  # a restart seeds them again without error
+
+
+def test_a_large_heartbeat_is_read_whole(bridge: InProcessBridge, tracker: Service) -> None:
+    info_hash = seed(bridge, tracker, b"big" * 10_000, "big.mp4")
+    reports = {info_hash: 2, **{f"{n:040x}": 1 for n in range(999)}}  # ~70 KB of JSON
+    status, answer = heartbeat(bridge.url, reports, KEYS[5][0], now=bridge.clock())
+    assert status == 200 and answer["accepted"] == 1 and answer["ignored"] == 999

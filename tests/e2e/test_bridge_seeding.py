@@ -94,7 +94,7 @@ def test_a_killed_bridge_seeds_again_after_a_restart(browser: Browser, stack: St
 
     bridge = start()
     try:
-        payload = ping_payload(upload(bridge.url, data, SECRET), data, stack.tracker.url, "restart.mp4")
+        payload = ping_payload(upload(bridge.url, data, SECRET), data, stack.tracker.url, "映" * 100 + ".mp4")
         assert ping(bridge.url, payload)[0] == 200
         bridge.kill()  # no clean shutdown
         bridge = start()
