@@ -46,6 +46,7 @@ class BridgeConfig:
             "relays": list(self.relays),
             "trackers": list(self.trackers),
             "bridge": self.blossom_url(),
+            "max_upload_bytes": self.max_upload_bytes,
             "ice_servers": [{"urls": f"stun:{self.stun}"}] if self.stun else [],
         }
 

@@ -339,6 +339,7 @@ def test_the_pwa_is_still_served(bridge: Bridge) -> None:
         "relays": [],
         "trackers": [],
         "bridge": bridge.url,
+        "max_upload_bytes": LIMIT,
         "ice_servers": [],
     }
 

@@ -30,8 +30,6 @@ export async function seed (file, name, announce) {
   return await new Promise((resolve, reject) => {
     const onError = (err) => reject(err instanceof Error ? err : new Error(String(err)))
     try {
-      const existing = wt.torrents.find((t) => t.name === name && t.length === file.size && t.done)
-      if (existing) { resolve(describe(existing)); return }
       const torrent = wt.seed(file, { name, announce, private: false }, (t) => resolve(describe(t)))
       torrent.once('error', onError)
     } catch (err) {

@@ -20,6 +20,8 @@ from asknostr.media_servers import KIND_BLOSSOM_SERVERS, KIND_NIP96_SERVERS, Med
 from asknostr.settings import Settings, initial_settings
 
 SETTINGS_KEY = "settings"
+DEFAULT_MAX_FILE_BYTES = 100 * 1024 * 1024
+"""Largest file posted when the Bridge does not say its own limit (files are hashed in memory)."""
 IDENTITY_WAIT = 4.0
 """Seconds to wait for the user's own follow list before allowing edits anyway (a new user has none)."""
 
@@ -29,7 +31,7 @@ class Unchanged(Exception):
 
 
 class App:
-    def __init__(self, me: signer.Signer, settings: Settings, bridge_url: str) -> None:
+    def __init__(self, me: signer.Signer, settings: Settings, bridge_url: str, max_file_bytes: int) -> None:
         self.me = me
         self.settings = settings
         self.bridge_url = bridge_url
@@ -48,6 +50,7 @@ class App:
                 trackers=lambda: list(self.settings.trackers),
                 bridge_url=bridge_url,
                 publish=self.publish_template,
+                max_file_bytes=max_file_bytes,
             )
             for prefix, community in (("", False), ("community-", True))
         }
@@ -224,6 +227,8 @@ class App:
             dom.set_text(result_id, str(exc))
         except ValueError as exc:
             dom.set_text(result_id, str(exc), error=True)
+        except Exception as exc:  # a JS error (signer refused, storage full…): said, never a frozen "…"
+            dom.set_text(result_id, f"failed: {getattr(exc, 'message', None) or exc}", error=True)
 
     async def on_post(self, prefix: str, form: dict[str, str]) -> None:
         """Either composer: the feed's (prefix "") or the community's ("community-")."""
@@ -274,16 +279,18 @@ class App:
                 item.append(dom.el("button", "remove-server", "Remove", type="button", data_index=str(index)))
             container.append(item)
 
-    async def _save_servers(self, servers: list[MediaServer]) -> str:
-        """Keep the new order in the settings, then publish it as kind 10063 (Blossom) and 10096 (NIP-96)."""
+    async def _edit_servers(self, change: Any) -> str:
+        """Apply `change` (list → list) to the servers as the relays have them — after the user's published lists
+        have arrived, so that another client's servers are not dropped — keep the result in the settings, then
+        publish it as kind 10063 (Blossom) and 10096 (NIP-96)."""
+        await self._identity_loaded()
+        servers: list[MediaServer] = change(self.editable_servers())
         self.settings = self.settings.with_media_servers(servers)
         await self._save_settings()
         self._render_servers()
         reports = []
-        for kind, protocol in (
-            (KIND_BLOSSOM_SERVERS, media_servers.BLOSSOM),
-            (KIND_NIP96_SERVERS, media_servers.NIP96),
-        ):
+        lists = ((KIND_BLOSSOM_SERVERS, media_servers.BLOSSOM), (KIND_NIP96_SERVERS, media_servers.NIP96))
+        for kind, protocol in lists:
             urls = [s.url for s in servers if s.protocol == protocol]
             if urls == media_servers.server_list(self.own_lists.get(kind), "server"):
                 continue
@@ -297,10 +304,13 @@ class App:
             server = MediaServer(protocol, media_servers.normalize_server_url(form["server-input"]))
             if server.url == media_servers.normalize_server_url(self.bridge_url):
                 raise Unchanged("the Bridge is always tried last already")
-            current = self.editable_servers()
-            if any(s.url == server.url for s in current):
-                raise Unchanged("already in the list")
-            report = await self._save_servers([*current, server])
+
+            def change(current: list[MediaServer]) -> list[MediaServer]:
+                if any(s.url == server.url for s in current):
+                    raise Unchanged("already in the list")
+                return [*current, server]
+
+            report = await self._edit_servers(change)
             dom.clear_if_unchanged(form, "server-input")
             return report
 
@@ -308,17 +318,22 @@ class App:
 
     async def on_server_click(self, event: Any, _form: dict[str, str]) -> None:
         target = event.target
-        if not (target.classList.contains("remove-server") or target.classList.contains("move-server")):
+        remove = target.classList.contains("remove-server")
+        if not (remove or target.classList.contains("move-server")):
             return
-        index = int(str(target.dataset.index))
-        servers = self.editable_servers()
-        if index >= len(servers):
-            return
-        if target.classList.contains("remove-server"):
-            servers.pop(index)
-        elif index > 0:
-            servers[index - 1], servers[index] = servers[index], servers[index - 1]
-        await self._guarded("server-result", lambda: self._save_servers(servers))
+        url = str(target.closest("li").dataset.url)  # by URL: the list may have changed since it was drawn
+
+        def change(current: list[MediaServer]) -> list[MediaServer]:
+            index = next((i for i, s in enumerate(current) if s.url == url), None)
+            if index is None:
+                raise Unchanged("that server is no longer in the list")
+            if remove:
+                return current[:index] + current[index + 1 :]
+            if index > 0:
+                current[index - 1], current[index] = current[index], current[index - 1]
+            return current
+
+        await self._guarded("server-result", lambda: self._edit_servers(change))
 
     async def on_follow(self, _event: Any, form: dict[str, str]) -> None:
         async def follow() -> str:
@@ -534,7 +549,9 @@ async def start() -> App | None:
         ice_servers = config.get("ice_servers")
         torrents.configure(ice_servers if isinstance(ice_servers, list) else [])
         bridge_url = bridge if isinstance(bridge, str) and bridge else str(window.location.origin)
-        app = App(await signer.load_signer(), settings, bridge_url)
+        limit = config.get("max_upload_bytes")
+        max_file_bytes = limit if isinstance(limit, int) and limit > 0 else DEFAULT_MAX_FILE_BYTES
+        app = App(await signer.load_signer(), settings, bridge_url, max_file_bytes)
         app.run()
         document.body.dataset.pubkey = app.me.pubkey  # who is signed in, for tests and devtools
         # whether modules were imported from the set-up's precompiled bytecode (a source-only load is slower)

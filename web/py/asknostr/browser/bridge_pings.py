@@ -18,7 +18,7 @@ from asknostr.browser.signer import Signer
 from asknostr.ping_queue import Ping, PingQueue, is_permanent
 
 QUEUE_KEY = "bridge-pings"
-TIMEOUT_MS = 120_000  # the Bridge downloads and checks the file before it answers
+TIMEOUT_MS = 330_000  # the Bridge downloads (up to 300 s) and checks the file before it answers
 
 
 class BridgePinger:

@@ -16,6 +16,7 @@ from asknostr.blossom import UploadRejected
 from asknostr.browser import dom, torrents, uploads
 from asknostr.browser.bridge_pings import BridgePinger
 from asknostr.browser.signer import Signer
+from asknostr.browser.uploads import SignerRefused
 from asknostr.media_servers import MediaServer
 from asknostr.nip01 import Event
 from asknostr.ping_queue import Ping
@@ -36,11 +37,13 @@ class Composer:
         trackers: Callable[[], list[str]],
         bridge_url: str,
         publish: Publish,
+        max_file_bytes: int,
     ) -> None:
         self.prefix, self.community = prefix, community
         self.signer, self.pinger = signer, pinger
         self.providers, self.trackers, self.bridge_url = providers, trackers, bridge_url
         self.publish = publish
+        self.max_file_bytes = max_file_bytes
         self.progress: list[FileProgress] = []
 
     def _id(self, name: str) -> str:
@@ -57,8 +60,8 @@ class Composer:
         self.progress[index] = progress
         self._render()
 
-    async def share_file(self, index: int, file: Any) -> nip92.Media:
-        """Hash, seed, upload (with fallback), queue the Bridge ping; the file's attachment."""
+    async def share_file(self, index: int, file: Any) -> tuple[nip92.Media, Ping]:
+        """Hash, seed, upload (with fallback); the file's attachment, and the Bridge ping to send once posted."""
         name = str(file.name) or f"file-{index}"
         self._update(index, FileProgress(name, int(file.size)))
         sha256 = str(await file_probe.sha256(file))
@@ -75,6 +78,9 @@ class Composer:
 
             try:
                 uploaded = await uploads.upload(server, file, sha256, self.signer, on_progress)
+            except SignerRefused:
+                self._update(index, self.progress[index].given_up())
+                raise
             except UploadRejected as exc:
                 progress = self.progress[index].failed_on(server.label, str(exc))
                 continue
@@ -83,8 +89,7 @@ class Composer:
                 continue
             self._update(index, progress.uploaded())
             ping = Ping(self.bridge_url, seeded.info_hash, uploaded.url, seeded.magnet, seeded.torrent)
-            await self.pinger.add(ping)  # queued: sent in the background, retried while the Bridge is away
-            return nip92.Media(
+            media = nip92.Media(
                 url=uploaded.url,
                 mime=str(file.type) or uploaded.mime,
                 sha256=sha256,
@@ -93,13 +98,25 @@ class Composer:
                 infohash=seeded.info_hash,
                 magnet=seeded.magnet,
             )
+            return media, ping
         self._update(index, progress.given_up())
         raise ValueError(f"{name}: no media server took it — nothing was posted")
 
     async def post(self, text: str, files: list[Any], extra_media: list[nip92.Media]) -> str:
+        too_big = [str(f.name) for f in files if int(f.size) > self.max_file_bytes]
+        if too_big:
+            limit = f"{self.max_file_bytes / 1e6:.0f} MB"
+            raise ValueError(f"larger than {limit}, the most the Bridge keeps: {', '.join(too_big)} — nothing posted")
         self.progress = [FileProgress(str(f.name), int(f.size)) for f in files]
         self._render()
-        media = list(await asyncio.gather(*(self.share_file(i, f) for i, f in enumerate(files))))
+        tasks = [asyncio.ensure_future(self.share_file(i, f)) for i, f in enumerate(files)]
+        try:
+            shared = await asyncio.gather(*tasks)
+        except BaseException:
+            for task in tasks:  # one file failed: the post is not made, so the others stop too
+                task.cancel()
+            raise
+        media = [item for item, _ in shared]
         now = int(time.time())
         file_events = []
         for item in media:
@@ -109,4 +126,6 @@ class Composer:
             text, [*media, *extra_media], now, community=self.community, file_events=file_events
         )
         _, report = await self.publish(template)
+        for _, ping in shared:  # queued: sent in the background, retried while the Bridge is away
+            await self.pinger.add(ping)
         return report

@@ -3,6 +3,7 @@ after a reload from the copies kept in IndexedDB (the File objects themselves, s
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +14,7 @@ from pyscript.js_modules import idb_keyval, torrent_client
 
 from asknostr.browser import storage
 
+_index_lock = asyncio.Lock()
 INDEX_KEY = "seeds"
 """JSON {infoHash: {name, type, size}} of the files this browser seeds."""
 
@@ -38,10 +40,11 @@ async def seed(file: Any, name: str, trackers: list[str], *, keep: bool = True) 
     info_hash = str(result.infoHash)
     torrent = base64.b64encode(bytes(result.torrentFile.to_py())).decode()
     if keep:
-        index = await storage.get_json(INDEX_KEY) or {}
-        index[info_hash] = {"name": name, "type": str(file.type), "size": int(file.size)}
         await idb_keyval.set(_file_key(info_hash), file)
-        await storage.set_json(INDEX_KEY, index)
+        async with _index_lock:  # two files posted together: read-modify-write one at a time
+            index = await storage.get_json(INDEX_KEY) or {}
+            index[info_hash] = {"name": name, "type": str(file.type), "size": int(file.size)}
+            await storage.set_json(INDEX_KEY, index)
     return Seeded(info_hash, str(result.magnetURI), torrent)
 
 

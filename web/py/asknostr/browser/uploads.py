@@ -12,12 +12,25 @@ from pyscript import window
 from pyscript.ffi import create_proxy, to_js
 from pyscript.js_modules import http_upload
 
-from asknostr import blossom, nip96, nip98
+from asknostr import blossom, nip01, nip96, nip98
 from asknostr.blossom import Uploaded, UploadRejected
 from asknostr.browser.signer import Signer
 from asknostr.media_servers import NIP96, MediaServer
 
 STALL_MS = 30_000
+
+
+class SignerRefused(Exception):
+    """The signer (a NIP-07 extension, usually) did not sign: the user said no; no other server will do."""
+
+
+async def _sign(signer: Signer, template: dict[str, object]) -> nip01.Event:
+    try:
+        return await signer.sign(template)
+    except Exception as exc:
+        raise SignerRefused(f"your key did not sign the upload ({getattr(exc, 'message', exc)})") from None
+
+
 INFO_TIMEOUT_MS = 10_000
 
 
@@ -51,7 +64,7 @@ async def upload(
     """Upload `file` to `server`; UploadRejected (or a JS error: network, stall) when it did not take it."""
     if server.protocol == NIP96:
         return await _upload_nip96(server, file, sha256, signer, progress)
-    auth = await signer.sign(blossom.upload_auth_template(sha256, int(file.size), int(time.time())))
+    auth = await _sign(signer, blossom.upload_auth_template(sha256, int(file.size), int(time.time())))
     headers = {"Authorization": nip98.authorization(auth), "X-SHA-256": sha256}
     if str(file.type):
         headers["Content-Type"] = str(file.type)
@@ -69,7 +82,7 @@ async def _upload_nip96(
     if not response.ok:
         raise UploadRejected(f"no NIP-96 service there (HTTP {int(response.status)})")
     api = nip96.api_url(_json(str(await response.text())), server.url)
-    auth = await signer.sign(nip98.http_auth_template(api, "POST", None, int(time.time())))
+    auth = await _sign(signer, nip98.http_auth_template(api, "POST", None, int(time.time())))
     form = window.FormData.new()
     form.append("file", file)
     form.append("size", str(int(file.size)))
