@@ -65,6 +65,7 @@ class SwarmKeeper:
     """infoHashes the Bridge has a record of: heartbeats about others are ignored."""
     counters: Counters = field(default_factory=Counters)
     _job: asyncio.Task[None] | None = None
+    _expired_at: float = 0.0
 
     def database(self) -> Database:
         return self.blossom.database()
@@ -112,7 +113,11 @@ class SwarmKeeper:
     def heartbeat(self, pubkey: str, reports: list[Report]) -> tuple[int, int]:
         """Record a checked heartbeat's votes; (accepted, ignored) — reports about unknown torrents are ignored."""
         mine = [report for report in reports if report.info_hash in self.known]
-        self.votes.record(pubkey, mine, self.clock())
+        now = self.clock()
+        if now - self._expired_at >= self.votes.ttl:  # memory follows the live votes, retention job or not
+            self.votes.expire(now)
+            self._expired_at = now
+        self.votes.record(pubkey, mine, now)
         self.counters.heartbeats += 1
         self.counters.heartbeat_reports += len(mine)
         return len(mine), len(reports) - len(mine)
