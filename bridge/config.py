@@ -26,6 +26,8 @@ class BridgeConfig:
     handoff_age: float = 24 * 3600
     retention_interval: float = 600
     heartbeat_ttl: float = 180
+    heartbeat_interval: float = 60
+    """Seconds between a browser's heartbeats (told to the PWA)."""
     stun: str = ""
     """A STUN server (host:port) for WebRTC, for the Bridge and offered to browsers; none by default (a local or
     offline deployment: host candidates only)."""
@@ -47,6 +49,7 @@ class BridgeConfig:
             "trackers": list(self.trackers),
             "bridge": self.blossom_url(),
             "max_upload_bytes": self.max_upload_bytes,
+            "heartbeat_interval": self.heartbeat_interval,
             "ice_servers": [{"urls": f"stun:{self.stun}"}] if self.stun else [],
         }
 
@@ -87,6 +90,9 @@ def parse_args(argv: list[str] | None = None) -> BridgeConfig:
         "--retention-interval", type=float, default=600.0, help="seconds between retention runs (default 600; 0: off)"
     )
     swarm.add_argument(
+        "--heartbeat-interval", type=float, default=60.0, help="seconds between browsers' heartbeats (default 60)"
+    )
+    swarm.add_argument(
         "--heartbeat-ttl", type=float, default=180.0, help="seconds a heartbeat's vote counts (default 180)"
     )
     swarm.add_argument(
@@ -114,6 +120,7 @@ def parse_args(argv: list[str] | None = None) -> BridgeConfig:
         handoff_age=ns.handoff_age_hours * 3600,
         retention_interval=ns.retention_interval,
         heartbeat_ttl=ns.heartbeat_ttl,
+        heartbeat_interval=ns.heartbeat_interval,
         heartbeat_per_key_per_minute=ns.heartbeats_per_key,
         heartbeat_per_address_per_minute=ns.heartbeats_per_address,
     )

@@ -340,6 +340,7 @@ def test_the_pwa_is_still_served(bridge: Bridge) -> None:
         "trackers": [],
         "bridge": bridge.url,
         "max_upload_bytes": LIMIT,
+        "heartbeat_interval": 60.0,
         "ice_servers": [],
     }
 

@@ -27,7 +27,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         services.append(start_relay(data_dir, free_port(), name="hostile-relay", validators=("is_not_too_large",)))
         services.append(start_tracker(data_dir, free_port()))
         relay, tracker = services[0], services[2]
-        allow = ("--fetch-allow-host", "127.0.0.1")  # the bootstrap ping may fetch from test servers on loopback
+        allow: tuple[str, ...] = ("--fetch-allow-host", "127.0.0.1")  # pings may fetch from test servers on loopback
+        allow += ("--heartbeat-interval", "2", "--heartbeats-per-key", "120")  # heartbeats seen within the tests
         services.append(
             start_bridge(data_dir, free_port(), relays=[relay.url], trackers=[tracker.url], extra_args=allow)
         )

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 
+from asknostr.auto_seed import DEFAULT_SIZE_CAP
 from asknostr.media_servers import PROTOCOLS, MediaServer, normalize_server_url
 from asknostr.nip65 import normalize_relay_url
+from asknostr.quota_pruner import DEFAULT_QUOTA
 
 FALLBACK_RELAYS = ("wss://relay.damus.io", "wss://nos.lol")
 """Used only when neither the user nor the server that served the app names any relay."""
@@ -18,6 +20,10 @@ class Settings:
     trackers: tuple[str, ...] = ()
     media_servers: tuple[MediaServer, ...] = ()
     """The user's upload targets in order (the Bridge is not among them: it is always tried last)."""
+    quota_bytes: int = DEFAULT_QUOTA
+    """Space for the media this browser keeps and seeds."""
+    auto_seed_cap: int = DEFAULT_SIZE_CAP
+    """Largest file joined automatically from a followed creator's post."""
 
     def with_relay(self, url: str) -> Settings:
         """Add a relay (normalised); ValueError with a clear message when it is not a ws(s):// URL."""
@@ -34,7 +40,15 @@ class Settings:
 
     def to_json(self) -> str:
         servers = [{"protocol": s.protocol, "url": s.url} for s in self.media_servers]
-        return json.dumps({"relays": list(self.relays), "trackers": list(self.trackers), "media_servers": servers})
+        return json.dumps(
+            {
+                "relays": list(self.relays),
+                "trackers": list(self.trackers),
+                "media_servers": servers,
+                "quota_bytes": self.quota_bytes,
+                "auto_seed_cap": self.auto_seed_cap,
+            }
+        )
 
     @staticmethod
     def from_json(text: str | None) -> Settings | None:
@@ -51,6 +65,8 @@ class Settings:
             relays=_relay_urls(data.get("relays")),
             trackers=_strings(data.get("trackers")),
             media_servers=_media_servers(data.get("media_servers")),
+            quota_bytes=_positive(data.get("quota_bytes"), DEFAULT_QUOTA),
+            auto_seed_cap=_positive(data.get("auto_seed_cap"), DEFAULT_SIZE_CAP),
         )
 
 
@@ -68,6 +84,10 @@ def _relay_urls(value: object) -> tuple[str, ...]:
         except ValueError:
             continue
     return tuple(dict.fromkeys(urls))
+
+
+def _positive(value: object, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else default
 
 
 def _media_servers(value: object) -> tuple[MediaServer, ...]:

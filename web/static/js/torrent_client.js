@@ -49,3 +49,36 @@ export async function list () {
     uploaded: t.uploaded, downloaded: t.downloaded, received: t.received, done: t.done
   }))
 }
+
+// Join a swarm and download its (single) file. Resolves with the file as a Blob once every piece is verified;
+// rejects when the torrent is larger than `maxBytes` (checked on its metadata, before any piece) or on error.
+export async function fetchFile (magnet, announce, maxBytes) {
+  const wt = await client()
+  const existing = wt.torrents.find((t) => magnet.toLowerCase().includes(t.infoHash))
+  const torrent = existing || wt.add(magnet, { announce })
+  return await new Promise((resolve, reject) => {
+    const fail = (err) => { reject(err instanceof Error ? err : new Error(String(err))) }
+    const finish = async () => {
+      try {
+        const blob = await torrent.files[0].blob()
+        resolve({ ...describe(torrent), blob, type: blob.type })
+      } catch (err) { fail(err) }
+    }
+    const checkSize = () => {
+      if (torrent.length > maxBytes) {
+        torrent.destroy()
+        fail(new Error(`too large: ${torrent.length} bytes`))
+      }
+    }
+    torrent.once('error', fail)
+    if (torrent.metadata) checkSize(); else torrent.once('metadata', checkSize)
+    if (torrent.done) finish(); else torrent.once('done', finish)
+  })
+}
+
+// Stop seeding (the pruner let it go).
+export async function remove (infoHash) {
+  const wt = await client()
+  const torrent = wt.torrents.find((t) => t.infoHash === infoHash)
+  if (torrent) await new Promise((resolve) => torrent.destroy({ destroyStore: true }, resolve))
+}

@@ -15,6 +15,7 @@ from asknostr.browser import crypto, dom, signer, storage, torrents
 from asknostr.browser.bridge_pings import BridgePinger
 from asknostr.browser.composer import Composer
 from asknostr.browser.relay_pool import RelayPool
+from asknostr.browser.swarm_orchestrator import SwarmOrchestrator
 from asknostr.feed import Feed
 from asknostr.media_servers import KIND_BLOSSOM_SERVERS, KIND_NIP96_SERVERS, MediaServer
 from asknostr.settings import Settings, initial_settings
@@ -22,6 +23,8 @@ from asknostr.settings import Settings, initial_settings
 SETTINGS_KEY = "settings"
 DEFAULT_MAX_FILE_BYTES = 100 * 1024 * 1024
 """Largest file posted when the Bridge does not say its own limit (files are hashed in memory)."""
+DEFAULT_HEARTBEAT_INTERVAL = 60.0
+HEALTH_REFRESH = 3.0
 IDENTITY_WAIT = 4.0
 """Seconds to wait for the user's own follow list before allowing edits anyway (a new user has none)."""
 
@@ -31,7 +34,14 @@ class Unchanged(Exception):
 
 
 class App:
-    def __init__(self, me: signer.Signer, settings: Settings, bridge_url: str, max_file_bytes: int) -> None:
+    def __init__(
+        self,
+        me: signer.Signer,
+        settings: Settings,
+        bridge_url: str,
+        max_file_bytes: int,
+        heartbeat_interval: float = DEFAULT_HEARTBEAT_INTERVAL,
+    ) -> None:
         self.me = me
         self.settings = settings
         self.bridge_url = bridge_url
@@ -54,6 +64,16 @@ class App:
             )
             for prefix, community in (("", False), ("community-", True))
         }
+        self.swarm = SwarmOrchestrator(
+            me,
+            bridge_url,
+            trackers=lambda: list(self.settings.trackers),
+            following=lambda: set(self.follow_list().pubkeys()),
+            quota=lambda: self.settings.quota_bytes,
+            size_cap=lambda: self.settings.auto_seed_cap,
+            heartbeat_interval=heartbeat_interval,
+            changed=self._swarm_changed,
+        )
         self.own_lists: dict[int, nip01.Event] = {}  # the newest kind 10063 / 10096 event of the user
         self.own_profile_event: nip01.Event | None = None
         self._rendered_version = -1
@@ -85,6 +105,8 @@ class App:
             return None
         if event["pubkey"] == self.me.pubkey:
             self._own_event(event)
+        elif event["kind"] in (1, 1063):
+            self.swarm.on_event(event)  # a followed creator's media: joined and seeded
         self._schedule_render()
         return event
 
@@ -120,6 +142,8 @@ class App:
             self.feed.set_authors(authors)
             self.pool.subscribe(subscriptions.FEED_SUBSCRIPTION, subscriptions.feed_filters(authors))
             self._render_following()
+            for post in self.feed.visible_posts():  # posts already here of someone just followed
+                self.swarm.on_event(post)
 
     def _relay_state_changed(self) -> None:
         self._render_relays()
@@ -142,6 +166,7 @@ class App:
         self._rendered_version = self.feed.version
         self.feed_view.update(self.feed.visible_posts(), self.feed.label)
         self.community_view.update(self.feed.community_posts(), self.feed.label)
+        dom.mark_seeding(self.swarm.seeding_for, self.feed.label)
         self._render_following()
 
     def _render_following(self) -> None:
@@ -513,16 +538,38 @@ class App:
         dom.enable_forms()
         self._relay_state_changed()
         self._background(self.pinger.start())
-        self._background(self._resume_seeding())
+        self._background(self._start_swarm())
 
     def _background(self, coroutine: Any) -> None:
         task = asyncio.ensure_future(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _resume_seeding(self) -> None:
-        resumed = await torrents.resume(list(self.settings.trackers))
+    async def _start_swarm(self) -> None:
+        resumed = await self.swarm.start()
         document.body.dataset.resumed = str(resumed)  # for tests and devtools
+        while True:
+            await self._render_health()
+            await asyncio.sleep(HEALTH_REFRESH)
+
+    def _swarm_changed(self) -> None:
+        self._rendered_version = -1  # redraw the dots
+        self._schedule_render()
+        self._background(self._render_health())
+
+    async def _render_health(self) -> None:
+        items = await torrents.seeding()
+        kept = sum(k.size for k in await torrents.kept())
+        uploaded = sum(int(t.get("uploaded", 0)) for t in items)
+        seeding = sum(1 for t in items if t.get("done"))
+        quota = self.settings.quota_bytes
+        dom.set_text(
+            "swarm-health",
+            f"Seeding {seeding} · {kept / 1e6:.1f} of {quota / 1e6:.0f} MB · uploaded {uploaded / 1e6:.1f} MB",
+        )
+        bar = dom.by_id("swarm-quota")
+        bar.value = min(kept, quota)
+        bar.max = quota
 
 
 async def load_server_config() -> object:
@@ -551,7 +598,11 @@ async def start() -> App | None:
         bridge_url = bridge if isinstance(bridge, str) and bridge else str(window.location.origin)
         limit = config.get("max_upload_bytes")
         max_file_bytes = limit if isinstance(limit, int) and limit > 0 else DEFAULT_MAX_FILE_BYTES
-        app = App(await signer.load_signer(), settings, bridge_url, max_file_bytes)
+        interval = config.get("heartbeat_interval")
+        heartbeat = (
+            float(interval) if isinstance(interval, int | float) and interval > 0 else DEFAULT_HEARTBEAT_INTERVAL
+        )
+        app = App(await signer.load_signer(), settings, bridge_url, max_file_bytes, heartbeat)
         app.run()
         document.body.dataset.pubkey = app.me.pubkey  # who is signed in, for tests and devtools
         # whether modules were imported from the set-up's precompiled bytecode (a source-only load is slower)

@@ -67,7 +67,9 @@ class Composer:
         sha256 = str(await file_probe.sha256(file))
         dim = str(await file_probe.dimensions(file))
         self._update(index, FileProgress(name, int(file.size), step=SEEDING))
-        seeded = await torrents.seed(file, name, self.trackers())  # the magnet exists before the upload ends
+        seeded = await torrents.seed(
+            file, name, self.trackers(), creator=self.signer.pubkey
+        )  # the magnet exists before the upload ends
         progress = self.progress[index]
         for server in self.providers():
             progress = progress.uploading(server.label)

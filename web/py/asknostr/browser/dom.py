@@ -90,7 +90,8 @@ class FeedView:
         self.nodes: dict[str, Any] = {}
 
     def _post_node(self, event: Event) -> Any:
-        node = el("li", "post", data_id=event["id"], data_author=event["pubkey"])
+        hashes = " ".join(m.infohash for m in event_media.media_of(event) if m.infohash)
+        node = el("li", "post", data_id=event["id"], data_author=event["pubkey"], data_infohashes=hashes)
         header = el("header")
         header.append(el("span", "author"))
         header.append(el("time", text=format_time(event["created_at"])))
@@ -127,3 +128,16 @@ class FeedView:
                 else:
                     previous.after(node)
             previous = node
+
+
+def mark_seeding(seeding_for: dict[str, str], label: Callable[[str], str]) -> None:
+    """A pulsing dot, "Seeding for <creator>", on every post whose media this browser seeds."""
+    for node in document.querySelectorAll(".post[data-infohashes]"):
+        hashes = str(node.dataset.infohashes).split()
+        creator = next((seeding_for[h] for h in hashes if h in seeding_for), None)
+        dot = node.querySelector(".seeding")
+        if creator is None:
+            if not is_none(dot):
+                dot.remove()
+        elif is_none(dot):
+            node.querySelector("header").append(el("span", "seeding", f"Seeding for {label(creator)}"))

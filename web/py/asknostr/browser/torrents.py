@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,7 @@ from pyscript.ffi import to_js
 from pyscript.js_modules import idb_keyval, torrent_client
 
 from asknostr.browser import storage
+from asknostr.quota_pruner import Kept
 
 _index_lock = asyncio.Lock()
 INDEX_KEY = "seeds"
@@ -34,25 +36,65 @@ def configure(ice_servers: list[object]) -> None:
     torrent_client.configure(to_js(ice_servers, dict_converter=window.Object.fromEntries))
 
 
-async def seed(file: Any, name: str, trackers: list[str], *, keep: bool = True) -> Seeded:
-    """Seed `file` (a File/Blob) under `name` at once; with `keep`, remember it so a reload seeds it again."""
+async def seed(file: Any, name: str, trackers: list[str], *, creator: str = "", keep: bool = True) -> Seeded:
+    """Seed `file` (a File/Blob) under `name` at once; with `keep`, remember it (pinned: the user's own upload)
+    so a reload seeds it again."""
     result = await torrent_client.seed(file, name, to_js(trackers))
     info_hash = str(result.infoHash)
     torrent = base64.b64encode(bytes(result.torrentFile.to_py())).decode()
     if keep:
-        await idb_keyval.set(_file_key(info_hash), file)
-        async with _index_lock:  # two files posted together: read-modify-write one at a time
-            index = await storage.get_json(INDEX_KEY) or {}
-            index[info_hash] = {"name": name, "type": str(file.type), "size": int(file.size)}
-            await storage.set_json(INDEX_KEY, index)
+        await keep_file(info_hash, file, name, creator, pinned=True)
     return Seeded(info_hash, str(result.magnetURI), torrent)
 
 
-async def resume(trackers: list[str]) -> int:
-    """Seed again every kept file (no download: the bytes are here); the number resumed."""
+async def keep_file(info_hash: str, file: Any, name: str, creator: str, *, pinned: bool) -> None:
+    now = time.time()
+    await idb_keyval.set(_file_key(info_hash), file)
+    record = {"name": name, "type": str(file.type), "size": int(file.size), "creator": creator, "added": now}
+    record.update(last_access=now, pinned=pinned)
+    async with _index_lock:  # two files at once: read-modify-write one at a time
+        index = await storage.get_json(INDEX_KEY) or {}
+        index[info_hash] = record
+        await storage.set_json(INDEX_KEY, index)
+
+
+async def forget(info_hash: str) -> None:
+    """Stop seeding and delete the kept copy."""
+    await torrent_client.remove(info_hash)
+    async with _index_lock:
+        index = await storage.get_json(INDEX_KEY) or {}
+        index.pop(info_hash, None)
+        await storage.set_json(INDEX_KEY, index)
+    await idb_keyval.delete(_file_key(info_hash))
+
+
+async def kept() -> list[Kept]:
+    """What this browser keeps, for the quota pruner."""
+    index = await storage.get_json(INDEX_KEY)
+    items = []
+    for info_hash, r in (index or {}).items() if isinstance(index, dict) else ():
+        if isinstance(r, dict):
+            added = float(r.get("added", 0))
+            items.append(
+                Kept(info_hash, int(r.get("size", 0)), added, float(r.get("last_access", added)),
+                     str(r.get("creator", "")), bool(r.get("pinned", True)))
+            )  # fmt: skip
+    return items
+
+
+async def fetch(magnet: str, trackers: list[str], max_bytes: int) -> Any:
+    """Join the swarm and download the file: {infoHash, name, length, blob, type} (a JS object)."""
+    return await torrent_client.fetchFile(magnet, to_js(trackers), max_bytes)
+
+
+async def resume(trackers: list[str], order: list[str] | None = None) -> int:
+    """Seed again every kept file (no download: the bytes are here), in `order` first; the number resumed."""
     index = await storage.get_json(INDEX_KEY)
     resumed = 0
-    for info_hash, record in (index or {}).items() if isinstance(index, dict) else ():
+    if not isinstance(index, dict):
+        return 0
+    ranked = [h for h in order or [] if h in index] + [h for h in index if h not in (order or [])]
+    for info_hash, record in ((h, index[h]) for h in ranked):
         file = await idb_keyval.get(_file_key(info_hash))
         if file is None or not isinstance(record, dict):
             continue

@@ -1,0 +1,97 @@
+"""The swarm orchestrator, in real browsers talking WebRTC: followers seed a creator's media by themselves, serve
+it when the creator is gone, seed it again after a reload, ignore forged posts, and report to the Bridge."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+import urllib.request
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage
+
+from asknostr import nip01
+from tests.e2e.harness import AppUser, Stack, UserFactory, relay_publish, relay_query
+from tests.e2e.test_bridge_seeding import download_in_browser
+from tests.e2e.test_composer import bridge_state, post_files, published
+
+LIST = "import('/static/js/torrent_client.js').then((m) => m.list())"
+
+
+def seeds(user: AppUser, info_hash: str, timeout_ms: int = 30_000) -> dict[str, Any]:
+    """Wait until `user`'s browser has the whole torrent and seeds it; its entry."""
+    user.page.wait_for_function(
+        f"{LIST}.then((l) => l.some((t) => t.infoHash === '{info_hash}' && t.done))", timeout=timeout_ms
+    )
+    (entry,) = [t for t in user.page.evaluate(LIST) if t["infoHash"] == info_hash]
+    return dict(entry)
+
+
+@pytest.mark.webrtc
+def test_followers_seed_by_themselves_and_serve_when_the_creator_is_gone(
+    new_user: UserFactory, browser: Browser, stack: Stack
+) -> None:
+    alice, bob = new_user(), new_user()
+    logs: list[str] = []
+    for who, user in (("alice", alice), ("bob", bob)):
+
+        def record(message: ConsoleMessage, who: str = who) -> None:
+            logs.append(f"{who} {message.type}: {message.text}")
+
+        user.page.on("console", record)
+    bob.add_relay(stack.hostile_relay.url)  # where a forger serves a fake copy of Alice's post
+    bob.follow(alice.npub)
+
+    alice.page.route("**/api/ping", lambda route: route.abort())  # the Bridge never hears of this one
+    data = os.urandom(300_000)
+    t0 = time.monotonic()
+    post_files(alice, "for my followers", [("auto.bin", "application/octet-stream", data)])
+    alice.page.unroute("**/api/ping")
+    (note,) = [e for e in published(stack, alice.pubkey) if e["kind"] == 1]
+    meta = note["imeta"][0]
+    seeds(bob, meta["i"])  # no click: Bob's browser joined by itself
+    joined_in = time.monotonic() - t0
+    bob.show("feed")
+    dot = bob.page.locator(f'.post[data-infohashes~="{meta["i"]}"] .seeding')
+    dot.wait_for(timeout=10_000)
+    assert dot.inner_text().startswith("Seeding for ")
+
+    # a forged copy of Alice's post (another magnet, her key, no valid signature) is not joined
+    (original,) = relay_query(stack.relay.url, {"authors": [alice.pubkey], "kinds": [1]})
+    forged_hash = "fe" * 20
+    forged = json.loads(json.dumps(original).replace(meta["i"], forged_hash))
+    forged["id"] = nip01.event_id(forged["pubkey"], forged["created_at"], 1, forged["tags"], forged["content"])
+    assert relay_publish(stack.hostile_relay.url, forged)[0]
+
+    # heartbeats: a second post, this time pinged, is reported to the Bridge by both browsers
+    post_files(alice, "pinged", [("pinged.bin", "application/octet-stream", os.urandom(40_000))])
+    second = [e for e in published(stack, alice.pubkey) if e["kind"] == 1 and e["imeta"][0]["i"] != meta["i"]]
+    pinged = second[0]["imeta"][0]["i"]
+    assert bridge_state(stack, pinged) == "seeding"
+    seeds(bob, pinged)
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"{stack.bridge.url}/api/torrents/{pinged}") as response:
+            status = json.loads(response.read())
+        if status["seeders"]["heartbeat_keys"] >= 2:
+            break
+        bob.page.wait_for_timeout(500)  # not time.sleep: the pages' requests pass through this process's routes
+    assert status["seeders"]["heartbeat_keys"] == 2, logs[-20:]  # Alice and Bob, one vote each
+    assert status["seeders"]["claimed_median"] >= 1  # what each saw: itself, and the peers it is connected to
+
+    alice.close()  # the creator is gone; the Bridge never had the first file: only Bob can serve it
+    got = download_in_browser(browser, stack.bridge.url, meta["magnet"])
+    assert got["peers"] == ["webrtc"]
+    assert got["sha256"] == hashlib.sha256(data).hexdigest()
+    assert forged_hash not in {t["infoHash"] for t in bob.page.evaluate(LIST)}
+    assert int(bob.page.inner_text("#dropped-count")) >= 1
+
+    bob.page.reload()  # seeded again from IndexedDB: no piece fetched
+    bob.wait_ready()
+    bob.page.wait_for_function("Number(document.body.dataset.resumed) >= 2", timeout=20_000)
+    entry = seeds(bob, meta["i"], timeout_ms=5_000)
+    assert entry["received"] < 16_384
+    print(f"\nBob had the whole file and seeded it {joined_in:.1f} s after Alice pressed Post (upload included)")

@@ -1,0 +1,120 @@
+"""The swarm orchestrator: this browser joins the swarm of every media post of the people the user follows,
+keeps the files (IndexedDB) under the user's quota — pruning the least relevant first (asknostr.quota_pruner) —
+seeds them again after a reload, and reports what it seeds to the Bridge (NIP-98 heartbeats)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from pyscript import document, window
+from pyscript.ffi import to_js
+
+from asknostr import nip98
+from asknostr.auto_seed import Join, torrents_to_join
+from asknostr.browser import torrents
+from asknostr.browser.signer import Signer
+from asknostr.nip01 import Event
+from asknostr.quota_pruner import DoesNotFit, Ranks, plan_prune, resume_order
+
+PARALLEL_DOWNLOADS = 3
+
+
+class SwarmOrchestrator:
+    def __init__(
+        self,
+        signer: Signer,
+        bridge_url: str,
+        *,
+        trackers: Callable[[], list[str]],
+        following: Callable[[], set[str]],
+        quota: Callable[[], int],
+        size_cap: Callable[[], int],
+        heartbeat_interval: float,
+        changed: Callable[[], None],
+    ) -> None:
+        self.signer, self.bridge_url = signer, bridge_url
+        self.trackers, self.following, self.quota, self.size_cap = trackers, following, quota, size_cap
+        self.heartbeat_interval = heartbeat_interval
+        self.changed = changed
+        self.joined: set[str] = set()
+        self.seeding_for: dict[str, str] = {}  # infoHash -> creator, for "Seeding for [User]"
+        self.heartbeats_sent = 0
+        self._slots = asyncio.Semaphore(PARALLEL_DOWNLOADS)
+        self._tasks: set[asyncio.Future[None]] = set()
+
+    def ranks(self) -> Ranks:
+        return Ranks(followed=frozenset(self.following()))
+
+    async def start(self) -> int:
+        """Seed again what is kept (most relevant first); then heartbeats on their interval. The number resumed."""
+        kept = await torrents.kept()
+        self.joined |= {k.info_hash for k in kept}
+        self.seeding_for.update({k.info_hash: k.creator for k in kept if not k.pinned})
+        resumed = await torrents.resume(self.trackers(), resume_order(kept, self.ranks()))
+        self.changed()
+        self._spawn(self._heartbeats())
+        return resumed
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def on_event(self, event: Event) -> None:
+        """A checked event arrived (or the follow list changed and it is looked at again)."""
+        for join in torrents_to_join(event, self.following(), self.joined, self.size_cap()):
+            self.joined.add(join.info_hash)
+            self._spawn(self._join(join))
+
+    async def _join(self, join: Join) -> None:
+        async with self._slots:
+            try:
+                got = await torrents.fetch(join.magnet, self.trackers(), self.size_cap())
+            except Exception as exc:
+                window.console.warn(f"not seeding {join.info_hash}: {getattr(exc, 'message', exc)}")
+                return
+        if str(got.infoHash) != join.info_hash or join.creator not in self.following():
+            await torrents.forget(str(got.infoHash))  # unfollowed meanwhile
+            return
+        size = int(got.length)
+        try:
+            plan = plan_prune(await torrents.kept(), size, self.quota(), self.ranks())
+        except DoesNotFit as exc:
+            window.console.warn(f"not keeping {join.info_hash}: {exc}")
+            await torrents.forget(join.info_hash)
+            return
+        for info_hash in plan:
+            await torrents.forget(info_hash)
+            self.seeding_for.pop(info_hash, None)
+        await torrents.keep_file(join.info_hash, got.blob, str(got.name), join.creator, pinned=False)
+        self.seeding_for[join.info_hash] = join.creator
+        self.changed()
+
+    async def _heartbeats(self) -> None:
+        while True:
+            await asyncio.sleep(self.heartbeat_interval)
+            try:
+                await self.send_heartbeat()
+                document.body.dataset.heartbeats = str(self.heartbeats_sent)  # for tests and devtools
+            except Exception as exc:  # the Bridge away, the signer refusing: the next one will do
+                document.body.dataset.heartbeatError = str(getattr(exc, "message", exc))
+                window.console.warn(f"heartbeat not sent: {getattr(exc, 'message', exc)}")
+
+    async def send_heartbeat(self) -> None:
+        active = [t for t in await torrents.seeding() if t.get("done")]
+        if not active:
+            return
+        url = self.bridge_url.rstrip("/") + "/api/heartbeat"
+        reports = [{"info_hash": t["infoHash"], "seeders": int(t.get("numPeers", 0)) + 1} for t in active]
+        body = json.dumps({"torrents": reports})
+        auth = await self.signer.sign(nip98.http_auth_template(url, "POST", body.encode(), int(time.time())))
+        headers = {"Authorization": nip98.authorization(auth), "Content-Type": "application/json"}
+        options = {"method": "POST", "body": body, "headers": headers, "signal": window.AbortSignal.timeout(20_000)}
+        response = await window.fetch(url, to_js(options, dict_converter=window.Object.fromEntries))
+        if not response.ok:
+            raise ValueError(f"the Bridge answered {int(response.status)}: {response.headers.get('X-Reason')}")
+        self.heartbeats_sent += 1
