@@ -95,3 +95,40 @@ def test_followers_seed_by_themselves_and_serve_when_the_creator_is_gone(
     entry = seeds(bob, meta["i"], timeout_ms=5_000)
     assert entry["received"] < 16_384
     print(f"\nBob had the whole file and seeded it {joined_in:.1f} s after Alice pressed Post (upload included)")
+
+
+@pytest.mark.webrtc
+def test_the_quota_prunes_the_least_relevant_and_spares_favourites(new_user: UserFactory, stack: Stack) -> None:
+    alice, carol, bob = new_user(), new_user(), new_user()
+    logs: list[str] = []
+    bob.page.on("console", lambda message: logs.append(message.text))
+    bob.show("settings")
+    bob.submit("storage-result", {"#quota-input": "10", "#cap-input": "5"}, "#storage-save", "saved")
+    bob.follow(alice.npub)
+    bob.follow(carol.npub)
+    size = 4_000_000
+
+    def post(user: AppUser, text: str) -> str:
+        post_files(user, text, [(f"{text}.bin", "application/octet-stream", os.urandom(size))])
+        notes = [e for e in published(stack, user.pubkey) if e["kind"] == 1]
+        (note,) = [e for e in notes if any(f"{text}.bin" in m.get("magnet", "") for m in e["imeta"])]
+        info_hash = str(note["imeta"][0]["i"])
+        seeds(bob, info_hash, timeout_ms=60_000)
+        return info_hash
+
+    carols = post(carol, "carol1")
+    bob.show("feed")
+    bob.page.click(f'.post[data-author="{carol.pubkey}"] .star')  # Carol becomes a favourite
+    bob.page.locator(f'.post[data-author="{carol.pubkey}"] .star[aria-pressed="true"]').first.wait_for()
+    first = post(alice, "alice1")
+    second = post(alice, "alice2")  # 12 MB would not fit in 10: the least relevant goes
+
+    def kept() -> set[str]:
+        index = bob.page.evaluate("import('/static/vendor/idb-keyval.js').then((m) => m.get('seeds'))")
+        return set(json.loads(index))
+
+    deadline = time.monotonic() + 15
+    while kept() != {carols, second} and time.monotonic() < deadline:
+        bob.page.wait_for_timeout(300)
+    assert kept() == {carols, second}, (carols, first, second, logs)  # the favourite's stayed
+    assert first not in {t["infoHash"] for t in bob.page.evaluate(LIST)}  # and it is no longer seeded

@@ -9,6 +9,7 @@ from asknostr.media_post import COMMUNITY_HASHTAG
 IDENTITY_SUBSCRIPTION = "me"
 FEED_SUBSCRIPTION = "feed"
 COMMUNITY_SUBSCRIPTION = "community"
+ZAPS_SUBSCRIPTION = "zaps"
 
 Filter = dict[str, Any]
 
@@ -31,3 +32,8 @@ def feed_filters(authors: list[str], *, limit: int = 300) -> list[Filter]:
         {"kinds": [1], "authors": sorted(authors), "limit": limit},
         {"kinds": [0], "authors": sorted(authors)},
     ]
+
+
+def zap_filters(pubkey: str, *, limit: int = 500) -> list[Filter]:
+    """Zap receipts of the user's zaps (NIP-57: the receipt's `P` tag names the sender)."""
+    return [{"kinds": [9735], "#P": [pubkey], "limit": limit}]

@@ -80,5 +80,7 @@ export async function fetchFile (magnet, announce, maxBytes) {
 export async function remove (infoHash) {
   const wt = await client()
   const torrent = wt.torrents.find((t) => t.infoHash === infoHash)
-  if (torrent) await new Promise((resolve) => torrent.destroy({ destroyStore: true }, resolve))
+  // destroy's callback does not always come (WebTorrent 3 with some stores): do not wait for it for long
+  if (torrent) await Promise.race([new Promise((resolve) => torrent.destroy({ destroyStore: true }, resolve)),
+    new Promise((resolve) => setTimeout(resolve, 1000))])
 }

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from dataclasses import replace
 from typing import Any
 
 from pyscript import document, window
 from pyscript.ffi import create_proxy, to_js
 
-from asknostr import media_servers, nip01, nip02, nip19, nip65, nip92, subscriptions
+from asknostr import media_servers, nip01, nip02, nip19, nip57, nip65, nip92, subscriptions
 from asknostr.browser import crypto, dom, signer, storage, torrents
 from asknostr.browser.bridge_pings import BridgePinger
 from asknostr.browser.composer import Composer
@@ -23,6 +24,7 @@ from asknostr.settings import Settings, initial_settings
 SETTINGS_KEY = "settings"
 DEFAULT_MAX_FILE_BYTES = 100 * 1024 * 1024
 """Largest file posted when the Bridge does not say its own limit (files are hashed in memory)."""
+FAVOURITES_KEY = "favourites"
 DEFAULT_HEARTBEAT_INTERVAL = 60.0
 HEALTH_REFRESH = 3.0
 IDENTITY_WAIT = 4.0
@@ -107,6 +109,10 @@ class App:
             self._own_event(event)
         elif event["kind"] in (1, 1063):
             self.swarm.on_event(event)  # a followed creator's media: joined and seeded
+        elif event["kind"] == nip57.KIND_ZAP_RECEIPT:
+            creator = nip57.zapped_creator(event, self.me.pubkey, crypto.verify)
+            if creator:
+                self.swarm.zapped.add(creator)
         self._schedule_render()
         return event
 
@@ -167,6 +173,7 @@ class App:
         self.feed_view.update(self.feed.visible_posts(), self.feed.label)
         self.community_view.update(self.feed.community_posts(), self.feed.label)
         dom.mark_seeding(self.swarm.seeding_for, self.feed.label)
+        dom.mark_favourites(self.swarm.favourites)
         self._render_following()
 
     def _render_following(self) -> None:
@@ -502,6 +509,9 @@ class App:
         self._on("community-composer", "submit", lambda _event, form: self.on_post("community-", form))
         self._on("servers-form", "submit", self.on_add_server)
         self._on("server-list", "click", self.on_server_click)
+        self._on("feed", "click", self.on_feed_click)
+        self._on("storage-form", "submit", self.on_storage)
+        self._on("community-feed", "click", self.on_feed_click)
         self._on("follow-form", "submit", self.on_follow)
         self._on("following-list", "click", self.on_following_click)
         self._on("profile-form", "submit", self.on_profile)
@@ -533,8 +543,11 @@ class App:
         self.pool.set_relays(self._relay_urls())
         self.pool.subscribe(subscriptions.IDENTITY_SUBSCRIPTION, subscriptions.identity_filters(self.me.pubkey))
         self.pool.subscribe(subscriptions.COMMUNITY_SUBSCRIPTION, subscriptions.community_filters())
+        self.pool.subscribe(subscriptions.ZAPS_SUBSCRIPTION, subscriptions.zap_filters(self.me.pubkey))
         self._update_authors()
         self._render_servers()
+        dom.by_id("quota-input").value = str(round(self.settings.quota_bytes / 1e6))
+        dom.by_id("cap-input").value = str(round(self.settings.auto_seed_cap / 1e6))
         dom.enable_forms()
         self._relay_state_changed()
         self._background(self.pinger.start())
@@ -545,7 +558,33 @@ class App:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def on_storage(self, _event: Any, form: dict[str, str]) -> None:
+        async def save() -> str:
+            try:
+                quota, cap = float(form["quota-input"]), float(form["cap-input"])
+            except ValueError:
+                raise ValueError("enter sizes in MB") from None
+            if quota < 10 or cap < 1:
+                raise ValueError("the space must be at least 10 MB, the automatic limit at least 1 MB")
+            self.settings = replace(self.settings, quota_bytes=int(quota * 1e6), auto_seed_cap=int(cap * 1e6))
+            await self._save_settings()
+            return f"saved: {quota:.0f} MB, files up to {cap:.0f} MB shared automatically"
+
+        await self._guarded("storage-result", save)
+
+    async def on_feed_click(self, event: Any, _form: dict[str, str]) -> None:
+        """A star on a post: its creator becomes a favourite (or stops being one)."""
+        target = event.target
+        if not target.classList.contains("star"):
+            return
+        pubkey = str(target.dataset.pubkey)
+        self.swarm.favourites ^= {pubkey}
+        await storage.set_json(FAVOURITES_KEY, sorted(self.swarm.favourites))
+        dom.mark_favourites(self.swarm.favourites)
+
     async def _start_swarm(self) -> None:
+        saved = await storage.get_json(FAVOURITES_KEY)
+        self.swarm.favourites = {p for p in saved if isinstance(p, str)} if isinstance(saved, list) else set()
         resumed = await self.swarm.start()
         document.body.dataset.resumed = str(resumed)  # for tests and devtools
         while True:

@@ -95,6 +95,9 @@ class FeedView:
         header = el("header")
         header.append(el("span", "author"))
         header.append(el("time", text=format_time(event["created_at"])))
+        star = el("button", "star", "☆", type="button", data_pubkey=event["pubkey"], title="Favourite creator")
+        star.setAttribute("aria-pressed", "false")
+        header.append(star)
         node.append(header)
         node.append(el("p", "text", event["content"]))
         media = [item for item in event_media.media_of(event) if item.url]  # a bare magnet has no element yet
@@ -141,3 +144,11 @@ def mark_seeding(seeding_for: dict[str, str], label: Callable[[str], str]) -> No
                 dot.remove()
         elif is_none(dot):
             node.querySelector("header").append(el("span", "seeding", f"Seeding for {label(creator)}"))
+
+
+def mark_favourites(favourites: set[str]) -> None:
+    """Stars filled on the posts of favourite creators."""
+    for star in document.querySelectorAll(".post .star"):
+        on = str(star.dataset.pubkey) in favourites
+        star.textContent = "★" if on else "☆"
+        star.setAttribute("aria-pressed", "true" if on else "false")

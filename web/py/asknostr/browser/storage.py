@@ -33,7 +33,7 @@ async def set_json(key: str, value: Any) -> None:
 
 
 async def delete(key: str) -> None:
-    await idb_keyval.delete(key)
+    await getattr(idb_keyval, "del")(key)  # idb-keyval calls it `del`
 
 
 def ask_to_persist() -> None:

@@ -41,13 +41,15 @@ class SwarmOrchestrator:
         self.heartbeat_interval = heartbeat_interval
         self.changed = changed
         self.joined: set[str] = set()
+        self.favourites: set[str] = set()  # starred creators (IndexedDB): re-seeded first, pruned last
+        self.zapped: set[str] = set()  # creators the user zapped (their signed zap requests in receipts)
         self.seeding_for: dict[str, str] = {}  # infoHash -> creator, for "Seeding for [User]"
         self.heartbeats_sent = 0
         self._slots = asyncio.Semaphore(PARALLEL_DOWNLOADS)
         self._tasks: set[asyncio.Future[None]] = set()
 
     def ranks(self) -> Ranks:
-        return Ranks(followed=frozenset(self.following()))
+        return Ranks(frozenset(self.favourites), frozenset(self.zapped), frozenset(self.following()))
 
     async def start(self) -> int:
         """Seed again what is kept (most relevant first); then heartbeats on their interval. The number resumed."""
@@ -62,7 +64,12 @@ class SwarmOrchestrator:
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.ensure_future(coroutine)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Future[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            window.console.error(f"swarm: {task.exception()!r}")
 
     def on_event(self, event: Event) -> None:
         """A checked event arrived (or the follow list changed and it is looked at again)."""

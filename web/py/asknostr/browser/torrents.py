@@ -65,7 +65,7 @@ async def forget(info_hash: str) -> None:
         index = await storage.get_json(INDEX_KEY) or {}
         index.pop(info_hash, None)
         await storage.set_json(INDEX_KEY, index)
-    await idb_keyval.delete(_file_key(info_hash))
+    await getattr(idb_keyval, "del")(_file_key(info_hash))  # idb-keyval calls it `del`
 
 
 async def kept() -> list[Kept]:
