@@ -21,3 +21,4 @@ bench:
 	@tools/setup.sh --browser
 	tools/netns.sh .venv/bin/python bench/boot_time.py
 	tools/netns.sh .venv/bin/python bench/bridge_swarm.py
+	.venv/bin/python bench/prune_speed.py
