@@ -11,17 +11,11 @@
 // One line per request on stdout: `METHOD /path STATUS`.
 import { createHash, randomUUID } from 'node:crypto'
 import fs from 'node:fs'
-import http from 'node:http'
 import path from 'node:path'
-import { pipeline } from 'node:stream'
 import { LocalStorage } from 'blossom-server-sdk/storage/local'
 import { verifyEvent } from 'nostr-tools/pure'
+import { option, OwnedEntries, Refusal, sendFile, serve } from './media_server_kit.mjs'
 
-const args = process.argv.slice(2)
-const option = (name, fallback) => {
-  const i = args.indexOf(`--${name}`)
-  return i >= 0 && args[i + 1] ? args[i + 1] : fallback
-}
 const port = Number(option('port', '3000'))
 const host = option('host', '127.0.0.1')
 const dir = path.resolve(option('dir', 'blossom-data'))
@@ -37,38 +31,7 @@ const storage = new LocalStorage(path.join(dir, 'blobs'))
 const tmpDir = path.join(dir, 'tmp')
 const metaPath = path.join(dir, 'metadata.json')
 
-/** Upload times, types and owners of the blobs, saved as JSON after each change. */
-class JsonMetadata {
-  constructor(file) {
-    this.file = file
-    this.blobs = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {}
-  }
-  save() {
-    fs.writeFileSync(`${this.file}.tmp`, JSON.stringify(this.blobs))
-    fs.renameSync(`${this.file}.tmp`, this.file)
-  }
-  getBlob(sha256) { return this.blobs[sha256] }
-  addBlob(blob, owner) {
-    const entry = (this.blobs[blob.sha256] ??= { ...blob, owners: [] })
-    if (!entry.owners.includes(owner)) entry.owners.push(owner)
-    this.save()
-    return entry
-  }
-  /** Drops `owner`; true when nobody owns the blob any more (and its entry is gone). */
-  removeOwner(sha256, owner) {
-    const entry = this.blobs[sha256]
-    entry.owners = entry.owners.filter((pubkey) => pubkey !== owner)
-    if (entry.owners.length === 0) delete this.blobs[sha256]
-    this.save()
-    return !this.blobs[sha256]
-  }
-  getOwnerBlobs(pubkey) { return Object.values(this.blobs).filter((blob) => blob.owners.includes(pubkey)) }
-}
-const metadata = new JsonMetadata(metaPath)
-
-class Refusal extends Error {
-  constructor(status, reason) { super(reason); this.status = status }
-}
+const metadata = new OwnedEntries(metaPath) // upload time, type and owners per sha256
 
 function refuse(res, status, reason) {
   res.writeHead(status, { 'Content-Type': 'application/json', 'X-Reason': reason })
@@ -119,7 +82,7 @@ function receive(req, file) {
 }
 
 function descriptor(sha256) {
-  const { size, type, uploaded } = metadata.getBlob(sha256)
+  const { size, type, uploaded } = metadata.get(sha256)
   return { url: `${publicUrl}/${storage.getBlobFilename(sha256)}`, sha256, size, type, uploaded }
 }
 
@@ -159,7 +122,7 @@ async function upload(req, res) {
       await storage.writeBlob(sha256, fs.createReadStream(tmp), type)
       await written(sha256, size)
     }
-    metadata.addBlob({ sha256, size, type, uploaded: Math.floor(Date.now() / 1000) }, event.pubkey) // keeps an entry
+    metadata.add(sha256, { sha256, size, type, uploaded: Math.floor(Date.now() / 1000) }, event.pubkey) // keeps an entry
     res.writeHead(existed ? 200 : 201, { 'Content-Type': 'application/json' })
     res.end(JSON.stringify(descriptor(sha256)))
   } finally {
@@ -167,44 +130,18 @@ async function upload(req, res) {
   }
 }
 
-/** [start, end] of a single `bytes=` range; null to send it all; 'unsatisfiable' for a 416. */
-function parseRange(header, size) {
-  const match = /^bytes=(\d*)-(\d*)$/.exec(header?.trim() ?? '')
-  if (!match || (match[1] === '' && match[2] === '')) return null // absent, multiple or malformed: ignore
-  let start, end
-  if (match[1] === '') [start, end] = [Math.max(0, size - Number(match[2])), size - 1] // suffix: the last N
-  else [start, end] = [Number(match[1]), match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1)]
-  return start > end || start >= size ? 'unsatisfiable' : [start, end]
-}
-
 async function getBlob(req, res, sha256) {
   if (!(await storage.hasBlob(sha256))) return refuse(res, 404, 'Blob not found')
   const size = await storage.getBlobSize(sha256)
-  const type = metadata.getBlob(sha256)?.type ?? (await storage.getBlobType(sha256)) ?? 'application/octet-stream'
-  const headers = { 'Content-Type': type, 'Accept-Ranges': 'bytes', 'Cache-Control': 'public, max-age=31536000' }
-  const range = parseRange(req.headers.range, size)
-  if (range === 'unsatisfiable') {
-    res.setHeader('Content-Range', `bytes */${size}`)
-    return refuse(res, 416, `Range not satisfiable for ${size} bytes`)
-  }
-  if (range === null) {
-    res.writeHead(200, { ...headers, 'Content-Length': size })
-    if (req.method === 'HEAD') return res.end()
-    return pipeline(await storage.readBlob(sha256), res, () => {})
-  }
-  const [start, end] = range
-  const slice = { 'Content-Length': end - start + 1, 'Content-Range': `bytes ${start}-${end}/${size}` }
-  res.writeHead(206, { ...headers, ...slice })
-  if (req.method === 'HEAD') return res.end()
-  // The SDK reads whole blobs only; a range reads the SDK's file for that blob directly.
-  const file = path.join(storage.dir, storage.getBlobFilename(sha256))
-  pipeline(fs.createReadStream(file, { start, end }), res, () => {}) // on an error res is destroyed: logged aborted
+  const type = metadata.get(sha256)?.type ?? (await storage.getBlobType(sha256)) ?? 'application/octet-stream'
+  // read from the SDK's own file for the blob: the SDK reads whole blobs only, not ranges
+  sendFile(req, res, path.join(storage.dir, storage.getBlobFilename(sha256)), size, type, refuse)
 }
 
 async function deleteBlob(req, res, sha256) {
   const event = authorize(req, 'delete')
   if (!event.hashes.includes(sha256)) throw new Refusal(401, `Auth event has no x tag for ${sha256}`)
-  const blob = metadata.getBlob(sha256)
+  const blob = metadata.get(sha256)
   if (!blob || !(await storage.hasBlob(sha256))) return refuse(res, 404, 'Blob not found')
   if (!blob.owners.includes(event.pubkey)) return refuse(res, 403, 'Only an uploader of the blob may delete it')
   if (metadata.removeOwner(sha256, event.pubkey)) await storage.removeBlob(sha256)
@@ -215,7 +152,7 @@ async function deleteBlob(req, res, sha256) {
 function listBlobs(res, pubkey, query) {
   const since = Number(query.get('since') ?? 0)
   const until = Number(query.get('until') ?? Infinity)
-  const blobs = metadata.getOwnerBlobs(pubkey).filter((blob) => blob.uploaded >= since && blob.uploaded <= until)
+  const blobs = metadata.ownedBy(pubkey).filter((blob) => blob.uploaded >= since && blob.uploaded <= until)
   res.writeHead(200, { 'Content-Type': 'application/json' })
   res.end(JSON.stringify(blobs.map((blob) => descriptor(blob.sha256))))
 }
@@ -224,10 +161,6 @@ async function route(req, res) {
   const url = new URL(req.url, 'http://blossom.invalid')
   const blob = /^\/([0-9a-f]{64})(\.[A-Za-z0-9]+)?$/.exec(url.pathname)?.[1]
   const list = /^\/list\/([0-9a-f]{64})$/.exec(url.pathname)?.[1]
-  if (req.method === 'OPTIONS') {
-    res.writeHead(204, { 'Access-Control-Max-Age': '86400' })
-    return res.end()
-  }
   if (url.pathname === '/upload' && req.method === 'PUT') return upload(req, res)
   if (url.pathname === '/upload' && req.method === 'HEAD') {
     return failUploads === null ? res.writeHead(200).end() : refuse(res, failUploads, 'Uploads are failing')
@@ -238,31 +171,7 @@ async function route(req, res) {
   refuse(res, 404, `No route for ${req.method} ${url.pathname}`)
 }
 
-const server = http.createServer(async (req, res) => {
-  const aborted = () => (res.writableFinished ? '' : ' aborted')
-  res.on('close', () => console.log(`${req.method} ${req.url} ${res.statusCode}${aborted()}`))
-  res.setHeader('Access-Control-Allow-Origin', '*')
-  res.setHeader('Access-Control-Expose-Headers', '*')
-  res.setHeader('Access-Control-Allow-Methods', 'GET, HEAD, PUT, DELETE')
-  res.setHeader('Access-Control-Allow-Headers', 'Authorization, *')
-  try {
-    await route(req, res)
-  } catch (error) {
-    if (res.headersSent) return res.destroy()
-    if (error instanceof Refusal) return refuse(res, error.status, error.message)
-    console.error('blossom error:', error)
-    refuse(res, 500, `Internal error: ${error.message}`)
-  }
-})
-
 fs.rmSync(tmpDir, { recursive: true, force: true })
 fs.mkdirSync(tmpDir, { recursive: true })
 await storage.setup()
-server.listen(port, host, () => console.log(`blossom listening on http://${host}:${port}`))
-
-const stop = () => {
-  server.close(() => process.exit(0))
-  server.closeAllConnections()
-}
-process.on('SIGINT', stop)
-process.on('SIGTERM', stop)
+serve({ name: 'blossom', host, port, methods: 'GET, HEAD, PUT, DELETE', route, refuse })

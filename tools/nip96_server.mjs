@@ -13,16 +13,10 @@
 // One line per request on stdout: `METHOD /path STATUS`.
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
-import http from 'node:http'
 import path from 'node:path'
-import { pipeline } from 'node:stream'
 import { verifyEvent } from 'nostr-tools/pure'
+import { flag, option, OwnedEntries, Refusal, sendFile, serve } from './media_server_kit.mjs'
 
-const args = process.argv.slice(2)
-const option = (name, fallback) => {
-  const i = args.indexOf(`--${name}`)
-  return i >= 0 && args[i + 1] ? args[i + 1] : fallback
-}
 const port = Number(option('port', '3000'))
 const host = option('host', '127.0.0.1')
 const dir = path.resolve(option('dir', 'nip96-data'))
@@ -30,7 +24,7 @@ const publicUrl = option('public-url', `http://${host}:${port}`).replace(/\/+$/,
 /** A --public-url with no path (a proxy in front of this server): NIP-98 `u` tags may name it too. */
 const publicOrigin = new URL(publicUrl).pathname === '/' ? new URL(publicUrl).origin : null
 const maxUploadBytes = Number(option('max-upload-bytes', String(100 * 1024 * 1024)))
-const transform = args.includes('--transform')
+const transform = flag('transform')
 if (!(Number.isInteger(maxUploadBytes) && maxUploadBytes > 0)) {
   console.error(`--max-upload-bytes wants a positive integer, not ${option('max-upload-bytes')}`)
   process.exit(2)
@@ -52,38 +46,7 @@ const TYPES = Object.fromEntries(Object.entries(EXTENSIONS).map(([type, ext]) =>
 const filesDir = path.join(dir, 'files')
 const metaPath = path.join(dir, 'metadata.json')
 
-/** Per original sha256 (`ox`): the stored file's hash, type, size, owners and upload time; saved after changes. */
-class JsonMetadata {
-  constructor(file) {
-    this.file = file
-    this.files = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {}
-  }
-  save() {
-    fs.writeFileSync(`${this.file}.tmp`, JSON.stringify(this.files))
-    fs.renameSync(`${this.file}.tmp`, this.file)
-  }
-  get(ox) { return this.files[ox] }
-  add(entry, owner) {
-    const kept = (this.files[entry.ox] ??= { ...entry, owners: [] })
-    if (!kept.owners.includes(owner)) kept.owners.push(owner)
-    this.save()
-    return kept
-  }
-  /** Drops `owner`; true when nobody owns the file any more (and its entry is gone). */
-  removeOwner(ox, owner) {
-    const entry = this.files[ox]
-    entry.owners = entry.owners.filter((pubkey) => pubkey !== owner)
-    if (entry.owners.length === 0) delete this.files[ox]
-    this.save()
-    return !this.files[ox]
-  }
-  ownedBy(pubkey) { return Object.values(this.files).filter((entry) => entry.owners.includes(pubkey)) }
-}
-const metadata = new JsonMetadata(metaPath)
-
-class Refusal extends Error {
-  constructor(status, reason) { super(reason); this.status = status }
-}
+const metadata = new OwnedEntries(metaPath) // per original sha256 (`ox`): stored hash, type, size, owners, time
 
 function refuse(res, status, reason) {
   res.writeHead(status, { 'Content-Type': 'application/json', 'X-Reason': reason })
@@ -209,7 +172,7 @@ async function upload(req, res) {
     fs.renameSync(tmp, path.join(filesDir, ox))
     entry = { ox, x: sha256(stored), type, size: stored.length, uploaded: Math.floor(Date.now() / 1000) }
   }
-  entry = metadata.add(entry, event.pubkey)
+  entry = metadata.add(entry.ox, entry, event.pubkey)
   answer(res, existed ? 200 : 201, {
     status: 'success',
     message: 'Upload successful.',
@@ -217,32 +180,11 @@ async function upload(req, res) {
   })
 }
 
-/** [start, end] of a single `bytes=` range; null to send it all; 'unsatisfiable' for a 416. */
-function parseRange(header, size) {
-  const match = /^bytes=(\d*)-(\d*)$/.exec(header?.trim() ?? '')
-  if (!match || (match[1] === '' && match[2] === '')) return null // absent, multiple or malformed: ignore
-  let start, end
-  if (match[1] === '') [start, end] = [Math.max(0, size - Number(match[2])), size - 1] // suffix: the last N
-  else [start, end] = [Number(match[1]), match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1)]
-  return start > end || start >= size ? 'unsatisfiable' : [start, end]
-}
-
 function download(req, res, ox) {
   const entry = metadata.get(ox)
   const file = path.join(filesDir, ox)
   if (!entry || !fs.existsSync(file)) return refuse(res, 404, 'File not found')
-  const size = fs.statSync(file).size
-  const headers = { 'Content-Type': entry.type, 'Accept-Ranges': 'bytes', 'Cache-Control': 'public, max-age=31536000' }
-  const range = parseRange(req.headers.range, size)
-  if (range === 'unsatisfiable') {
-    res.setHeader('Content-Range', `bytes */${size}`)
-    return refuse(res, 416, `Range not satisfiable for ${size} bytes`)
-  }
-  const [start, end] = range ?? [0, size - 1]
-  if (range === null) res.writeHead(200, { ...headers, 'Content-Length': size })
-  else res.writeHead(206, { ...headers, 'Content-Length': end - start + 1, 'Content-Range': `bytes ${start}-${end}/${size}` })
-  if (req.method === 'HEAD' || size === 0) return res.end()
-  pipeline(fs.createReadStream(file, { start, end }), res, () => {}) // on an error res is destroyed: logged aborted
+  sendFile(req, res, file, fs.statSync(file).size, entry.type, refuse)
 }
 
 function remove(req, res, ox) {
@@ -280,10 +222,6 @@ async function route(req, res) {
   const url = new URL(req.url, 'http://nip96.invalid')
   const hashPath = /^(\/media|\/api\/v2\/media)\/([0-9a-f]{64})(\.[A-Za-z0-9]+)?$/.exec(url.pathname)
   const [, base, ox] = hashPath ?? []
-  if (req.method === 'OPTIONS') {
-    res.writeHead(204, { 'Access-Control-Max-Age': '86400' })
-    return res.end()
-  }
   if (url.pathname === '/.well-known/nostr/nip96.json' && (req.method === 'GET' || req.method === 'HEAD')) {
     return discovery(res)
   }
@@ -294,30 +232,7 @@ async function route(req, res) {
   refuse(res, 404, `No route for ${req.method} ${url.pathname}`)
 }
 
-const server = http.createServer(async (req, res) => {
-  const aborted = () => (res.writableFinished ? '' : ' aborted')
-  res.on('close', () => console.log(`${req.method} ${req.url} ${res.statusCode}${aborted()}`))
-  res.setHeader('Access-Control-Allow-Origin', '*')
-  res.setHeader('Access-Control-Expose-Headers', '*')
-  res.setHeader('Access-Control-Allow-Methods', 'GET, HEAD, POST, DELETE')
-  res.setHeader('Access-Control-Allow-Headers', 'Authorization, *')
-  try {
-    await route(req, res)
-  } catch (error) {
-    if (res.headersSent) return res.destroy()
-    if (error instanceof Refusal) return refuse(res, error.status, error.message)
-    console.error('nip96 error:', error)
-    refuse(res, 500, `Internal error: ${error.message}`)
-  }
-})
-
 fs.mkdirSync(filesDir, { recursive: true })
 for (const name of fs.readdirSync(filesDir)) if (name.endsWith('.tmp')) fs.rmSync(path.join(filesDir, name))
-server.listen(port, host, () => console.log(`nip96 listening on http://${host}:${port}${transform ? ' (--transform)' : ''}`))
-
-const stop = () => {
-  server.close(() => process.exit(0))
-  server.closeAllConnections()
-}
-process.on('SIGINT', stop)
-process.on('SIGTERM', stop)
+const banner = transform ? ' (--transform)' : ''
+serve({ name: 'nip96', host, port, methods: 'GET, HEAD, POST, DELETE', route, refuse, banner })
