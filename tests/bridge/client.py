@@ -4,14 +4,59 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import http.client
 import json
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterable
+from dataclasses import dataclass
+from email.message import Message
 from typing import Any
+from urllib.parse import urlsplit
 
 from bridge.torrent import build_info
 from tests.unit.nostr_keys import sign_event
+
+
+@dataclass
+class Reply:
+    """A raw HTTP answer: status, headers and body bytes."""
+
+    status: int
+    headers: Message
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    @property
+    def reason(self) -> str:
+        return str(self.headers.get("X-Reason", ""))
+
+
+def call(
+    base: str,
+    method: str,
+    path: str,
+    body: bytes | Iterable[bytes] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Reply:
+    """One request to `base` + `path`, every answer returned as is; an iterable body is sent chunked."""
+    parts = urlsplit(base)
+    assert parts.hostname and parts.port
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=20)
+    try:
+        chunked = body is not None and not isinstance(body, bytes)
+        conn.request(method, path, body=body, headers=headers or {}, encode_chunked=chunked)
+        response = conn.getresponse()
+        return Reply(response.status, response.headers, response.read())
+    finally:
+        conn.close()
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def auth_header(event: dict[str, Any]) -> str:

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import base64
-import hashlib
-import http.client
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from email.message import Message
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
 from devstack.services import Service, free_port, start_bridge
+from tests.bridge.client import Reply, call, sha
 from tests.unit.nostr_keys import keypair, sign_event
 
 LIMIT = 256 * 1024
@@ -56,39 +53,6 @@ def bridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bridge]:
         yield running
     finally:
         running.service.stop()
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: Message
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-def call(
-    base: str,
-    method: str,
-    path: str,
-    body: bytes | Iterable[bytes] | None = None,
-    headers: dict[str, str] | None = None,
-) -> Reply:
-    parts = urlsplit(base)
-    assert parts.hostname and parts.port
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=20)
-    try:
-        chunked = body is not None and not isinstance(body, bytes)
-        conn.request(method, path, body=body, headers=headers or {}, encode_chunked=chunked)
-        response = conn.getresponse()
-        return Reply(response.status, response.headers, response.read())
-    finally:
-        conn.close()
-
-
-def sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def auth(

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import base64
-import hashlib
-import http.client
 import json
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from email.message import Message
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,6 +14,7 @@ import pytest
 
 from devstack.blossom import start_blossom
 from devstack.services import Service, free_port
+from tests.bridge.client import Reply, call, sha
 from tests.bridge.client import upload as client_upload
 from tests.unit.nostr_keys import keypair, sign_event
 
@@ -33,36 +30,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         yield service
     finally:
         service.stop()
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: Message
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-    @property
-    def reason(self) -> str:
-        return str(self.headers.get("X-Reason", ""))
-
-
-def call(base: str, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> Reply:
-    parts = urlsplit(base)
-    assert parts.hostname and parts.port
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=20)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        response = conn.getresponse()
-        return Reply(response.status, response.headers, response.read())
-    finally:
-        conn.close()
-
-
-def sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def auth(

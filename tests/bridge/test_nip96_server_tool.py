@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import http.client
 import json
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from email.message import Message
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,6 +16,7 @@ import pytest
 
 from devstack.nip96 import start_nip96
 from devstack.services import Service, free_port
+from tests.bridge.client import Reply, call, sha
 from tests.unit.nostr_keys import keypair, sign_event
 
 LIMIT = 64 * 1024
@@ -37,37 +35,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         service.stop()
 
 
-@dataclass
-class Reply:
-    status: int
-    headers: Message
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-    @property
-    def reason(self) -> str:
-        return str(self.headers.get("X-Reason", ""))
-
-    def tags(self) -> dict[str, str]:
-        return {tag[0]: tag[1] for tag in self.json()["nip94_event"]["tags"]}
-
-
-def call(base: str, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> Reply:
-    parts = urlsplit(base)
-    assert parts.hostname and parts.port
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=20)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        response = conn.getresponse()
-        return Reply(response.status, response.headers, response.read())
-    finally:
-        conn.close()
-
-
-def sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+def nip94_tags(reply: Reply) -> dict[str, str]:
+    """The tags of the NIP-94 event in an upload answer."""
+    return {tag[0]: tag[1] for tag in reply.json()["nip94_event"]["tags"]}
 
 
 def auth(
@@ -141,7 +111,7 @@ def test_upload_answers_the_nip94_event_and_its_url_serves_the_same_bytes(server
     answer = reply.json()
     assert (answer["status"], answer["message"]) == ("success", "Upload successful.")
     assert answer["nip94_event"]["content"] == "a clip"
-    tags = reply.tags()
+    tags = nip94_tags(reply)
     assert tags["url"] == f"{server.url}/media/{sha(MP4)}.mp4"
     assert tags["x"] == tags["ox"] == sha(MP4)
     assert (tags["m"], tags["size"], tags["alt"]) == ("video/mp4", str(len(MP4)), "a test pattern")
@@ -155,7 +125,7 @@ def test_upload_answers_the_nip94_event_and_its_url_serves_the_same_bytes(server
     assert (head.status, head.headers["Content-Length"], head.body) == (200, str(len(MP4)), b"")
     again = post(server, MP4, auth(BOB, f"{server.url}{API}"))  # no payload tag: accepted too
     assert again.status == 200  # an existing hash
-    assert again.tags() == {key: value for key, value in tags.items() if key != "alt"}
+    assert nip94_tags(again) == {key: value for key, value in tags.items() if key != "alt"}
     assert log_lines(server, f"POST {API} 201") >= 1
 
 
@@ -176,7 +146,7 @@ def test_type_comes_from_the_form_field_or_the_part(server: Service) -> None:
     png = b"\x89PNG\r\n\x1a\n" + b"not really a png"
     reply = post(server, png, content_type="application/octet-stream", fields={"content_type": "image/png"})
     assert reply.status == 201, reply.reason
-    assert (reply.tags()["m"], reply.tags()["url"]) == ("image/png", f"{server.url}/media/{sha(png)}.png")
+    assert (nip94_tags(reply)["m"], nip94_tags(reply)["url"]) == ("image/png", f"{server.url}/media/{sha(png)}.png")
     assert call(server.url, "GET", f"/media/{sha(png)}.png").headers["Content-Type"] == "image/png"
     text = post(server, b"plain text", content_type="text/plain")
     assert text.status == 400
@@ -281,7 +251,7 @@ def test_transform_serves_other_bytes_and_says_so_then_stops_cleanly(tmp_path: P
         assert transforming.log_path.name == "nip96-transform.log"
         reply = post(transforming, MP4, fields={"no_transform": "true"})  # asked, and ignored
         assert reply.status == 201, reply.reason
-        tags = reply.tags()
+        tags = nip94_tags(reply)
         assert tags["ox"] == sha(MP4)
         assert tags["x"] != tags["ox"]
         served = call(transforming.url, "GET", urlsplit(tags["url"]).path)
