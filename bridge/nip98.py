@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from asknostr.nip01 import Event
+from asknostr.nip98 import KIND_HTTP_AUTH
 from bridge.nostr_auth import AuthError, parse_authorization, verify_signature
 
-KIND_HTTP_AUTH = 27235
 MAX_AGE_SECONDS = 60
 """NIP-98: the event's created_at must be within a reasonable window (it suggests 60 s)."""
 

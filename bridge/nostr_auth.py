@@ -12,9 +12,9 @@ import json
 
 import coincurve
 
+from asknostr.blossom import KIND_BLOSSOM_AUTH
 from asknostr.nip01 import Event, EventError, check_event, is_hex64
 
-AUTH_KIND = 24242
 MAX_HEADER_CHARS = 16384
 
 
@@ -91,8 +91,8 @@ def verify_auth_event(
     `sha256`: the blob the endpoint acts on, which an `x` tag must name (omit when not known yet, then call
     `require_x` once it is). `server`: this server's domain, which must be listed if the event has `server` tags.
     """
-    if event["kind"] != AUTH_KIND:
-        raise AuthError(401, f"Auth event must be kind {AUTH_KIND}, not {event['kind']}")
+    if event["kind"] != KIND_BLOSSOM_AUTH:
+        raise AuthError(401, f"Auth event must be kind {KIND_BLOSSOM_AUTH}, not {event['kind']}")
     if event["created_at"] > now + CLOCK_SKEW:
         raise AuthError(401, f"Auth event created_at is in the future (more than {CLOCK_SKEW} s ahead)")
     expirations = tag_values(event, "expiration")

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-from devstack.services import ROOT, Service, ServiceError, _spawn
+from devstack.services import Service, _spawn, node_tool
 
 
 def start_blossom(
@@ -23,11 +22,8 @@ def start_blossom(
     With `fail_uploads` every upload is answered with that HTTP status (a broken server) and the service is
     named "blossom-failing", so that it can run beside a working one. Its log has a line per request.
     """
-    node = shutil.which("node")
-    if node is None:
-        raise ServiceError("node is not installed: the Blossom server needs Node.js")
     name = "blossom" if fail_uploads is None else "blossom-failing"
-    argv = [node, str(ROOT / "tools" / "blossom_server.mjs"), "--port", str(port), "--host", host]
+    argv = node_tool("blossom_server.mjs", "the Blossom server", port, host)
     argv += ["--dir", str(data_dir / name)]
     if public_url is not None:
         argv += ["--public-url", public_url]

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-from devstack.services import ROOT, Service, ServiceError, _spawn
+from devstack.services import Service, _spawn, node_tool
 
 
 def start_nip96(
@@ -25,11 +24,8 @@ def start_nip96(
     recompresses files would (so `x` != `ox`), and the service is named "nip96-transform", so that it can run
     beside a faithful one. Its log has a line per request.
     """
-    node = shutil.which("node")
-    if node is None:
-        raise ServiceError("node is not installed: the NIP-96 server needs Node.js")
     name = "nip96-transform" if transform else "nip96"
-    argv = [node, str(ROOT / "tools" / "nip96_server.mjs"), "--port", str(port), "--host", host]
+    argv = node_tool("nip96_server.mjs", "the NIP-96 server", port, host)
     argv += ["--dir", str(data_dir / name)]
     if public_url is not None:
         argv += ["--public-url", public_url]

@@ -129,12 +129,17 @@ def start_relay(
     return _spawn(name, argv, data_dir / "logs", f"ws://{host}:{port}", port, host, timeout)
 
 
-def start_tracker(data_dir: Path, port: int, *, host: str = "127.0.0.1", timeout: float = 20.0) -> Service:
-    """The WebSocket tracker (npm `bittorrent-tracker`) on ws://host:port."""
+def node_tool(script: str, what: str, port: int, host: str) -> list[str]:
+    """The command line of `tools/<script>` run by Node.js on host:port; ServiceError when there is no node."""
     node = shutil.which("node")
     if node is None:
-        raise ServiceError("node is not installed: the tracker needs Node.js")
-    argv = [node, str(ROOT / "tools" / "tracker.mjs"), "--port", str(port), "--host", host]
+        raise ServiceError(f"node is not installed: {what} needs Node.js")
+    return [node, str(ROOT / "tools" / script), "--port", str(port), "--host", host]
+
+
+def start_tracker(data_dir: Path, port: int, *, host: str = "127.0.0.1", timeout: float = 20.0) -> Service:
+    """The WebSocket tracker (npm `bittorrent-tracker`) on ws://host:port."""
+    argv = node_tool("tracker.mjs", "the tracker", port, host)
     return _spawn("tracker", argv, data_dir / "logs", f"ws://{host}:{port}", port, host, timeout)
 
 

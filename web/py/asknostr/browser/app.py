@@ -243,9 +243,7 @@ class App:
             event.preventDefault()  # synchronously, or the form submits and the page reloads
             # what the user submitted, read now: by the time the handler runs they may be typing the next one
             form = {str(node.id): str(node.value) for node in document.querySelectorAll("input[id], textarea[id]")}
-            task = asyncio.ensure_future(handler(event, form))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._background(handler(event, form))
 
         proxy = create_proxy(listener)
         self._proxies.append(proxy)
