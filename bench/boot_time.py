@@ -13,7 +13,6 @@ shell painted (first contentful paint) < 0.3 s.
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import sys
 import tempfile
@@ -24,7 +23,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "web" / "py")]
 
 from playwright.sync_api import Browser, sync_playwright  # noqa: E402
 
-from devstack.services import WEB_ROOT, free_port, start_bridge, start_relay, start_tracker  # noqa: E402
+from bench.bench_site import bench_web_root  # noqa: E402
+from devstack.services import free_port, start_bridge, start_relay, start_tracker  # noqa: E402
 from tests.e2e.conftest import chromium_path  # noqa: E402
 from tests.e2e.harness import CHROMIUM_FLAGS  # noqa: E402
 
@@ -60,11 +60,8 @@ def main() -> int:
     parser.add_argument("--warm", type=int, default=2, help="warm reloads after each cold load")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        data, web_root = Path(tmp) / "data", Path(tmp) / "web"
-        shutil.copytree(WEB_ROOT, web_root)
-        (web_root / "bench").mkdir()
-        for part in ("bare_pyodide.html", "bare_pyodide.js"):
-            shutil.copy(ROOT / "bench" / part, web_root / "bench" / part)
+        data = Path(tmp) / "data"
+        web_root = bench_web_root(Path(tmp), ("bare_pyodide.html", "bare_pyodide.js")).parent
         services = [start_relay(data, free_port()), start_tracker(data, free_port())]
         services.append(
             start_bridge(data, free_port(), relays=[services[0].url], trackers=[services[1].url], web_root=web_root)

@@ -13,7 +13,6 @@ Prints milliseconds per event and the ratio of each to "wasm via Python", the ba
 from __future__ import annotations
 
 import argparse
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -25,7 +24,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "web" / "py")]
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from devstack.services import WEB_ROOT, free_port, start_bridge  # noqa: E402
+from bench.bench_site import bench_web_root  # noqa: E402
+from devstack.services import free_port, start_bridge  # noqa: E402
 from tests.e2e.conftest import chromium_path  # noqa: E402
 from tests.e2e.harness import CHROMIUM_FLAGS  # noqa: E402
 
@@ -103,12 +103,8 @@ def main() -> int:
     args = parser.parse_args()
     n = args.events
     with tempfile.TemporaryDirectory() as tmp:
-        web_root = Path(tmp) / "web"
-        shutil.copytree(WEB_ROOT, web_root)
-        bench_dir = web_root / "bench"
-        bench_dir.mkdir()
-        for part in ("crypto_speed.html", "crypto_speed.js"):
-            shutil.copy(ROOT / "bench" / part, bench_dir)
+        bench_dir = bench_web_root(Path(tmp), ("crypto_speed.html", "crypto_speed.js"))
+        web_root = bench_dir.parent
         esbuild = ROOT / "node_modules" / ".bin" / "esbuild"
         subprocess.run(
             [str(esbuild), str(ROOT / "bench" / "noble-entry.js"), "--bundle", "--format=esm", "--minify",

@@ -8,7 +8,6 @@ Medians of 21 runs; the Pyodide side runs the app's own bundled package (static/
 
 from __future__ import annotations
 
-import shutil
 import statistics
 import sys
 import tempfile
@@ -21,7 +20,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "web" / "py")]
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from asknostr.quota_pruner import Kept, Ranks, plan_prune, resume_order  # noqa: E402
-from devstack.services import WEB_ROOT, free_port, start_bridge  # noqa: E402
+from bench.bench_site import bench_web_root  # noqa: E402
+from devstack.services import free_port, start_bridge  # noqa: E402
 from tests.e2e.conftest import chromium_path  # noqa: E402
 from tests.e2e.harness import CHROMIUM_FLAGS  # noqa: E402
 
@@ -46,11 +46,7 @@ def cpython() -> tuple[float, float]:
 
 def pyodide() -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as tmp:
-        web_root = Path(tmp) / "web"
-        shutil.copytree(WEB_ROOT, web_root)
-        (web_root / "bench").mkdir()
-        for part in ("prune_speed.html", "prune_speed.js"):
-            shutil.copy(ROOT / "bench" / part, web_root / "bench" / part)
+        web_root = bench_web_root(Path(tmp), ("prune_speed.html", "prune_speed.js")).parent
         bridge = start_bridge(Path(tmp) / "data", free_port(), relays=[], trackers=[], web_root=web_root)
         try:
             with sync_playwright() as p:
