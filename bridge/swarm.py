@@ -20,7 +20,7 @@ from aiohttp import web
 
 from bridge.blossom import Blossom
 from bridge.db import HANDED_OFF, MISSING, SEEDING, Database, TorrentRow
-from bridge.seeder import Seeder
+from bridge.seeder import Seeder, SeedStatus
 from bridge.swarm_health import (
     HandoffPolicy,
     Observed,
@@ -122,8 +122,9 @@ class SwarmKeeper:
         self.counters.heartbeat_reports += len(mine)
         return len(mine), len(reports) - len(mine)
 
-    def observed(self, info_hash: str) -> Observed:
-        status = self.seeder.status(info_hash)
+    def observed(self, info_hash: str, status: SeedStatus | None = None) -> Observed:
+        """What the Bridge sees of the swarm (`status`: the seeder's, when the caller already has it)."""
+        status = status or self.seeder.status(info_hash)
         return Observed(status.connected_seeds if status else 0, self.tracker_seeders.get(info_hash))
 
     def active(self, info_hash: str, now: float) -> int:
@@ -193,7 +194,8 @@ class SwarmKeeper:
             return None
         now = self.clock()
         seed = self.seeder.status(info_hash)
-        observed = self.observed(info_hash)
+        observed = self.observed(info_hash, seed)
+        voters = self.votes.voters(info_hash, now)
         return {
             "info_hash": row.info_hash,
             "name": row.name,
@@ -204,8 +206,8 @@ class SwarmKeeper:
             "state": row.state,
             "trackers": row.trackers,
             "seeders": {
-                "active": self.active(info_hash, now) if row.state == SEEDING else row.handoff_seeders,
-                "heartbeat_keys": self.votes.voters(info_hash, now),
+                "active": active_seeders(voters, observed) if row.state == SEEDING else row.handoff_seeders,
+                "heartbeat_keys": voters,
                 "claimed_median": self.votes.claimed_median(info_hash, now),
                 "connected_to_bridge": observed.connected_seeds,
                 "tracker": observed.tracker_seeders,

@@ -90,7 +90,8 @@ class FeedView:
         self.nodes: dict[str, Any] = {}
 
     def _post_node(self, event: Event) -> Any:
-        hashes = " ".join(m.infohash for m in event_media.media_of(event) if m.infohash)
+        attachments = event_media.media_of(event)
+        hashes = " ".join(m.infohash for m in attachments if m.infohash)
         node = el("li", "post", data_id=event["id"], data_author=event["pubkey"], data_infohashes=hashes)
         header = el("header")
         header.append(el("span", "author"))
@@ -100,7 +101,7 @@ class FeedView:
         header.append(star)
         node.append(header)
         node.append(el("p", "text", event["content"]))
-        media = [item for item in event_media.media_of(event) if item.url]  # a bare magnet has no element yet
+        media = [item for item in attachments if item.url]  # a bare magnet has no element yet
         if media:
             box = el("div", "media")
             for item in media:
