@@ -1,17 +1,19 @@
 // Thin JS shell around WebTorrent (npm webtorrent, vendored), called from Python (asknostr.browser.torrents).
 // One client per page, created on first use; the library is imported only then (it is not needed to boot).
 let clientPromise = null
+let iceServers = []
 
-export function configure (iceServers) {
-  if (!clientPromise) {
-    clientPromise = import('../vendor/webtorrent.min.js').then(({ default: WebTorrent }) =>
-      new WebTorrent({ tracker: { rtcConfig: { iceServers: iceServers || [] } } }))
-  }
-  return clientPromise
+// The ICE servers the client will use; called at start, before any torrent (it loads nothing).
+export function configure (servers) {
+  iceServers = servers || []
 }
 
 function client () {
-  return configure([])
+  if (!clientPromise) {
+    clientPromise = import('../vendor/webtorrent.min.js').then(({ default: WebTorrent }) =>
+      new WebTorrent({ tracker: { rtcConfig: { iceServers } } }))
+  }
+  return clientPromise
 }
 
 function describe (torrent) {
@@ -43,6 +45,7 @@ export async function seed (file, name, announce) {
 
 // What this page seeds or downloads (received: bytes that came from peers; downloaded counts local pieces too).
 export async function list () {
+  if (!clientPromise) return [] // nothing joined yet: no need to load WebTorrent to say so
   const wt = await client()
   return wt.torrents.map((t) => ({
     infoHash: t.infoHash, name: t.name, progress: t.progress, numPeers: t.numPeers,
@@ -78,6 +81,7 @@ export async function fetchFile (magnet, announce, maxBytes) {
 
 // Stop seeding (the pruner let it go).
 export async function remove (infoHash) {
+  if (!clientPromise) return
   const wt = await client()
   const torrent = wt.torrents.find((t) => t.infoHash === infoHash)
   // destroy's callback does not always come (WebTorrent 3 with some stores): do not wait for it for long
