@@ -4,6 +4,9 @@
 // - A new version installs beside the old one and waits: a page never mixes files of two versions. The page
 //   offers "Reload" (static/js/shell.js), which tells the waiting worker to take over; old caches go then.
 // - /config.json is network-first (bounded wait) with the cached copy as fallback.
+// - stream/<key> is the media streaming route: the page that asked answers with the bytes (static/js/media_stream.js
+//   serves them from WebTorrent or from an HTTP download), so a <video> plays, seeks and shows frames before the
+//   whole file is here. Ranges are honoured (206), as media elements need.
 // - Everything else (relays, media servers, blobs, other routes of the server) is not touched.
 importScripts('./static/vendor/precache.js')
 
@@ -16,6 +19,10 @@ const precached = new Set(self.PRECACHE.files.map((f) => new URL(f, scopeUrl).hr
 const configUrl = new URL('config.json', scopeUrl).href
 const indexUrl = new URL('./', scopeUrl).href
 const appPages = new Set([indexUrl, new URL('index.html', scopeUrl).href])
+const streamPrefix = new URL('stream/', scopeUrl).href
+const STREAM_MESSAGE = 'asknostr-stream'
+const STREAM_HEAD_WAIT_MS = 30000 // a request the page cannot start serving by then fails (504): a fetch event
+// left pending would hold back every update of this worker (Chromium activates a new one only when none is in flight)
 
 self.addEventListener('install', (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) =>
@@ -52,11 +59,63 @@ async function cacheFirst (request, key) {
   return cached || fetch(request)
 }
 
+// "bytes=a-b", "bytes=a-" or none: {start, end} (end null: to the end); null when unreadable (the whole file).
+function parseRange (header) {
+  const match = /^bytes=(\d+)-(\d*)$/.exec((header || '').trim())
+  return match ? { start: Number(match[1]), end: match[2] === '' ? null : Number(match[2]) } : null
+}
+
+// Ask the page for bytes: {size, type} first (or {error}), then a chunk per pull ({chunk} | {done} | {error}).
+async function stream (event, key) {
+  const client = await self.clients.get(event.clientId)
+  if (!client) return new Response('no page to stream from', { status: 503 })
+  const range = parseRange(event.request.headers.get('range'))
+  const channel = new MessageChannel()
+  const port = channel.port1
+  const answers = []
+  let waiting = null
+  port.onmessage = ({ data }) => { if (waiting) { const w = waiting; waiting = null; w(data) } else answers.push(data) }
+  const next = () => answers.length ? Promise.resolve(answers.shift()) : new Promise((resolve) => { waiting = resolve })
+  client.postMessage({ type: STREAM_MESSAGE, key, start: range ? range.start : 0, end: range ? range.end : null },
+    [channel.port2])
+  const timeout = new Promise((resolve) => setTimeout(() => resolve({ error: 'no source yet', status: 504 }),
+    STREAM_HEAD_WAIT_MS))
+  const head = await Promise.race([next(), timeout])
+  if (head.status === 504) { port.postMessage('cancel'); port.close(); return new Response(head.error, { status: 504 }) }
+  if (head.error) {
+    const status = head.size !== undefined ? 416 : 502
+    const headers = head.size !== undefined ? { 'Content-Range': `bytes */${head.size}` } : {}
+    return new Response(head.error, { status, headers })
+  }
+  const body = new ReadableStream({
+    async pull (controller) {
+      port.postMessage('pull')
+      const answer = await next()
+      if (answer.chunk) controller.enqueue(answer.chunk)
+      else if (answer.done) { controller.close(); port.close() } else { controller.error(new Error(answer.error)); port.close() }
+    },
+    cancel () { port.postMessage('cancel'); port.close() }
+  })
+  const headers = {
+    'Content-Type': head.type || 'application/octet-stream',
+    'Content-Length': String(head.end - head.start + 1),
+    'Accept-Ranges': 'bytes',
+    'Cache-Control': 'no-store'
+  }
+  if (!range) return new Response(body, { status: 200, headers })
+  headers['Content-Range'] = `bytes ${head.start}-${head.end}/${head.size}`
+  return new Response(body, { status: 206, headers })
+}
+
 self.addEventListener('fetch', (event) => {
   const request = event.request
   if (request.method !== 'GET') return
   const url = new URL(request.url)
   url.hash = ''
+  if (url.href.startsWith(streamPrefix)) {
+    event.respondWith(stream(event, decodeURIComponent(url.pathname.slice(new URL(streamPrefix).pathname.length))))
+    return
+  }
   const page = url.origin + url.pathname  // the app's pages, whatever their query string
   if (url.href === configUrl) {
     event.respondWith(networkFirst(request))

@@ -10,7 +10,9 @@ from hypothesis import strategies as st
 
 from asknostr import nip98
 from asknostr.blossom import UploadRejected, parse_descriptor, upload_auth_template
-from asknostr.event_media import magnet_info_hash, media_of
+from asknostr.event_media import media_of
+from asknostr.magnet import display_name
+from asknostr.magnet import info_hash as magnet_info_hash
 from asknostr.media_post import is_community_post, note_template
 from asknostr.media_servers import (
     BLOSSOM,
@@ -141,6 +143,8 @@ def test_media_of_every_form() -> None:
     b32 = base64.b32encode(bytes.fromhex(other)).decode()
     assert magnet_info_hash(f"magnet:?xt=urn:btih:{b32}") == other
     assert magnet_info_hash("magnet:?dn=x") == ""
+    assert display_name(f"magnet:?xt=urn:btih:{other}&dn=caf%C3%A9%201.mp4&tr=ws%3A%2F%2Ft") == "café 1.mp4"
+    assert display_name("magnet:?xt=urn:btih:00") == "" and display_name("https://x/?dn=y") == ""
 
 
 def test_note_with_media_and_the_community_tag() -> None:

@@ -18,6 +18,8 @@ def test_pyscript_config_loads_the_bundled_package_and_the_js_modules() -> None:
         "torrent_client",
         "file_probe",
         "http_upload",
+        "media_stream",
+        "http_download",
     }
     assert 'os.path.abspath("asknostr.zip")' in (WEB / "main.py").read_text()
 

@@ -3,36 +3,21 @@
 
 from __future__ import annotations
 
-import base64
 import re
 from dataclasses import replace
 
+from asknostr import magnet
 from asknostr.nip01 import Event
 from asknostr.nip92 import Media, parse_imeta
 from asknostr.nip94 import KIND_FILE_METADATA, parse_file_metadata
 
 _MAGNET = re.compile(r"magnet:\?[^\s<>\"']*xt=urn:btih:(?:[0-9a-fA-F]{40}|[A-Za-z2-7]{32})[^\s<>\"']*")
-_BTIH = re.compile(r"xt=urn:btih:([0-9a-fA-F]{40}|[A-Za-z2-7]{32})")
-
-
-def magnet_info_hash(magnet: str) -> str:
-    """The 40-hex infoHash of a magnet link, or '' (base32 hashes are converted)."""
-    found = _BTIH.search(magnet)
-    if not found:
-        return ""
-    raw = found.group(1)
-    if len(raw) == 40:
-        return raw.lower()
-    try:
-        return base64.b32decode(raw.upper()).hex()
-    except ValueError:
-        return ""
 
 
 def _with_info_hash(media: Media) -> Media:
     if media.infohash or not media.magnet:
         return media
-    return replace(media, infohash=magnet_info_hash(media.magnet))
+    return replace(media, infohash=magnet.info_hash(media.magnet))
 
 
 def media_of(event: Event) -> list[Media]:
@@ -46,7 +31,7 @@ def media_of(event: Event) -> list[Media]:
     media = [_with_info_hash(m) for m in parse_imeta(event.get("tags", []))]
     known = {m.infohash for m in media if m.infohash}
     for match in _MAGNET.finditer(str(event.get("content", ""))):
-        info_hash = magnet_info_hash(match.group(0))
+        info_hash = magnet.info_hash(match.group(0))
         if info_hash and info_hash not in known:
             known.add(info_hash)
             media.append(Media(url="", infohash=info_hash, magnet=match.group(0)))

@@ -2,7 +2,8 @@
 
 P2P is tried first. The viewer switches to the post's HTTP `url` when
   - no peer and no byte after `P2P_WAIT` seconds (5), or
-  - the tracker answers that the swarm has no seeder and no peer is connected (no point waiting), or
+  - every tracker of the torrent has answered that the swarm has no seeder, and no peer is connected (no point
+    waiting; a tracker that does not answer leaves the 5-second rule in charge), or
   - peers are connected but nothing arrived after `STALL_WAIT` seconds (peers that cannot serve).
 Once P2P has delivered a byte, HTTP is never used. Without an HTTP url, P2P is the only way and is kept.
 In HTTP mode the torrent stays joined in the background, so what was fetched can be seeded afterwards.
@@ -10,6 +11,7 @@ In HTTP mode the torrent stays joined in the background, so what was fetched can
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 P2P_WAIT = 5.0
@@ -57,12 +59,29 @@ class Race:
     def data(self, received: int, now: float) -> Race:
         return replace(self, received=max(self.received, received))._decide(now)
 
-    def tracker_answer(self, seeders: int, now: float) -> Race:
-        """A tracker's count of seeders (`complete`) for the torrent."""
-        return self._decide(now, no_seeders=seeders == 0)
+    def tracker_answers(self, seeders: Mapping[str, int], trackers: int, now: float) -> Race:
+        """What each tracker said of the swarm's seeders (`complete` of its last answer, by tracker URL), out of the
+        `trackers` the torrent announces to."""
+        heard_all = trackers > 0 and len(seeders) >= trackers
+        return self._decide(now, no_seeders=heard_all and not any(seeders.values()))
 
     def next_deadline(self) -> float | None:
         """When `tick` may change something, for the adapter's timer."""
         if self.state != TRYING or not self.has_url:
             return None
         return self.started + (P2P_WAIT if self.peers == 0 else STALL_WAIT)
+
+
+def progress_text(race: Race, *, speed: float, fraction: float, peers: int, done: bool = False) -> str:
+    """The line under a media element: where it comes from, peers, speed (bytes/s), how much is here (0..1)."""
+    if race.state == TRYING:
+        return f"P2P · looking for peers ({peers} connected)" if race.has_url else f"P2P only · {peers} peers"
+    source = "P2P" if race.state == P2P else "HTTP"
+    parts = [source]
+    if race.state == P2P or peers:
+        parts.append(f"{peers} peer" + ("" if peers == 1 else "s"))
+    if done:
+        parts.append("complete")
+    else:
+        parts += [f"{speed / 1e6:.1f} MB/s", f"{fraction:.0%}"]
+    return " · ".join(parts)

@@ -4,6 +4,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from asknostr import magnet
+
 _HEX = re.compile(r"[0-9a-f]+")
 _EXTENSIONS = {
     **dict.fromkeys(("jpg", "jpeg", "png", "gif", "webp", "avif", "svg"), "image"),
@@ -79,11 +81,13 @@ def parse_imeta(tags: list[list[str]]) -> list[Media]:
 
 
 def media_kind(media: Media) -> str | None:
-    """The media kind, "image", "video" or "audio", from the MIME type or else the URL's extension."""
+    """The media kind, "image", "video" or "audio", from the MIME type or else the extension of the URL's file
+    name (of the magnet's name for media without a URL)."""
     kind = media.mime.partition("/")[0]
     if kind in ("image", "video", "audio"):
         return kind
-    name = urlsplit(media.url).path.rpartition("/")[2].lower()
+    path = urlsplit(media.url).path if media.url else magnet.display_name(media.magnet)
+    name = path.rpartition("/")[2].lower()
     return _EXTENSIONS.get(name.rpartition(".")[2]) if "." in name else None
 
 

@@ -8,6 +8,11 @@ function offerUpdate (worker) {
   banner.hidden = false
   document.getElementById('update-reload').addEventListener('click', () => {
     navigator.serviceWorker.addEventListener('controllerchange', () => location.reload())
+    // media streaming from the old worker would hold the new one back: stop it first
+    for (const media of document.querySelectorAll('figure.torrent-media :is(img, video, audio)')) {
+      media.removeAttribute('src')
+      if (media.load) media.load()
+    }
     worker.postMessage({ type: 'SKIP_WAITING' })
   }, { once: true })
 }

@@ -58,7 +58,7 @@ export async function list () {
 export async function fetchFile (magnet, announce, maxBytes) {
   const wt = await client()
   const existing = wt.torrents.find((t) => magnet.toLowerCase().includes(t.infoHash))
-  const torrent = existing || wt.add(magnet, { announce })
+  const torrent = existing || join(wt, magnet, announce)
   return await new Promise((resolve, reject) => {
     const fail = (err) => { reject(err instanceof Error ? err : new Error(String(err))) }
     const finish = async () => {
@@ -74,9 +74,72 @@ export async function fetchFile (magnet, announce, maxBytes) {
       }
     }
     torrent.once('error', fail)
+    torrent.once('close', () => fail(new Error('the torrent was removed')))
     if (torrent.metadata) checkSize(); else torrent.once('metadata', checkSize)
     if (torrent.done) finish(); else torrent.once('done', finish)
   })
+}
+
+// Add a torrent by magnet. Until its metadata is here WebTorrent would announce `left: 0`, which trackers count as
+// a seeder (misleading every other peer, and the Bridge's swarm health): it announces as the leecher it is.
+function join (wt, magnet, announce) {
+  let torrent = null
+  const getAnnounceOpts = () => (torrent && torrent.metadata ? {} : { left: 1 })
+  torrent = wt.add(magnet, { announce, getAnnounceOpts })
+  return torrent
+}
+
+function findTorrent (wt, infoHash) {
+  return wt.torrents.find((t) => t.infoHash === infoHash)
+}
+
+// Join a swarm to view its file (or look at the torrent already joined). Answers with `state()`, a snapshot for the
+// viewer's race: peers, bytes verified, speed, whether done, and what each tracker said of its seeders.
+export async function watch (magnet, infoHash, announce) {
+  const wt = await client()
+  const torrent = findTorrent(wt, infoHash) || join(wt, magnet, announce)
+  const seeders = {} // tracker URL -> `complete` of its last answer
+  const hook = () => { // the tracker client exists once discovery starts (after the magnet is parsed)
+    const tracker = torrent.discovery && torrent.discovery.tracker
+    if (tracker) tracker.on('update', (data) => { seeders[data.announce] = data.complete })
+    else if (!torrent.destroyed && !torrent.done) setTimeout(hook, 20)
+  }
+  hook()
+  let error = null
+  torrent.once('error', (err) => { error = String((err && err.message) || err) })
+  return {
+    state: () => ({
+      peers: torrent.numPeers,
+      downloaded: torrent.downloaded,
+      received: torrent.received,
+      uploaded: torrent.uploaded,
+      downloadSpeed: torrent.downloadSpeed,
+      uploadSpeed: torrent.uploadSpeed,
+      progress: torrent.progress,
+      length: torrent.metadata ? torrent.length : 0,
+      name: torrent.name || '',
+      done: torrent.done,
+      trackers: (torrent.announce || []).length,
+      seeders: { ...seeders },
+      error,
+      closed: torrent.destroyed
+    })
+  }
+}
+
+// The torrent's (single) file as a stream source for media_stream.js; waits for the metadata.
+export async function fileSource (infoHash, typeHint) {
+  const wt = await client()
+  const torrent = findTorrent(wt, infoHash)
+  if (!torrent) throw new Error(`not joined: ${infoHash}`)
+  const ready = torrent.metadata ? Promise.resolve() : new Promise((resolve) => torrent.once('metadata', resolve))
+  const source = {
+    ready: ready.then(() => { source.size = torrent.files[0].length; source.type = typeHint || torrent.files[0].type }),
+    size: 0,
+    type: typeHint || '',
+    read: (start, end) => torrent.files[0][Symbol.asyncIterator]({ start, end })
+  }
+  return source
 }
 
 // Stop seeding (the pruner let it go).

@@ -17,6 +17,7 @@ from asknostr.browser.bridge_pings import BridgePinger
 from asknostr.browser.composer import Composer
 from asknostr.browser.relay_pool import RelayPool
 from asknostr.browser.swarm_orchestrator import SwarmOrchestrator
+from asknostr.browser.viewer import Viewer
 from asknostr.feed import Feed
 from asknostr.media_servers import KIND_BLOSSOM_SERVERS, KIND_NIP96_SERVERS, MediaServer
 from asknostr.settings import Settings, initial_settings
@@ -49,8 +50,13 @@ class App:
         self.bridge_url = bridge_url
         self.feed = Feed()
         self.pool = RelayPool(self._relay_message, self._relay_state_changed)
-        self.feed_view = dom.FeedView(dom.by_id("feed"))
-        self.community_view = dom.FeedView(dom.by_id("community-feed"))
+        self.viewer = Viewer(
+            trackers=lambda: list(self.settings.trackers),
+            memory_cap=lambda: self.settings.auto_seed_cap,
+            adopt=lambda *file: self.swarm.adopt(*file),
+        )
+        self.feed_view = dom.FeedView(dom.by_id("feed"), self.viewer.stream_url)
+        self.community_view = dom.FeedView(dom.by_id("community-feed"), self.viewer.stream_url)
         self.pinger = BridgePinger(me)
         self.composers = {
             prefix: Composer(

@@ -70,23 +70,39 @@ def format_time(created_at: int) -> str:
     return str(window.Date.new(created_at * 1000).toLocaleString())
 
 
-def media_element(media: nip92.Media) -> Any:
+def media_element(media: nip92.Media, src: str | None = None) -> Any:
+    """The element for one attachment, loading `src` (the viewer's streaming route) or else its URL. Over the
+    streaming route, video and audio load nothing until played: the first request starts the P2P/HTTP race."""
     kind = nip92.media_kind(media)
+    streamed = src is not None
+    src = src or media.url
     if kind == "image":
-        return el("img", src=media.url, alt=media.alt or "image", loading="lazy", referrerpolicy="no-referrer")
+        return el("img", src=src, alt=media.alt or "image", loading="lazy", referrerpolicy="no-referrer")
     if kind in ("video", "audio"):
-        node = el(kind, src=media.url, controls="", preload="metadata" if kind == "video" else "none")
+        preload = "none" if streamed or kind == "audio" else "metadata"
+        node = el(kind, src=src, controls="", preload=preload)
         if kind == "video":
             node.setAttribute("playsinline", "")
         return node
     return el("a", text=media.url, href=media.url, target="_blank", rel="noopener noreferrer")
 
 
+def streamed_media(media: nip92.Media, src: str) -> Any:
+    """A media element fed by the viewer, in a figure whose caption says where the bytes come from."""
+    figure = el("figure", "torrent-media", data_infohash=media.infohash, data_source="waiting")
+    figure.append(media_element(media, src))
+    figure.append(
+        el("figcaption", "media-status", "P2P first · press play" if nip92.media_kind(media) != "image" else "")
+    )
+    return figure
+
+
 class FeedView:
     """The post list, keyed by event id so a new post or a new name does not rebuild everything."""
 
-    def __init__(self, container: Any) -> None:
+    def __init__(self, container: Any, stream_url: Callable[[nip92.Media, str], str | None]) -> None:
         self.container = container
+        self.stream_url = stream_url  # the viewer's: where an attachment streams from (None: its plain URL)
         self.nodes: dict[str, Any] = {}
 
     def _post_node(self, event: Event) -> Any:
@@ -101,11 +117,14 @@ class FeedView:
         header.append(star)
         node.append(header)
         node.append(el("p", "text", event["content"]))
-        media = [item for item in attachments if item.url]  # a bare magnet has no element yet
-        if media:
-            box = el("div", "media")
-            for item in media:
+        box = el("div", "media")
+        for item in attachments:
+            src = self.stream_url(item, event["pubkey"]) if nip92.media_kind(item) else None
+            if src is not None:
+                box.append(streamed_media(item, src))
+            elif item.url:  # a bare magnet plays only over the streaming route
                 box.append(media_element(item))
+        if box.childElementCount:
             node.append(box)
         return node
 

@@ -87,19 +87,28 @@ class SwarmOrchestrator:
         if str(got.infoHash) != join.info_hash or join.creator not in self.following():
             await torrents.forget(str(got.infoHash))  # unfollowed meanwhile
             return
-        size = int(got.length)
+        await self.adopt(join.info_hash, got.blob, str(got.name), join.creator)
+
+    async def adopt(self, info_hash: str, blob: Any, name: str, creator: str) -> bool:
+        """Keep seeding a file this browser has (joined automatically, or viewed), under the quota: the least
+        relevant kept files make room, or it is let go when it does not fit. Whether it is kept."""
+        self.joined.add(info_hash)
+        kept = await torrents.kept()
+        if any(k.info_hash == info_hash for k in kept):
+            return True  # already kept (the user's own upload stays pinned)
         try:
-            plan = plan_prune(await torrents.kept(), size, self.quota(), self.ranks())
+            plan = plan_prune(kept, int(blob.size), self.quota(), self.ranks())
         except DoesNotFit as exc:
-            window.console.warn(f"not keeping {join.info_hash}: {exc}")
-            await torrents.forget(join.info_hash)
-            return
-        for info_hash in plan:
+            window.console.warn(f"not keeping {info_hash}: {exc}")
             await torrents.forget(info_hash)
-            self.seeding_for.pop(info_hash, None)
-        await torrents.keep_file(join.info_hash, got.blob, str(got.name), join.creator, pinned=False)
-        self.seeding_for[join.info_hash] = join.creator
+            return False
+        for stale in plan:
+            await torrents.forget(stale)
+            self.seeding_for.pop(stale, None)
+        await torrents.keep_file(info_hash, blob, name, creator, pinned=False)
+        self.seeding_for[info_hash] = creator
         self.changed()
+        return True
 
     async def _heartbeats(self) -> None:
         while True:

@@ -1,0 +1,166 @@
+"""The viewer's time to first frame, over P2P and over HTTP, next to a plain <video> on the media server's URL.
+
+    tools/netns.sh .venv/bin/python bench/first_frame.py [--runs 3] [--seconds 8]      (part of `make bench`)
+
+A real stack on loopback (relay, tracker, Bridge serving the PWA) and a real Blossom server as the creator's media
+server, in the private network namespace (WebRTC). The clip is a WebM recorded by Chromium itself (canvas +
+MediaRecorder, VP8 at 8 Mbit/s). Per run, a creator posts it with the app (the Bridge is not pinged, so it does not
+seed), then:
+  - P2P: a viewer presses play while the creator's browser seeds it (the race picks P2P);
+  - HTTP: the creator's tab is closed, a second viewer presses play (the tracker knows no seeder: HTTP at once);
+  - baseline: a blank page with <video src=url> on the media server (what any web app does).
+"First frame" is the page's own clock from play() to the first video frame presented (requestVideoFrameCallback);
+"complete" is until the viewer has the whole file and seeds it. Figures are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "web" / "py")]
+
+from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
+
+from devstack.blossom import start_blossom  # noqa: E402
+from devstack.services import free_port, start_bridge, start_relay, start_tracker  # noqa: E402
+from tests.e2e.conftest import chromium_path  # noqa: E402
+from tests.e2e.harness import CHROMIUM_FLAGS, AppUser, Stack  # noqa: E402
+from tests.e2e.test_composer import add_server, post_files, published  # noqa: E402
+
+RECORD = """async (seconds) => {
+  const canvas = Object.assign(document.createElement('canvas'), { width: 640, height: 360 })
+  const g = canvas.getContext('2d')
+  const recorder = new MediaRecorder(canvas.captureStream(30), { mimeType: 'video/webm;codecs=vp8',
+    videoBitsPerSecond: 8_000_000 })
+  const parts = []
+  recorder.ondataavailable = (e) => parts.push(e.data)
+  const stopped = new Promise((resolve) => { recorder.onstop = resolve })
+  recorder.start(500)
+  const t0 = performance.now()
+  await new Promise((resolve) => {
+    const draw = () => {
+      const t = (performance.now() - t0) / 1000
+      for (let i = 0; i < 40; i++) { // noise-like shapes: a bitrate near the target
+        g.fillStyle = `hsl(${(i * 37 + t * 200) % 360} 80% ${30 + (i * 13) % 50}%)`
+        g.fillRect((i * 97 + t * 300) % 640, (i * 53 + t * 170) % 360, 40 + i % 60, 30 + i % 45)
+      }
+      if (t < seconds) requestAnimationFrame(draw); else resolve()
+    }
+    draw()
+  })
+  recorder.stop()
+  await stopped
+  const bytes = new Uint8Array(await new Blob(parts).arrayBuffer())
+  let text = ''
+  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
+  return btoa(text)
+}"""
+
+FIRST_FRAME = """async (selector) => {
+  const video = document.querySelector(selector)
+  video.muted = true
+  const t0 = performance.now()
+  const frame = new Promise((resolve) => video.requestVideoFrameCallback(() => resolve(performance.now() - t0)))
+  await video.play()
+  return await frame
+}"""
+
+BASELINE_PAGE = "<!doctype html><video id=v preload=none playsinline></video>"
+
+
+def viewer(browser: Browser, app_url: str) -> tuple[Any, Page]:
+    """A fresh person with the app open on the community view (no request routing: nothing slows the page)."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(app_url)
+    page.wait_for_selector("body.ready", timeout=120_000)
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=30_000)
+    page.click('.tab[data-view="community"]')
+    return context, page
+
+
+def watch(page: Page, info_hash: str) -> dict[str, float | str]:
+    """Play the post's video: ms to the first frame, the source the race chose, ms until the file is complete."""
+    selector = f'figure.torrent-media[data-infohash="{info_hash}"]'
+    page.locator(f"#community-feed {selector} video").wait_for(timeout=30_000)
+    t0 = time.monotonic()
+    first = float(page.evaluate(FIRST_FRAME, f"#community-feed {selector} video"))
+    page.wait_for_function(f"document.querySelector('{selector}').dataset.shared !== undefined", timeout=120_000)
+    complete = (time.monotonic() - t0) * 1000
+    data = page.evaluate(f"({{...document.querySelector('{selector}').dataset}})")
+    return {"first": first, "complete": complete, "source": data["source"], "reason": data.get("reason", "")}
+
+
+def baseline(browser: Browser, url: str) -> float:
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_content(BASELINE_PAGE)
+    page.evaluate("(url) => { document.getElementById('v').src = url }", url)
+    first = float(page.evaluate(FIRST_FRAME, "#v"))
+    context.close()
+    return first
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=8, help="length of the recorded clip")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp)
+        services = [start_relay(data, free_port()), start_tracker(data, free_port())]
+        services.append(start_relay(data, free_port(), name="hostile-relay"))
+        services.append(start_bridge(data, free_port(), relays=[services[0].url], trackers=[services[1].url]))
+        services.append(start_blossom(data, free_port()))
+        stack = Stack(services[0], services[2], services[1], services[3])
+        rows: dict[str, list[float]] = {"p2p": [], "http": [], "baseline": [], "p2p complete": [], "http complete": []}
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+                for run in range(args.runs):
+                    creator = AppUser.open(browser, stack.app_url)
+                    clip = base64.b64decode(creator.page.evaluate(RECORD, args.seconds))
+                    add_server(creator, services[-1].url)
+                    creator.page.route("**/api/ping", lambda route: route.abort())  # the Bridge does not seed it
+                    post_files(creator, f"clip {run}", [(f"clip{run}.webm", "video/webm", clip)], community=True)
+                    (note,) = [e for e in published(stack, creator.pubkey) if e["kind"] == 1]
+                    meta = note["imeta"][0]
+                    first_viewer = viewer(browser, stack.app_url)
+                    p2p = watch(first_viewer[1], meta["i"])
+                    creator.close()
+                    first_viewer[0].close()  # nobody seeds now
+                    second_viewer = viewer(browser, stack.app_url)
+                    http = watch(second_viewer[1], meta["i"])
+                    second_viewer[0].close()
+                    base = baseline(browser, meta["url"])
+                    rows["p2p"].append(float(p2p["first"]))
+                    rows["p2p complete"].append(float(p2p["complete"]))
+                    rows["http"].append(float(http["first"]))
+                    rows["http complete"].append(float(http["complete"]))
+                    rows["baseline"].append(base)
+                    print(f"run {run + 1}: {len(clip) / 1e6:.1f} MB clip; first frame: P2P {p2p['first']:.0f} ms "
+                          f"({p2p['source']}), HTTP {http['first']:.0f} ms ({http['source']}: {http['reason']}), "
+                          f"plain <video> {base:.0f} ms", flush=True)  # fmt: skip
+                browser.close()
+        finally:
+            for service in reversed(services):
+                service.stop()
+    med = {name: statistics.median(values) for name, values in rows.items()}
+    print("\nmedians (ms)")
+    for name, value in med.items():
+        print(f"  {name:<14}{value:8.0f}")
+    ratios = f"P2P {med['p2p'] / med['baseline']:.2f}x, HTTP {med['http'] / med['baseline']:.2f}x"
+    print(f"first frame against a plain <video> on the media server: {ratios}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,202 @@
+"""The viewer: a post's media plays P2P first and from its HTTP `url` when the swarm cannot serve it (the race is
+asknostr.media_race; this adapter feeds it what WebTorrent sees). Video and audio stream to their element through
+the service worker (static/js/media_stream.js), so they play before the file is complete. Whatever source won,
+the file is seeded afterwards and kept under the quota: HTTP bytes become the torrent (no second download).
+
+A media element whose post has a magnet loads `./stream/<infoHash>`; its first request starts the race. It sits in
+a `figure.torrent-media` whose data attributes (source, reason, decided-ms, shared) and caption tell the state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pyscript import document, window
+from pyscript.ffi import create_proxy, to_js
+from pyscript.js_modules import http_download, media_stream, torrent_client
+
+from asknostr import magnet
+from asknostr.browser import torrents
+from asknostr.media_race import HTTP, P2P, TRYING, Race, progress_text
+from asknostr.nip92 import Media
+
+POLL = 0.2  # seconds between looks at the swarm while the race is on
+REFRESH = 1.0  # seconds between caption updates afterwards
+
+Adopt = Callable[[str, Any, str, str], Awaitable[bool]]
+
+
+@dataclass(frozen=True)
+class Item:
+    media: Media
+    creator: str
+
+
+def _message(exc: BaseException) -> str:
+    return str(getattr(exc, "message", None) or exc)
+
+
+class Viewer:
+    def __init__(self, *, trackers: Callable[[], list[str]], memory_cap: Callable[[], int], adopt: Adopt) -> None:
+        self.trackers = trackers
+        self.memory_cap = memory_cap  # the largest HTTP download held in memory to be seeded afterwards
+        self.adopt = adopt  # keep seeding (infoHash, blob, name, creator) under the quota: the swarm orchestrator
+        self.items: dict[str, Item] = {}
+        self._started: set[str] = set()
+        self._tasks: set[asyncio.Future[None]] = set()
+        self._listening = False
+        self._demand_proxy = create_proxy(self._demand)
+
+    # ---- rendering -----------------------------------------------------------------------------------------------
+    def stream_url(self, media: Media, creator: str) -> str | None:
+        """Where an element should load `media` from: the streaming route when it can come over WebTorrent (a magnet,
+        and a service worker controlling the page); None: its plain URL."""
+        if not (media.infohash and media.magnet) or not media_stream.available():
+            return None
+        if not self._listening:
+            media_stream.listen(self._demand_proxy)
+            self._listening = True
+        self.items.setdefault(media.infohash, Item(media, creator))
+        return f"./stream/{media.infohash}"
+
+    def _figures(self, info_hash: str) -> list[Any]:
+        return list(document.querySelectorAll(f'figure.torrent-media[data-infohash="{info_hash}"]'))
+
+    def _show(self, info_hash: str, text: str, **data: str) -> None:
+        for figure in self._figures(info_hash):
+            caption = figure.querySelector("figcaption")
+            if caption.textContent != text:
+                caption.textContent = text
+            for name, value in data.items():
+                setattr(figure.dataset, name, value)
+
+    def _play_directly(self, info_hash: str, url: str) -> None:
+        """Last resort: the element loads the URL itself (no CORS needed; nothing kept to seed)."""
+        for figure in self._figures(info_hash):
+            element = figure.querySelector("img, video, audio")
+            if str(element.getAttribute("src")) != url:
+                element.setAttribute("src", url)
+
+    # ---- the race ------------------------------------------------------------------------------------------------
+    def _demand(self, key: Any) -> None:
+        info_hash = str(key)
+        item = self.items.get(info_hash)
+        if item is None:
+            media_stream.fail(info_hash, "no such media in the feed")
+            return
+        if info_hash not in self._started:
+            self._started.add(info_hash)
+            self._spawn(self._guarded(info_hash, item))
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Future[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            window.console.error(f"viewer: {task.exception()!r}")
+
+    async def _guarded(self, info_hash: str, item: Item) -> None:
+        try:
+            await self._play(info_hash, item)
+        except Exception as exc:  # a bug or a broken source: the element gets an error, not an endless wait
+            media_stream.fail(info_hash, _message(exc))
+            self._started.discard(info_hash)  # playing again tries again
+            self._show(info_hash, f"failed: {_message(exc)}", source="failed")
+            raise
+
+    async def _play(self, info_hash: str, item: Item) -> None:
+        media = item.media
+        started = time.monotonic()
+        race = Race(started=started, has_url=bool(media.url))
+        try:
+            watch = await torrent_client.watch(media.magnet, info_hash, to_js(self.trackers()))
+        except Exception as exc:  # a magnet WebTorrent refuses
+            window.console.warn(f"cannot join {info_hash}: {_message(exc)}")
+            watch = None
+            race = race.tick(started + 3600)  # nothing to wait for
+        while race.state == TRYING and watch is not None:
+            state = watch.state().to_py()
+            now = time.monotonic()
+            race = race.peers_changed(int(state["peers"]), now).data(int(state["downloaded"]), now)
+            race = race.tracker_answers(state["seeders"], int(state["trackers"]), now).tick(now)
+            if race.state == TRYING:
+                self._show(info_hash, progress_text(race, speed=0, fraction=0, peers=int(state["peers"])))
+                await asyncio.sleep(POLL)
+        decided = {
+            "source": race.source,
+            "reason": race.reason,
+            "decidedMs": str(round((time.monotonic() - started) * 1000)),
+        }
+        self._show(info_hash, progress_text(race, speed=0, fraction=0, peers=0), **decided)
+        if race.state == HTTP:
+            await self._over_http(info_hash, item, watch)
+        else:
+            await self._over_p2p(info_hash, item, watch)
+
+    async def _over_p2p(self, info_hash: str, item: Item, watch: Any) -> None:
+        media_stream.provide(info_hash, await torrent_client.fileSource(info_hash, item.media.mime))
+        race = Race(started=0, state=P2P)
+        fetch = asyncio.ensure_future(torrents.fetch(item.media.magnet, self.trackers(), self.memory_cap()))
+        while not fetch.done():
+            state = watch.state().to_py()
+            text = progress_text(race, speed=float(state["downloadSpeed"]), fraction=float(state["progress"]),
+                                 peers=int(state["peers"]))  # fmt: skip
+            self._show(info_hash, text)
+            await asyncio.wait([fetch], timeout=REFRESH)
+        try:
+            got = fetch.result()
+        except Exception as exc:
+            self._show(info_hash, f"P2P · failed: {_message(exc)}", shared="no")
+            return
+        shared = await self.adopt(info_hash, got.blob, str(got.name), item.creator)
+        self._show(info_hash, progress_text(race, speed=0, fraction=1, peers=int(watch.state().peers), done=True),
+                   shared="yes" if shared else "no")  # fmt: skip
+
+    async def _over_http(self, info_hash: str, item: Item, watch: Any) -> None:
+        media = item.media
+        download = http_download.download(media.url, media.size or 0, media.mime, self.memory_cap())
+        media_stream.provide(info_hash, download)
+        race = Race(started=0, state=HTTP)
+        blob = asyncio.ensure_future(download.blob())
+        while not blob.done():
+            elapsed = max(1e-3, (window.performance.now() - download.started) / 1000)
+            size = int(download.size) or 0
+            received = int(download.received)
+            peers = int(watch.state().peers) if watch is not None else 0
+            text = progress_text(race, speed=received / elapsed, fraction=received / size if size else 0, peers=peers)
+            self._show(info_hash, text)
+            await asyncio.wait([blob], timeout=REFRESH)
+        try:
+            data = blob.result()
+        except Exception as exc:
+            window.console.warn(f"HTTP download of {media.url} failed: {_message(exc)}; the element loads it itself")
+            self._play_directly(info_hash, media.url)
+            self._show(info_hash, f"HTTP · direct ({_message(exc)})", shared="no")
+            return
+        shared = await self._promote(info_hash, item, data)
+        self._show(info_hash, progress_text(race, speed=0, fraction=1, peers=0, done=True),
+                   shared="yes" if shared else "no")  # fmt: skip
+
+    async def _promote(self, info_hash: str, item: Item, blob: Any) -> bool:
+        """Seed what came over HTTP: the torrent joined by magnet (still without metadata) makes way for one seeded
+        from the bytes, which must come out as the same infoHash (same name, same content)."""
+        name = magnet.display_name(item.media.magnet) or info_hash
+        await torrent_client.remove(info_hash)
+        try:
+            seeded = await torrents.seed(blob, name, self.trackers(), keep=False)
+        except Exception as exc:
+            window.console.warn(f"could not seed {info_hash} from HTTP: {_message(exc)}")
+            return False
+        if seeded.info_hash != info_hash:
+            window.console.warn(f"the HTTP copy makes torrent {seeded.info_hash}, not {info_hash}: not shared")
+            await torrents.forget(seeded.info_hash)
+            return False
+        media_stream.provide(info_hash, await torrent_client.fileSource(info_hash, item.media.mime))
+        return await self.adopt(info_hash, blob, name, item.creator)
