@@ -21,4 +21,6 @@ bench:
 	@tools/setup.sh --browser
 	tools/netns.sh .venv/bin/python bench/boot_time.py
 	tools/netns.sh .venv/bin/python bench/bridge_swarm.py
+	tools/netns.sh .venv/bin/python bench/p2p_throughput.py
+	tools/netns.sh .venv/bin/python bench/first_frame.py
 	.venv/bin/python bench/prune_speed.py

@@ -1,0 +1,179 @@
+// Script of bench/p2p_throughput.html: one page's side of bench/p2p_throughput.py. Page A holds the file and
+// sends it (raw RTCDataChannel, WebTorrent seed); page B receives it (HTTP, the channel, WebTorrent). Python calls
+// `window.bench.*` with page.evaluate and carries the WebRTC offer and answer between the two pages.
+import WebTorrent from '../static/vendor/webtorrent.min.js'
+
+let file = null // page A: the file's bytes
+let pc = null
+let channel = null
+let opened = null
+let received = null // page B: a promise of the raw channel's timings
+let client = null // this page's WebTorrent client, one for the page as in the app
+
+const now = () => performance.now()
+const hex = (buffer) => [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, '0')).join('')
+
+// The local description once ICE gathering is complete: its host candidates are in the SDP (no trickle).
+async function gathered () {
+  while (pc.iceGatheringState !== 'complete') {
+    await new Promise((resolve) => pc.addEventListener('icegatheringstatechange', resolve, { once: true }))
+  }
+  return { type: pc.localDescription.type, sdp: pc.localDescription.sdp }
+}
+
+const warnings = [] // the client's, for an error message
+
+// The page's client, made once as in the app.
+function webTorrent () {
+  if (!client) {
+    client = new WebTorrent({ tracker: { rtcConfig: { iceServers: [] } }, dht: false, lsd: false })
+    client.on('warning', (err) => warnings.push(String(err?.message ?? err)))
+  }
+  return client
+}
+
+// Remove the page's other torrents once `keep` is added, so the tracker socket they share never closes: with a new
+// client per measurement, or the old torrent removed first, a download sometimes found no peer in 60 s.
+async function retire (keep) {
+  await Promise.all(client.torrents.filter((t) => t !== keep).map((t) => Promise.race([
+    new Promise((resolve) => t.destroy({ destroyStore: true }, resolve)),
+    new Promise((resolve) => setTimeout(resolve, 1000))]))) // the callback does not always come (WebTorrent 3)
+}
+
+// A torrent's state, for an error message.
+function describe (t) {
+  const trackers = (t.discovery?.tracker?._trackers || []).map((tr) =>
+    `${tr.destroyed ? 'destroyed' : tr.reconnecting ? 'reconnecting' : tr.socket?.connected ? 'connected' : 'closed'}` +
+    ` (${Object.keys(tr.peers || {}).length} offers pending)`)
+  return `${t.numPeers} peers, ${t.received} bytes received, tracker ${trackers.join(' ') || 'none'}, ` +
+    `last warnings: ${JSON.stringify(warnings.slice(-3))}`
+}
+
+// Pieces kept in memory instead of WebTorrent's browser default (files in the origin's private file system).
+class MemoryStore {
+  constructor (chunkLength) { this.chunkLength = chunkLength; this.chunks = [] }
+  put (index, buf, cb = () => {}) { this.chunks[index] = buf; queueMicrotask(() => cb(null)) }
+  get (index, opts, cb) {
+    if (typeof opts === 'function') { cb = opts; opts = null }
+    const chunk = this.chunks[index]
+    if (!chunk) return queueMicrotask(() => cb(new Error('chunk not found')))
+    const offset = opts?.offset || 0
+    const out = chunk.subarray(offset, opts?.length ? offset + opts.length : chunk.length)
+    queueMicrotask(() => cb(null, out))
+  }
+
+  close (cb = () => {}) { queueMicrotask(() => cb(null)) }
+  destroy (cb = () => {}) { this.chunks = []; queueMicrotask(() => cb(null)) }
+}
+
+window.bench = {
+  async load (url) {
+    file = new Uint8Array(await (await fetch(url, { cache: 'no-store' })).arrayBuffer())
+    return hex(await crypto.subtle.digest('SHA-256', file))
+  },
+
+  // Plain HTTP download, streamed: from the request to the last byte.
+  async http (url) {
+    const t0 = now()
+    const reader = (await fetch(url, { cache: 'no-store' })).body.getReader()
+    let size = 0
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      size += value.length
+    }
+    return { ms: now() - t0, size }
+  },
+
+  async offer () {
+    if (pc) pc.close()
+    pc = new RTCPeerConnection({ iceServers: [] })
+    channel = pc.createDataChannel('bench', { ordered: true })
+    channel.binaryType = 'arraybuffer'
+    opened = new Promise((resolve) => { channel.onopen = resolve })
+    await pc.setLocalDescription(await pc.createOffer())
+    return await gathered()
+  },
+
+  async answer (offer, size) {
+    if (pc) pc.close()
+    pc = new RTCPeerConnection({ iceServers: [] })
+    received = new Promise((resolve) => {
+      pc.ondatachannel = ({ channel }) => {
+        channel.binaryType = 'arraybuffer'
+        let first = null
+        let got = 0
+        channel.onmessage = ({ data }) => {
+          if (first === null) first = { at: now(), size: data.byteLength } // timing starts after it
+          got += data.byteLength
+          if (got >= size) resolve({ ms: now() - first.at, size: got - first.size })
+        }
+      }
+    })
+    await pc.setRemoteDescription(offer)
+    await pc.setLocalDescription(await pc.createAnswer())
+    return await gathered()
+  },
+
+  async accept (answer) {
+    await pc.setRemoteDescription(answer)
+    await opened
+  },
+
+  // Send the whole file in `chunk`-byte messages; over `high` bytes queued in the channel, wait until `low` are.
+  async send ([chunk, high, low]) {
+    channel.bufferedAmountLowThreshold = low
+    for (let offset = 0; offset < file.length; offset += chunk) {
+      if (channel.bufferedAmount > high) {
+        await new Promise((resolve) => { channel.onbufferedamountlow = resolve })
+      }
+      channel.send(file.subarray(offset, offset + chunk))
+    }
+  },
+
+  received: () => received,
+  state: () => client?.torrents.map(describe).join('; '),
+
+  // Page A: seed the file as the app does, with create-torrent's piece length unless one is given.
+  async seed ([tracker, name, pieceLength, memory]) {
+    const options = { name, announce: [tracker], private: false }
+    if (pieceLength) options.pieceLength = pieceLength
+    if (memory) options.store = MemoryStore
+    return await new Promise((resolve, reject) => {
+      const torrent = webTorrent().seed(new File([file], name), options, async (t) => {
+        await retire(t)
+        resolve({ magnet: t.magnetURI, pieceLength: t.pieceLength })
+      })
+      torrent.once('error', reject)
+    })
+  },
+
+  // Page B: download a magnet. Knobs WebTorrent has no option for: `pipeline` multiplies the wire's speed estimate
+  // that sizes its request pipeline (2 + ceil(0.5 s .. 1 s x speed / 16 KiB) blocks; speed over the last 1-5 s);
+  // `eager` refills the pipeline at once instead of in an idle callback (up to 250 ms later); `memory` keeps pieces
+  // in memory instead of the origin's private file system (WebTorrent's default in Chromium), as `seed` does.
+  async download ([magnet, { pipeline, eager, memory }]) {
+    const t0 = now()
+    return await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no download in 60 s: ${describe(torrent)}`)), 60_000)
+      const torrent = webTorrent().add(magnet, memory ? { store: MemoryStore } : {})
+      if (eager) torrent._update = () => torrent._updateWireWrapper()
+      let first = null
+      torrent.on('wire', (wire) => {
+        const speed = wire.downloadSpeed
+        if (pipeline !== 1) wire.downloadSpeed = (delta) => delta === undefined ? speed() * pipeline : speed(delta)
+      })
+      torrent.once('download', () => { first = now() })
+      torrent.once('error', reject)
+      torrent.once('done', async () => {
+        const done = now()
+        clearTimeout(timer)
+        const sha256 = hex(await crypto.subtle.digest('SHA-256', await torrent.files[0].arrayBuffer()))
+        const peers = torrent.wires.map((w) => w.type)
+        await retire(torrent)
+        resolve({ total: done - t0, transfer: done - first, sha256, peers })
+      })
+    })
+  }
+}
+document.body.classList.add('ready')

@@ -1,0 +1,214 @@
+"""Peer-to-peer throughput between two browsers: WebTorrent against a raw RTCDataChannel and plain HTTP.
+
+    tools/netns.sh .venv/bin/python bench/p2p_throughput.py [--size MB] [--runs N]      (part of `make bench`)
+
+Two contexts of one Chromium (page A, page B; each its own renderer process) inside the private network namespace,
+a file of --size MB of random bytes (a Blossom blob on a real Bridge, which page A fetches once), every
+measurement repeated --runs times, interleaved, medians printed:
+
+- HTTP: page B downloads the blob from the Bridge (request to last byte). The baseline of a media server.
+- raw channel: A and B open an RTCPeerConnection (no ICE servers; Python carries offer and answer, host candidates
+  in the SDP) and A sends the file over one ordered data channel in 16 KiB or 64 KiB messages, with backpressure
+  (over 64 KiB or 256 KiB in bufferedAmount, wait for bufferedAmountLowThreshold: more queued is slower in
+  Chromium). Timed at B from the first to the last byte; the best of them is the ceiling for one WebRTC peer.
+- WebTorrent: A seeds the file (the vendored webtorrent, announcing to the local tracker), B adds the magnet and
+  downloads it; timed from the first received byte to 'done' (the transfer, compared with the raw channel) and from
+  add to 'done' (with tracker, connection and metadata). Piece length: create-torrent's default (what the app and
+  the Bridge use) and 64 KiB, 256 KiB, 1 MiB. Knobs WebTorrent has no option for (its PIPELINE_MIN/MAX_DURATION
+  are constants; maxWebConns is for web seeds only), set from outside in p2p_throughput.js: the request pipeline
+  (B's speed estimate multiplied: "pipeline x4"), refilling it at once rather than in an idle callback ("eager"),
+  and pieces kept in memory by both pages rather than in the origin's private file system ("memory").
+
+The goal for WebTorrent is >= 0.8x the raw channel. Figures are printed, never asserted (but the bytes are checked).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "web" / "py")]
+
+from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
+from playwright.sync_api import Error as PlaywrightError  # noqa: E402
+
+from bench.bench_site import bench_web_root  # noqa: E402
+from devstack.services import Service, free_port, start_bridge, start_tracker  # noqa: E402
+from tests.bridge.client import sha, upload  # noqa: E402
+from tests.e2e.conftest import chromium_path  # noqa: E402
+from tests.e2e.harness import CHROMIUM_FLAGS  # noqa: E402
+from tests.unit.nostr_keys import keypair  # noqa: E402
+
+KIB = 1024
+PAGES = ("p2p_throughput.html", "p2p_throughput.js")
+
+
+@dataclass(frozen=True)
+class Raw:
+    chunk: int
+    high: int  # most bytes queued in the channel before the sender waits
+    low: int  # ... until no more than these are queued (bufferedAmountLowThreshold)
+
+    @property
+    def label(self) -> str:
+        return f"raw channel, {self.chunk // KIB} KiB messages, queue {self.low // KIB}-{self.high // KIB} KiB"
+
+
+@dataclass(frozen=True)
+class Torrent:
+    piece: int  # 0: create-torrent's default
+    pipeline: float = 1  # B's request pipeline sized for this many times its measured speed
+    eager: bool = False  # B refills its request pipeline at once, not in an idle callback
+    memory: bool = False  # A and B keep pieces in memory, not in the origin's private file system
+
+    @property
+    def label(self) -> str:
+        piece = f"{self.piece // KIB} KiB pieces" if self.piece else "default pieces"
+        knobs = f", pipeline x{self.pipeline:g}" if self.pipeline != 1 else ""
+        knobs += (", eager" if self.eager else "") + (", memory" if self.memory else "")
+        return f"WebTorrent, {piece}{knobs}"
+
+
+RAWS = (
+    Raw(16 * KIB, 64 * KIB, 64 * KIB),  # as simple-peer (WebTorrent's WebRTC wrapper) does, with its 16 KiB blocks
+    Raw(64 * KIB, 64 * KIB, 32 * KIB),
+    Raw(64 * KIB, 64 * KIB, 64 * KIB),
+    Raw(64 * KIB, 256 * KIB, 64 * KIB),  # more queued is slower in Chromium
+)
+TORRENTS = (
+    Torrent(0),
+    Torrent(64 * KIB),
+    Torrent(256 * KIB),
+    Torrent(1024 * KIB),
+    Torrent(0, pipeline=4),
+    Torrent(0, eager=True),
+    Torrent(256 * KIB, eager=True),
+    Torrent(1024 * KIB, eager=True),
+    Torrent(1024 * KIB, pipeline=4, eager=True),
+    Torrent(0, eager=True, memory=True),
+    Torrent(256 * KIB, eager=True, memory=True),
+    Torrent(1024 * KIB, eager=True, memory=True),
+)
+
+
+def open_page(browser: Browser, url: str) -> Page:
+    page = browser.new_context().new_page()
+    page.on("pageerror", lambda exc: print(f"  page error: {exc}", file=sys.stderr))
+    page.goto(url)
+    page.wait_for_selector("body.ready", timeout=30_000)
+    return page
+
+
+def raw_channel(a: Page, b: Page, raw: Raw, size: int) -> float:
+    """Seconds from B's first received byte to its last (the first message not counted), scaled to `size`."""
+    offer = a.evaluate("() => bench.offer()")
+    answer = b.evaluate("([offer, size]) => bench.answer(offer, size)", [offer, size])
+    a.evaluate("(answer) => bench.accept(answer)", answer)
+    a.evaluate("(args) => bench.send(args)", [raw.chunk, raw.high, raw.low])
+    got: dict[str, float] = b.evaluate("() => bench.received()")
+    return float(got["ms"]) / 1000 * size / got["size"]
+
+
+def webtorrent(a: Page, b: Page, case: Torrent, tracker: str, name: str, digest: str) -> tuple[float, float, int]:
+    """(add → done, first byte → done) in seconds, and the piece length, of one download from A alone."""
+    knobs = {"pipeline": case.pipeline, "eager": case.eager, "memory": case.memory}
+    for attempt in "ab":  # rarely (2 in ~350 downloads here) B finds no peer: once more, as another torrent
+        seeded: dict[str, Any] = a.evaluate(
+            "(args) => bench.seed(args)", [tracker, attempt + name, case.piece, case.memory]
+        )
+        try:
+            got: dict[str, Any] = b.evaluate("(args) => bench.download(args)", [seeded["magnet"], knobs])
+            break
+        except PlaywrightError as exc:
+            print(f"  {case.label}: {exc.message}; seeder: {a.evaluate('() => bench.state()')}", file=sys.stderr)
+            if attempt == "b":
+                raise
+    assert got["sha256"] == digest and got["peers"] == ["webrtc"], got
+    return got["total"] / 1000, got["transfer"] / 1000, int(seeded["pieceLength"])
+
+
+def measure(bridge: Service, tracker: Service, size: int, runs: int) -> None:
+    data = os.urandom(size)
+    url, digest = upload(bridge.url, data, keypair(3)[0]), sha(data)
+    seconds: dict[str, list[float]] = defaultdict(list)  # label → seconds of each run
+    setup: dict[str, list[float]] = defaultdict(list)  # WebTorrent: add → done
+    pieces: dict[str, int] = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        try:
+            a, b = (open_page(browser, f"{bridge.url}/bench/p2p_throughput.html") for _ in "AB")
+            assert a.evaluate("(url) => bench.load(url)", url) == digest
+            for run in range(runs):
+                got = b.evaluate("(url) => bench.http(url)", url)
+                assert got["size"] == size
+                seconds["HTTP from the Bridge"].append(got["ms"] / 1000)
+                for raw in RAWS:
+                    seconds[raw.label].append(raw_channel(a, b, raw, size))
+                for n, case in enumerate(TORRENTS):
+                    name = f"r{run}c{n}.bin"  # a new torrent each time (the name is in the info dict)
+                    total, transfer, pieces[case.label] = webtorrent(a, b, case, tracker.url, name, digest)
+                    seconds[case.label].append(transfer)
+                    setup[case.label].append(total)
+                print(f"  run {run + 1}/{runs} done", file=sys.stderr)
+        finally:
+            browser.close()
+    report(seconds, setup, pieces, size, runs)
+
+
+def report(
+    seconds: dict[str, list[float]], setup: dict[str, list[float]], pieces: dict[str, int], size: int, runs: int
+) -> None:
+    mb = size / 1e6
+    rate = {label: mb / statistics.median(values) for label, values in seconds.items()}
+    http = rate["HTTP from the Bridge"]
+    raw_label = max((r.label for r in RAWS), key=rate.__getitem__)
+    ceiling = rate[raw_label]
+    print(f"\npeer-to-peer throughput: {mb:.1f} MB of random bytes, median of {runs} runs, {os.cpu_count()} CPUs")
+    print("  MB/s: first to last byte received (HTTP: request to last byte); MB = 10^6 bytes")
+    print(f"  x raw: against the best raw channel ({raw_label}); add→done: WebTorrent from add() to 'done'")
+    print(f"  {'path':<58} {'MB/s':>7} {'x raw':>6} {'x HTTP':>7} {'add→done MB/s':>14}")
+    for label, value in rate.items():
+        extra = ""
+        if label in setup:
+            extra = f"{mb / statistics.median(setup[label]):.1f}"
+            label = label.replace("default pieces", f"default pieces ({pieces[label] // KIB} KiB)")
+        print(f"  {label:<58} {value:7.1f} {value / ceiling:6.2f} {value / http:7.2f} {extra:>14}")
+    best = max(setup, key=rate.__getitem__)
+    verdict = "reaches" if rate[best] >= 0.8 * ceiling else "does NOT reach"
+    print(f"  best WebTorrent: {best}, {rate[best] / ceiling:.2f}x raw: {verdict} the 0.8x goal")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", type=float, default=20, help="file size in MB, 10^6 bytes (default 20)")
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    size = int(args.size * 1e6)
+    with tempfile.TemporaryDirectory() as tmp:
+        web_root = bench_web_root(Path(tmp), PAGES).parent
+        services: list[Service] = []
+        try:
+            tracker = start_tracker(Path(tmp), free_port())
+            services.append(tracker)
+            bridge = start_bridge(Path(tmp), free_port(), relays=[], trackers=[], web_root=web_root)
+            services.append(bridge)
+            t0 = time.perf_counter()
+            measure(bridge, tracker, size, args.runs)
+            print(f"  ({time.perf_counter() - t0:.0f} s in all)")
+        finally:
+            for service in reversed(services):
+                service.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
