@@ -33,7 +33,7 @@ from devstack.blossom import start_blossom  # noqa: E402
 from devstack.services import free_port, start_bridge, start_relay, start_tracker  # noqa: E402
 from tests.e2e.conftest import chromium_path  # noqa: E402
 from tests.e2e.harness import CHROMIUM_FLAGS, AppUser, Stack  # noqa: E402
-from tests.e2e.test_composer import add_server, post_files, published  # noqa: E402
+from tests.e2e.test_viewer import post_alone  # noqa: E402
 
 RECORD = """async (seconds) => {
   const canvas = Object.assign(document.createElement('canvas'), { width: 640, height: 360 })
@@ -128,11 +128,9 @@ def main() -> int:
                 for run in range(args.runs):
                     creator = AppUser.open(browser, stack.app_url)
                     clip = base64.b64decode(creator.page.evaluate(RECORD, args.seconds))
-                    add_server(creator, services[-1].url)
-                    creator.page.route("**/api/ping", lambda route: route.abort())  # the Bridge does not seed it
-                    post_files(creator, f"clip {run}", [(f"clip{run}.webm", "video/webm", clip)], community=True)
-                    (note,) = [e for e in published(stack, creator.pubkey) if e["kind"] == 1]
-                    meta = note["imeta"][0]
+                    meta = post_alone(
+                        creator, stack, services[-1], f"clip {run}", (f"clip{run}.webm", "video/webm", clip)
+                    )
                     first_viewer = viewer(browser, stack.app_url)
                     p2p = watch(first_viewer[1], meta["i"])
                     creator.close()

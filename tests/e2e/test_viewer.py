@@ -9,7 +9,6 @@ import math
 import struct
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import pytest
@@ -18,7 +17,7 @@ from devstack.blossom import start_blossom
 from devstack.services import Service, free_port
 from tests.bridge.client import upload
 from tests.e2e.harness import AppUser, Stack, UserFactory, relay_publish
-from tests.e2e.test_composer import add_server, post_files, published
+from tests.e2e.test_composer import add_server, log_lines, post_files, published
 from tests.unit.nostr_keys import keypair, sign_event
 
 
@@ -83,8 +82,18 @@ def wait_shared(user: AppUser, info_hash: str, timeout_s: float = 30) -> dict[st
 
 
 def blob_gets(server: Service, url: str) -> int:
-    path = urlsplit(url).path
-    return sum(1 for line in Path(server.log_path).read_text().splitlines() if line.startswith(f"GET {path}"))
+    return len(log_lines(server, f"GET {urlsplit(url).path}"))
+
+
+def post_alone(user: AppUser, stack: Stack, server: Service, text: str, file: tuple[str, str, bytes]) -> dict[str, str]:
+    """`user` posts `file` to the community with `server` as media server and the Bridge not pinged: the poster's
+    browser alone seeds it. The note's imeta entry, as nostr-tools reads it."""
+    add_server(user, server.url)
+    user.page.route("**/api/ping", lambda route: route.abort())
+    post_files(user, text, [file], community=True)
+    (note,) = [e for e in published(stack, user.pubkey) if e["kind"] == 1]
+    (meta,) = note["imeta"]
+    return dict(meta)
 
 
 @pytest.mark.webrtc
@@ -92,12 +101,8 @@ def test_no_seeder_plays_from_http_at_once_then_the_viewer_serves_the_next_one(
     new_user: UserFactory, stack: Stack, media_server: Service
 ) -> None:
     alice = new_user()
-    add_server(alice, media_server.url)
     audio = wav(20)
-    alice.page.route("**/api/ping", lambda route: route.abort())  # the Bridge does not seed it: no seeder at all
-    post_files(alice, "listen to this", [("tone.wav", "audio/wav", audio)], community=True)
-    (note,) = [e for e in published(stack, alice.pubkey) if e["kind"] == 1]
-    (meta,) = note["imeta"]
+    meta = post_alone(alice, stack, media_server, "listen to this", ("tone.wav", "audio/wav", audio))
     info_hash = meta["i"]
     alice.close()  # the uploader's tab is gone: the tracker knows no seeder
 
@@ -125,12 +130,8 @@ def test_a_seeder_present_plays_over_p2p_and_the_media_server_sees_no_request(
     new_user: UserFactory, stack: Stack, media_server: Service
 ) -> None:
     alice = new_user()
-    add_server(alice, media_server.url)
     audio = wav(10, tone=660)
-    alice.page.route("**/api/ping", lambda route: route.abort())  # Alice alone seeds it
-    post_files(alice, "p2p please", [("p2p.wav", "audio/wav", audio)], community=True)
-    (note,) = [e for e in published(stack, alice.pubkey) if e["kind"] == 1]
-    (meta,) = note["imeta"]
+    meta = post_alone(alice, stack, media_server, "p2p please", ("p2p.wav", "audio/wav", audio))  # Alice alone seeds
 
     bob = new_user()
     seen = play(bob, meta["i"])

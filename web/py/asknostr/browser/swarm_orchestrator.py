@@ -16,6 +16,7 @@ from pyscript.ffi import to_js
 from asknostr import nip98
 from asknostr.auto_seed import Join, torrents_to_join
 from asknostr.browser import torrents
+from asknostr.browser.background import Background
 from asknostr.browser.signer import Signer
 from asknostr.nip01 import Event
 from asknostr.quota_pruner import DoesNotFit, Ranks, plan_prune, resume_order
@@ -46,7 +47,7 @@ class SwarmOrchestrator:
         self.seeding_for: dict[str, str] = {}  # infoHash -> creator, for "Seeding for [User]"
         self.heartbeats_sent = 0
         self._slots = asyncio.Semaphore(PARALLEL_DOWNLOADS)
-        self._tasks: set[asyncio.Future[None]] = set()
+        self._background = Background("swarm")
 
     def ranks(self) -> Ranks:
         return Ranks(frozenset(self.favourites), frozenset(self.zapped), frozenset(self.following()))
@@ -58,24 +59,14 @@ class SwarmOrchestrator:
         self.seeding_for.update({k.info_hash: k.creator for k in kept if not k.pinned})
         resumed = await torrents.resume(self.trackers(), resume_order(kept, self.ranks()))
         self.changed()
-        self._spawn(self._heartbeats())
+        self._background.spawn(self._heartbeats())
         return resumed
-
-    def _spawn(self, coroutine: Any) -> None:
-        task = asyncio.ensure_future(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Future[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            window.console.error(f"swarm: {task.exception()!r}")
 
     def on_event(self, event: Event) -> None:
         """A checked event arrived (or the follow list changed and it is looked at again)."""
         for join in torrents_to_join(event, self.following(), self.joined, self.size_cap()):
             self.joined.add(join.info_hash)
-            self._spawn(self._join(join))
+            self._background.spawn(self._join(join))
 
     async def _join(self, join: Join) -> None:
         async with self._slots:

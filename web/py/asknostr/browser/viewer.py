@@ -21,6 +21,7 @@ from pyscript.js_modules import http_download, media_stream, torrent_client
 
 from asknostr import magnet
 from asknostr.browser import torrents
+from asknostr.browser.background import Background
 from asknostr.media_race import HTTP, P2P, TRYING, Race, progress_text
 from asknostr.nip92 import Media
 
@@ -47,7 +48,7 @@ class Viewer:
         self.adopt = adopt  # keep seeding (infoHash, blob, name, creator) under the quota: the swarm orchestrator
         self.items: dict[str, Item] = {}
         self._started: set[str] = set()
-        self._tasks: set[asyncio.Future[None]] = set()
+        self._background = Background("viewer")
         self._listening = False
         self._demand_proxy = create_proxy(self._demand)
 
@@ -90,17 +91,7 @@ class Viewer:
             return
         if info_hash not in self._started:
             self._started.add(info_hash)
-            self._spawn(self._guarded(info_hash, item))
-
-    def _spawn(self, coroutine: Any) -> None:
-        task = asyncio.ensure_future(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Future[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            window.console.error(f"viewer: {task.exception()!r}")
+            self._background.spawn(self._guarded(info_hash, item))
 
     async def _guarded(self, info_hash: str, item: Item) -> None:
         try:
