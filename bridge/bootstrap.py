@@ -12,6 +12,7 @@ import asyncio
 import base64
 import binascii
 import json
+import logging
 import mimetypes
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ from bridge.signed_request import BodyTooLarge, read_body, signer_of
 from bridge.swarm import SWARM_KEY, SwarmKeeper
 from bridge.torrent import TorrentError, TorrentInfo, bad_pieces, parse_magnet, parse_torrent
 from bridge.url_guard import ForbiddenUrl, check_url
+
+log = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024
 FETCH_TIMEOUT = aiohttp.ClientTimeout(total=300, sock_connect=10, sock_read=30)
@@ -192,6 +195,7 @@ async def ping_handler(request: web.Request) -> web.Response:
             raise PingError(400, "body is not JSON") from None
         result = await bootstrap.ping(pubkey, payload, now)
     except PingError as exc:
+        log.warning("ping refused (%d): %s", exc.status, exc.reason)
         return web.json_response({"error": exc.reason}, status=exc.status, headers={"X-Reason": exc.reason})
     return web.json_response(result)
 

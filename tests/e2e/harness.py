@@ -105,6 +105,8 @@ class AppUser:
     def _console(self, message: ConsoleMessage) -> None:
         if message.type == "error":
             self.console_errors.append(message.text)
+        if message.type in ("error", "warning"):  # printed: pytest shows it beside a failing test
+            print(f"browser {message.type}: {message.text}")
 
     def wait_ready(self) -> None:
         self.page.wait_for_selector("body.ready", timeout=BOOT_TIMEOUT_MS)

@@ -104,9 +104,10 @@ def bridge_state(stack: Stack, info_hash: str, timeout: float = 30) -> str:
         try:
             with urllib.request.urlopen(f"{stack.bridge.url}/api/torrents/{info_hash}") as response:
                 return str(json.loads(response.read())["state"])
-        except urllib.error.HTTPError:
+        except urllib.error.HTTPError as exc:
             if time.monotonic() > deadline:
-                raise
+                log = Path(stack.bridge.log_path).read_text()[-3000:]
+                raise AssertionError(f"the Bridge does not know {info_hash} ({exc}); its log ends:\n{log}") from None
             time.sleep(0.3)
 
 
@@ -225,7 +226,7 @@ def test_pings_wait_in_indexeddb_while_the_bridge_is_away(new_user: UserFactory,
     assert refused, "the ping was tried"
     queued = frank.page.evaluate("import('/static/vendor/idb-keyval.js').then((m) => m.get('bridge-pings'))")
     assert [p["info_hash"] for p in json.loads(queued)] == [info_hash]
-    with pytest.raises(urllib.error.HTTPError):
+    with pytest.raises(AssertionError, match="the Bridge does not know"):
         bridge_state(stack, info_hash, timeout=0)
 
     frank.page.unroute("**/api/ping")  # the Bridge is back...

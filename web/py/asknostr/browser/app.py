@@ -13,6 +13,7 @@ from pyscript.ffi import create_proxy, to_js
 
 from asknostr import media_servers, nip01, nip02, nip19, nip57, nip65, nip92, subscriptions
 from asknostr.browser import crypto, dom, signer, storage, torrents
+from asknostr.browser.background import Background
 from asknostr.browser.bridge_pings import BridgePinger
 from asknostr.browser.composer import Composer
 from asknostr.browser.relay_pool import RelayPool
@@ -88,7 +89,7 @@ class App:
         self._render_pending = False
         self._authors: list[str] = []
         self._proxies: list[Any] = []
-        self._tasks: set[asyncio.Future[None]] = set()
+        self._tasks = Background("app")
         self._identity_eose = asyncio.Event()  # set on every EOSE of the identity subscription
         self._edit_lock = asyncio.Lock()  # one edit of a replaceable list at a time: read, build, sign, send
         self._replaceable_times: dict[int, int] = {}  # kind -> created_at of the newest own version seen
@@ -249,7 +250,7 @@ class App:
             event.preventDefault()  # synchronously, or the form submits and the page reloads
             # what the user submitted, read now: by the time the handler runs they may be typing the next one
             form = {str(node.id): str(node.value) for node in document.querySelectorAll("input[id], textarea[id]")}
-            self._background(handler(event, form))
+            self._tasks.spawn(handler(event, form))
 
         proxy = create_proxy(listener)
         self._proxies.append(proxy)
@@ -554,13 +555,8 @@ class App:
         dom.by_id("cap-input").value = str(round(self.settings.auto_seed_cap / 1e6))
         dom.enable_forms()
         self._relay_state_changed()
-        self._background(self.pinger.start())
-        self._background(self._start_swarm())
-
-    def _background(self, coroutine: Any) -> None:
-        task = asyncio.ensure_future(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(self.pinger.start())
+        self._tasks.spawn(self._start_swarm())
 
     async def on_storage(self, _event: Any, form: dict[str, str]) -> None:
         async def save() -> str:
@@ -598,7 +594,7 @@ class App:
     def _swarm_changed(self) -> None:
         self._rendered_version = -1  # redraw the dots
         self._schedule_render()
-        self._background(self._render_health())
+        self._tasks.spawn(self._render_health())
 
     async def _render_health(self) -> None:
         items = await torrents.seeding()

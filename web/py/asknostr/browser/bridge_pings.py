@@ -77,5 +77,9 @@ class BridgePinger:
                 window.console.warn(f"Bridge ping for {ping.info_hash}: {reason}")
                 self.queue.failed(ping.info_hash, reason, time.time(), permanent=is_permanent(status))
         except Exception as exc:  # offline, Bridge down, signer refused: try again later
-            self.queue.failed(ping.info_hash, str(exc), time.time())
+            error = str(getattr(exc, "message", exc))
+            retry = self.queue.failed(ping.info_hash, error, time.time())
+            if retry is not None:
+                wait = retry.next_at - time.time()
+                window.console.warn(f"Bridge ping for {ping.info_hash}: {error}; next try in {wait:.0f} s")
         await self._save()
