@@ -2,6 +2,7 @@
 // sends it (raw RTCDataChannel, WebTorrent seed); page B receives it (HTTP, the channel, WebTorrent). Python calls
 // `window.bench.*` with page.evaluate and carries the WebRTC offer and answer between the two pages.
 import WebTorrent from '../static/vendor/webtorrent.min.js'
+import { DownloadPieces, FilePieces } from '../static/js/piece_store.js'
 
 let file = null // page A: the file's bytes
 let pc = null
@@ -47,23 +48,6 @@ function describe (t) {
     ` (${Object.keys(tr.peers || {}).length} offers pending)`)
   return `${t.numPeers} peers, ${t.received} bytes received, tracker ${trackers.join(' ') || 'none'}, ` +
     `last warnings: ${JSON.stringify(warnings.slice(-3))}`
-}
-
-// Pieces kept in memory instead of WebTorrent's browser default (files in the origin's private file system).
-class MemoryStore {
-  constructor (chunkLength) { this.chunkLength = chunkLength; this.chunks = [] }
-  put (index, buf, cb = () => {}) { this.chunks[index] = buf; queueMicrotask(() => cb(null)) }
-  get (index, opts, cb) {
-    if (typeof opts === 'function') { cb = opts; opts = null }
-    const chunk = this.chunks[index]
-    if (!chunk) return queueMicrotask(() => cb(new Error('chunk not found')))
-    const offset = opts?.offset || 0
-    const out = chunk.subarray(offset, opts?.length ? offset + opts.length : chunk.length)
-    queueMicrotask(() => cb(null, out))
-  }
-
-  close (cb = () => {}) { queueMicrotask(() => cb(null)) }
-  destroy (cb = () => {}) { this.chunks = []; queueMicrotask(() => cb(null)) }
 }
 
 window.bench = {
@@ -134,13 +118,16 @@ window.bench = {
   received: () => received,
   state: () => client?.torrents.map(describe).join('; '),
 
-  // Page A: seed the file as the app does, with create-torrent's piece length unless one is given.
-  async seed ([tracker, name, pieceLength, memory]) {
+  // Page A: seed the file, in pieces of create-torrent's length unless one is given; store "app": as the app does
+  // (pieces read from the File), else WebTorrent's default store (the file copied into it).
+  async seed ([tracker, name, pieceLength, store]) {
+    const blob = new File([file], name)
     const options = { name, announce: [tracker], private: false }
     if (pieceLength) options.pieceLength = pieceLength
-    if (memory) options.store = MemoryStore
+    if (store === 'app') Object.assign(options, { preloadedStore: new FilePieces(pieceLength, { blob }), storeCacheSlots: 0 })
+    if (store === 'memory') options.store = DownloadPieces // every piece copied into memory
     return await new Promise((resolve, reject) => {
-      const torrent = webTorrent().seed(new File([file], name), options, async (t) => {
+      const torrent = webTorrent().seed(blob, options, async (t) => {
         await retire(t)
         resolve({ magnet: t.magnetURI, pieceLength: t.pieceLength })
       })
@@ -150,13 +137,14 @@ window.bench = {
 
   // Page B: download a magnet. Knobs WebTorrent has no option for: `pipeline` multiplies the wire's speed estimate
   // that sizes its request pipeline (2 + ceil(0.5 s .. 1 s x speed / 16 KiB) blocks; speed over the last 1-5 s);
-  // `eager` refills the pipeline at once instead of in an idle callback (up to 250 ms later); `memory` keeps pieces
-  // in memory instead of the origin's private file system (WebTorrent's default in Chromium), as `seed` does.
-  async download ([magnet, { pipeline, eager, memory }]) {
+  // `eager` refills the pipeline at once instead of in an idle callback (up to 250 ms later). Store "app": the
+  // app's DownloadPieces, else WebTorrent's default.
+  async download ([magnet, { pipeline, eager, store }]) {
     const t0 = now()
     return await new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no download in 60 s: ${describe(torrent)}`)), 60_000)
-      const torrent = webTorrent().add(magnet, memory ? { store: MemoryStore } : {})
+      const options = { app: { store: DownloadPieces, storeCacheSlots: 0 }, memory: { store: DownloadPieces } }[store]
+      const torrent = webTorrent().add(magnet, options || {})
       if (eager) torrent._update = () => torrent._updateWireWrapper()
       let first = null
       torrent.on('wire', (wire) => {

@@ -1,6 +1,6 @@
 """Peer-to-peer throughput between two browsers: WebTorrent against a raw RTCDataChannel and plain HTTP.
 
-    tools/netns.sh .venv/bin/python bench/p2p_throughput.py [--size MB] [--runs N]      (part of `make bench`)
+    tools/netns.sh .venv/bin/python bench/p2p_throughput.py [--size MB] [--runs N] [--quick]  (part of `make bench`)
 
 Two contexts of one Chromium (page A, page B; each its own renderer process) inside the private network namespace,
 a file of --size MB of random bytes (a Blossom blob on a real Bridge, which page A fetches once), every
@@ -13,11 +13,14 @@ measurement repeated --runs times, interleaved, medians printed:
   Chromium). Timed at B from the first to the last byte; the best of them is the ceiling for one WebRTC peer.
 - WebTorrent: A seeds the file (the vendored webtorrent, announcing to the local tracker), B adds the magnet and
   downloads it; timed from the first received byte to 'done' (the transfer, compared with the raw channel) and from
-  add to 'done' (with tracker, connection and metadata). Piece length: create-torrent's default (what the app and
-  the Bridge use) and 64 KiB, 256 KiB, 1 MiB. Knobs WebTorrent has no option for (its PIPELINE_MIN/MAX_DURATION
-  are constants; maxWebConns is for web seeds only), set from outside in p2p_throughput.js: the request pipeline
-  (B's speed estimate multiplied: "pipeline x4"), refilling it at once rather than in an idle callback ("eager"),
-  and pieces kept in memory by both pages rather than in the origin's private file system ("memory").
+  add to 'done' (with tracker, connection and metadata). Piece length: create-torrent's default (WebTorrent's own,
+  16 KiB for this size), the app's 256 KiB (asknostr.piece_length), 1 MiB. Where pieces are kept: WebTorrent's
+  default in Chromium (one file per piece in the origin's private file system, "opfs") or the app's stores
+  (static/js/piece_store.js: A reads pieces from its File, B keeps them in memory then Blobs, "app"), or every
+  piece in memory on both sides ("memory": the most any store could give). Knobs
+  WebTorrent has no option for (its PIPELINE_MIN/MAX_DURATION are constants; maxWebConns is for web seeds only),
+  set from outside in p2p_throughput.js: the request pipeline (B's speed estimate multiplied: "pipeline x4") and
+  refilling it at once rather than in an idle callback ("eager"). The row marked "the app" is what the app does.
 
 The goal for WebTorrent is >= 0.8x the raw channel. Figures are printed, never asserted (but the bytes are checked).
 """
@@ -41,6 +44,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "web" / "py")]
 from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 from playwright.sync_api import Error as PlaywrightError  # noqa: E402
 
+from asknostr.piece_length import create_torrent_default  # noqa: E402
 from bench.bench_site import bench_web_root  # noqa: E402
 from devstack.services import Service, free_port, start_bridge, start_tracker  # noqa: E402
 from tests.bridge.client import sha, upload  # noqa: E402
@@ -66,16 +70,17 @@ class Raw:
 @dataclass(frozen=True)
 class Torrent:
     piece: int  # 0: create-torrent's default
+    store: str = "opfs"  # where pieces are kept: "opfs" (WebTorrent's default in Chromium) or "app" (piece_store.js)
     pipeline: float = 1  # B's request pipeline sized for this many times its measured speed
     eager: bool = False  # B refills its request pipeline at once, not in an idle callback
-    memory: bool = False  # A and B keep pieces in memory, not in the origin's private file system
 
     @property
     def label(self) -> str:
         piece = f"{self.piece // KIB} KiB pieces" if self.piece else "default pieces"
         knobs = f", pipeline x{self.pipeline:g}" if self.pipeline != 1 else ""
-        knobs += (", eager" if self.eager else "") + (", memory" if self.memory else "")
-        return f"WebTorrent, {piece}{knobs}"
+        knobs += ", eager" if self.eager else ""
+        app = " (the app)" if self == APP else ""
+        return f"WebTorrent, {piece}, {self.store} store{knobs}{app}"
 
 
 RAWS = (
@@ -84,20 +89,19 @@ RAWS = (
     Raw(64 * KIB, 64 * KIB, 64 * KIB),
     Raw(64 * KIB, 256 * KIB, 64 * KIB),  # more queued is slower in Chromium
 )
+APP = Torrent(256 * KIB, store="app")  # asknostr.piece_length.for_size(20 MB), static/js/piece_store.js
 TORRENTS = (
-    Torrent(0),
-    Torrent(64 * KIB),
+    Torrent(0),  # WebTorrent as it comes
     Torrent(256 * KIB),
     Torrent(1024 * KIB),
-    Torrent(0, pipeline=4),
-    Torrent(0, eager=True),
-    Torrent(256 * KIB, eager=True),
-    Torrent(1024 * KIB, eager=True),
-    Torrent(1024 * KIB, pipeline=4, eager=True),
-    Torrent(0, eager=True, memory=True),
-    Torrent(256 * KIB, eager=True, memory=True),
-    Torrent(1024 * KIB, eager=True, memory=True),
+    Torrent(0, store="app"),
+    APP,
+    Torrent(1024 * KIB, store="app"),
+    Torrent(256 * KIB, store="app", eager=True),
+    Torrent(256 * KIB, store="app", pipeline=4),
+    Torrent(256 * KIB, store="memory"),  # every piece in memory on both sides: the most any store could give
 )
+QUICK = (RAWS[1], (TORRENTS[0], APP, TORRENTS[-1]))  # --quick: the best raw channel, WebTorrent before/after/memory
 
 
 def open_page(browser: Browser, url: str) -> Page:
@@ -118,13 +122,15 @@ def raw_channel(a: Page, b: Page, raw: Raw, size: int) -> float:
     return float(got["ms"]) / 1000 * size / got["size"]
 
 
-def webtorrent(a: Page, b: Page, case: Torrent, tracker: str, name: str, digest: str) -> tuple[float, float, int]:
+def webtorrent(
+    a: Page, b: Page, case: Torrent, tracker: str, name: str, data: tuple[int, str]
+) -> tuple[float, float, int]:
     """(add → done, first byte → done) in seconds, and the piece length, of one download from A alone."""
-    knobs = {"pipeline": case.pipeline, "eager": case.eager, "memory": case.memory}
+    size, digest = data
+    piece = case.piece or create_torrent_default(size)
+    knobs = {"pipeline": case.pipeline, "eager": case.eager, "store": case.store}
     for attempt in "ab":  # rarely (2 in ~350 downloads here) B finds no peer: once more, as another torrent
-        seeded: dict[str, Any] = a.evaluate(
-            "(args) => bench.seed(args)", [tracker, attempt + name, case.piece, case.memory]
-        )
+        seeded: dict[str, Any] = a.evaluate("(args) => bench.seed(args)", [tracker, attempt + name, piece, case.store])
         try:
             got: dict[str, Any] = b.evaluate("(args) => bench.download(args)", [seeded["magnet"], knobs])
             break
@@ -136,7 +142,8 @@ def webtorrent(a: Page, b: Page, case: Torrent, tracker: str, name: str, digest:
     return got["total"] / 1000, got["transfer"] / 1000, int(seeded["pieceLength"])
 
 
-def measure(bridge: Service, tracker: Service, size: int, runs: int) -> None:
+def measure(bridge: Service, tracker: Service, size: int, runs: int, quick: bool) -> None:
+    raws, torrents = ((QUICK[0],), QUICK[1]) if quick else (RAWS, TORRENTS)
     data = os.urandom(size)
     url, digest = upload(bridge.url, data, keypair(3)[0]), sha(data)
     seconds: dict[str, list[float]] = defaultdict(list)  # label → seconds of each run
@@ -151,11 +158,11 @@ def measure(bridge: Service, tracker: Service, size: int, runs: int) -> None:
                 got = b.evaluate("(url) => bench.http(url)", url)
                 assert got["size"] == size
                 seconds["HTTP from the Bridge"].append(got["ms"] / 1000)
-                for raw in RAWS:
+                for raw in raws:
                     seconds[raw.label].append(raw_channel(a, b, raw, size))
-                for n, case in enumerate(TORRENTS):
+                for n, case in enumerate(torrents):
                     name = f"r{run}c{n}.bin"  # a new torrent each time (the name is in the info dict)
-                    total, transfer, pieces[case.label] = webtorrent(a, b, case, tracker.url, name, digest)
+                    total, transfer, pieces[case.label] = webtorrent(a, b, case, tracker.url, name, (size, digest))
                     seconds[case.label].append(transfer)
                     setup[case.label].append(total)
                 print(f"  run {run + 1}/{runs} done", file=sys.stderr)
@@ -170,7 +177,7 @@ def report(
     mb = size / 1e6
     rate = {label: mb / statistics.median(values) for label, values in seconds.items()}
     http = rate["HTTP from the Bridge"]
-    raw_label = max((r.label for r in RAWS), key=rate.__getitem__)
+    raw_label = max((r.label for r in RAWS if r.label in rate), key=rate.__getitem__)
     ceiling = rate[raw_label]
     print(f"\npeer-to-peer throughput: {mb:.1f} MB of random bytes, median of {runs} runs, {os.cpu_count()} CPUs")
     print("  MB/s: first to last byte received (HTTP: request to last byte); MB = 10^6 bytes")
@@ -191,6 +198,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=float, default=20, help="file size in MB, 10^6 bytes (default 20)")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="one raw channel; WebTorrent as it comes, the app, memory")
     args = parser.parse_args()
     size = int(args.size * 1e6)
     with tempfile.TemporaryDirectory() as tmp:
@@ -202,7 +210,7 @@ def main() -> int:
             bridge = start_bridge(Path(tmp), free_port(), relays=[], trackers=[], web_root=web_root)
             services.append(bridge)
             t0 = time.perf_counter()
-            measure(bridge, tracker, size, args.runs)
+            measure(bridge, tracker, size, args.runs, args.quick)
             print(f"  ({time.perf_counter() - t0:.0f} s in all)")
         finally:
             for service in reversed(services):

@@ -18,20 +18,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import libtorrent as lt
 
-MIN_PIECE = 16 * 1024
-MAX_PIECE = 4 * 1024 * 1024
+from asknostr import piece_length
 
 
 class TorrentError(ValueError):
     """A magnet, torrent or file that is not what it claims; the message says what."""
-
-
-def piece_length(size: int) -> int:
-    """create-torrent's rule: about 1024 pieces, a power of two between 16 KiB and 4 MiB."""
-    if size <= 0:
-        return MIN_PIECE
-    exponent = round(math.log2(size / 1024))
-    return min(max(MIN_PIECE, 1 << max(exponent, 0)), MAX_PIECE)
 
 
 @dataclass(frozen=True)
@@ -114,9 +105,10 @@ def parse_torrent(data: bytes) -> TorrentInfo:
     return _info_from_dict(info, bytes(lt.bencode(info)))
 
 
-def build_info(chunks: Iterable[bytes], name: str, length: int) -> TorrentInfo:
-    """The info dict WebTorrent makes for this content (v1, one file), from its bytes in any chunking."""
-    size = piece_length(length)
+def build_info(chunks: Iterable[bytes], name: str, length: int, piece: int | None = None) -> TorrentInfo:
+    """The info dict WebTorrent makes for this content (v1, one file), from its bytes in any chunking; pieces of
+    `piece` bytes, or of WebTorrent's default length."""
+    size = piece or piece_length.create_torrent_default(length)
     digests: list[bytes] = []
     buffer = b""
     for chunk in chunks:

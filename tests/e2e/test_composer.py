@@ -195,19 +195,24 @@ def test_after_the_uploader_leaves_another_browser_gets_the_file_over_p2p(
     assert got["sha256"] == hashlib.sha256(data).hexdigest() and got["peers"] == ["webrtc"]
 
 
-def test_seeding_survives_a_reload_without_downloading(new_user: UserFactory, stack: Stack) -> None:
+@pytest.mark.webrtc
+def test_seeding_survives_a_reload_without_downloading(new_user: UserFactory, browser: Browser, stack: Stack) -> None:
     erin = new_user()
-    data = os.urandom(120_000)
+    erin.page.route("**/api/ping", lambda route: route.abort())  # the Bridge never hears of it: Erin alone seeds
+    data = os.urandom(600_000)
     post_files(erin, "kept", [("kept.bin", "application/octet-stream", data)])
     (note,) = [e for e in published(stack, erin.pubkey) if e["kind"] == 1]
-    info_hash = note["imeta"][0]["i"]
+    (meta,) = note["imeta"]
     erin.page.reload()
     erin.wait_ready()
     erin.page.wait_for_function("document.body.dataset.resumed === '1'", timeout=20_000)
     torrents = erin.page.evaluate("import('/static/js/torrent_client.js').then((m) => m.list())")
-    (mine,) = [t for t in torrents if t["infoHash"] == info_hash]
-    # seeded from IndexedDB: no piece fetched (a piece is 16 KiB; peers exchange only handshakes and bitfields)
-    assert mine["done"] and mine["received"] < 16_384
+    (mine,) = [t for t in torrents if t["infoHash"] == meta["i"]]
+    # seeded again from IndexedDB with its .torrent: no piece fetched (peers exchange only handshakes and bitfields),
+    # in the app's pieces of 256 KiB (600 kB: 3 pieces)
+    assert mine["done"] and mine["received"] < 16_384 and mine["pieceLength"] == 256 * 1024
+    got = download_in_browser(browser, stack.bridge.url, meta["magnet"])  # from Erin's kept copy
+    assert got["sha256"] == hashlib.sha256(data).hexdigest() and got["peers"] == ["webrtc"]
 
 
 def test_pings_wait_in_indexeddb_while_the_bridge_is_away(new_user: UserFactory, stack: Stack) -> None:

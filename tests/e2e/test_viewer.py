@@ -130,10 +130,13 @@ def test_a_seeder_present_plays_over_p2p_and_the_media_server_sees_no_request(
     new_user: UserFactory, stack: Stack, media_server: Service
 ) -> None:
     alice = new_user()
-    audio = wav(10, tone=660)
+    audio = wav(70, tone=660)  # 1.1 MB
     meta = post_alone(alice, stack, media_server, "p2p please", ("p2p.wav", "audio/wav", audio))  # Alice alone seeds
 
     bob = new_user()
+    # a file above Bob's automatic-sharing limit still plays to its end (the limit is for joining on one's own)
+    bob.show("settings")
+    bob.submit("storage-result", {"#quota-input": "500", "#cap-input": "1"}, "#storage-save", "saved")
     seen = play(bob, meta["i"])
     assert seen["source"] == "p2p", seen
     assert bob.page.evaluate(READ, meta["i"])["sha256"] == hashlib.sha256(audio).hexdigest()

@@ -1,5 +1,9 @@
 // Thin JS shell around WebTorrent (npm webtorrent, vendored), called from Python (asknostr.browser.torrents).
 // One client per page, created on first use; the library is imported only then (it is not needed to boot).
+// Pieces are kept by piece_store.js: read from the files the app has, held in memory or Blobs while downloading
+// (no cache in front: those stores answer from memory, and a cache copies every block it serves).
+import { DownloadPieces, FilePieces } from './piece_store.js'
+
 let clientPromise = null
 let iceServers = []
 
@@ -22,25 +26,57 @@ function describe (torrent) {
     magnetURI: torrent.magnetURI,
     torrentFile: new Uint8Array(torrent.torrentFile),
     name: torrent.name,
-    length: torrent.length
+    length: torrent.length,
+    pieceLength: torrent.pieceLength
   }
 }
 
-// Seed a File/Blob under `name`, announcing to `announce`; resolves once its infoHash and magnet are known.
-export async function seed (file, name, announce) {
+// WebTorrent throws "duplicate torrent" for what is joined already: the torrent it means, or null.
+function duplicateOf (wt, err) {
+  const match = /duplicate torrent ([0-9a-f]{40})/.exec(String(err && err.message))
+  return (match && wt.torrents.find((t) => t.infoHash === match[1])) || null
+}
+
+// Seed a File/Blob under `name` in pieces of `pieceLength` bytes, announcing to `announce`; resolves once its
+// infoHash and magnet are known. The pieces are read from the file itself (hashed once, never copied).
+export async function seed (file, name, announce, pieceLength) {
+  const wt = await client()
+  const preloadedStore = new FilePieces(pieceLength, { blob: file })
+  return await new Promise((resolve, reject) => {
+    const onError = (err) => reject(err instanceof Error ? err : new Error(String(err)))
+    try {
+      const options = { name, announce, pieceLength, preloadedStore, storeCacheSlots: 0, private: false }
+      const torrent = wt.seed(file, options, (t) => resolve(describe(t)))
+      torrent.once('error', onError)
+    } catch (err) { // seeding what is already seeded: answer with the torrent there is
+      const found = duplicateOf(wt, err)
+      if (found) resolve(describe(found)); else onError(err)
+    }
+  })
+}
+
+// Seed a kept file again with the torrent file it was seeded with (bytes): the same infoHash whatever the rules
+// for names and piece lengths are today, and no hashing: the pieces were checked when the file was kept.
+export async function reseed (torrentFile, file, announce) {
   const wt = await client()
   return await new Promise((resolve, reject) => {
     const onError = (err) => reject(err instanceof Error ? err : new Error(String(err)))
     try {
-      const torrent = wt.seed(file, { name, announce, private: false }, (t) => resolve(describe(t)))
+      const options = { announce, store: FilePieces, storeOpts: { blob: file }, storeCacheSlots: 0, skipVerify: true }
+      const torrent = wt.add(torrentFile, options, (t) => resolve(describe(t)))
       torrent.once('error', onError)
     } catch (err) {
-      // seeding what is already seeded: WebTorrent throws "duplicate torrent"; answer with the existing one
-      const match = /duplicate torrent ([0-9a-f]{40})/.exec(String(err && err.message))
-      const found = match && wt.torrents.find((t) => t.infoHash === match[1])
+      const found = duplicateOf(wt, err)
       if (found) resolve(describe(found)); else onError(err)
     }
   })
+}
+
+// The .torrent file of a torrent this page has (bytes), or null.
+export async function torrentFile (infoHash) {
+  if (!clientPromise) return null
+  const torrent = findTorrent(await client(), infoHash)
+  return torrent && torrent.metadata ? new Uint8Array(torrent.torrentFile) : null
 }
 
 // What this page seeds or downloads (received: bytes that came from peers; downloaded counts local pieces too).
@@ -48,7 +84,7 @@ export async function list () {
   if (!clientPromise) return [] // nothing joined yet: no need to load WebTorrent to say so
   const wt = await client()
   return wt.torrents.map((t) => ({
-    infoHash: t.infoHash, name: t.name, progress: t.progress, numPeers: t.numPeers,
+    infoHash: t.infoHash, name: t.name, pieceLength: t.pieceLength, progress: t.progress, numPeers: t.numPeers,
     uploaded: t.uploaded, downloaded: t.downloaded, received: t.received, done: t.done
   }))
 }
@@ -85,7 +121,7 @@ export async function fetchFile (magnet, announce, maxBytes) {
 function join (wt, magnet, announce) {
   let torrent = null
   const getAnnounceOpts = () => (torrent && torrent.metadata ? {} : { left: 1 })
-  torrent = wt.add(magnet, { announce, getAnnounceOpts })
+  torrent = wt.add(magnet, { announce, getAnnounceOpts, store: DownloadPieces, storeCacheSlots: 0 })
   return torrent
 }
 

@@ -1,10 +1,12 @@
 """The browser's WebTorrent client (through static/js/torrent_client.js): seed a post's files, and seed them again
-after a reload from the copies kept in IndexedDB (the File objects themselves, stored by idb-keyval)."""
+after a reload from the copies kept in IndexedDB (the File objects themselves, stored by idb-keyval, each beside
+the .torrent file it was seeded with)."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import math
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +15,7 @@ from pyscript import window
 from pyscript.ffi import to_js
 from pyscript.js_modules import idb_keyval, torrent_client
 
+from asknostr import piece_length
 from asknostr.browser import storage
 from asknostr.quota_pruner import Kept
 
@@ -23,6 +26,10 @@ INDEX_KEY = "seeds"
 
 def _file_key(info_hash: str) -> str:
     return f"seed-file:{info_hash}"
+
+
+def _torrent_key(info_hash: str) -> str:
+    return f"seed-torrent:{info_hash}"
 
 
 @dataclass(frozen=True)
@@ -36,10 +43,13 @@ def configure(ice_servers: list[object]) -> None:
     torrent_client.configure(to_js(ice_servers, dict_converter=window.Object.fromEntries))
 
 
-async def seed(file: Any, name: str, trackers: list[str], *, creator: str = "", keep: bool = True) -> Seeded:
-    """Seed `file` (a File/Blob) under `name` at once; with `keep`, remember it (pinned: the user's own upload)
-    so a reload seeds it again."""
-    result = await torrent_client.seed(file, name, to_js(trackers))
+async def seed(
+    file: Any, name: str, trackers: list[str], *, creator: str = "", keep: bool = True, piece: int | None = None
+) -> Seeded:
+    """Seed `file` (a File/Blob) under `name` at once, in pieces of `piece` bytes (the app's length for its size
+    when not given); with `keep`, remember it (pinned: the user's own upload) so a reload seeds it again."""
+    piece = piece or piece_length.for_size(int(file.size))
+    result = await torrent_client.seed(file, name, to_js(trackers), piece)
     info_hash = str(result.infoHash)
     torrent = base64.b64encode(bytes(result.torrentFile.to_py())).decode()
     if keep:
@@ -48,8 +58,12 @@ async def seed(file: Any, name: str, trackers: list[str], *, creator: str = "", 
 
 
 async def keep_file(info_hash: str, file: Any, name: str, creator: str, *, pinned: bool) -> None:
+    """Keep a file this page seeds (its torrent running here), with its .torrent, for the next start."""
     now = time.time()
     await idb_keyval.set(_file_key(info_hash), file)
+    torrent_file = await torrent_client.torrentFile(info_hash)
+    if torrent_file is not None:
+        await idb_keyval.set(_torrent_key(info_hash), torrent_file)
     record = {"name": name, "type": str(file.type), "size": int(file.size), "creator": creator, "added": now}
     record.update(last_access=now, pinned=pinned)
     async with _index_lock:  # two files at once: read-modify-write one at a time
@@ -66,6 +80,7 @@ async def forget(info_hash: str) -> None:
         index.pop(info_hash, None)
         await storage.set_json(INDEX_KEY, index)
     await getattr(idb_keyval, "del")(_file_key(info_hash))  # idb-keyval calls it `del`
+    await getattr(idb_keyval, "del")(_torrent_key(info_hash))
 
 
 async def kept() -> list[Kept]:
@@ -82,8 +97,9 @@ async def kept() -> list[Kept]:
     return items
 
 
-async def fetch(magnet: str, trackers: list[str], max_bytes: int) -> Any:
-    """Join the swarm and download the file: {infoHash, name, length, blob, type} (a JS object)."""
+async def fetch(magnet: str, trackers: list[str], max_bytes: float = math.inf) -> Any:
+    """Join the swarm and download the file: {infoHash, name, length, blob, type} (a JS object); a torrent longer
+    than `max_bytes` is left as soon as its metadata tells (an error)."""
     return await torrent_client.fetchFile(magnet, to_js(trackers), max_bytes)
 
 
@@ -98,13 +114,22 @@ async def resume(trackers: list[str], order: list[str] | None = None) -> int:
         file = await idb_keyval.get(_file_key(info_hash))
         if file is None or not isinstance(record, dict):
             continue
+        torrent_file = await idb_keyval.get(_torrent_key(info_hash))
         try:
-            seeded = await seed(file, str(record.get("name", info_hash)), trackers, keep=False)
+            if torrent_file is not None:
+                again = str((await torrent_client.reseed(torrent_file, file, to_js(trackers))).infoHash)
+            else:  # kept before the app kept .torrent files: seeded then with WebTorrent's piece length
+                piece = piece_length.create_torrent_default(int(file.size))
+                again = (
+                    await seed(file, str(record.get("name", info_hash)), trackers, keep=False, piece=piece)
+                ).info_hash
+                if again == info_hash:
+                    await idb_keyval.set(_torrent_key(info_hash), await torrent_client.torrentFile(info_hash))
         except Exception as exc:
-            window.console.warn(f"could not seed {info_hash} again: {exc}")
+            window.console.warn(f"could not seed {info_hash} again: {getattr(exc, 'message', exc)}")
             continue
-        if seeded.info_hash != info_hash:
-            window.console.warn(f"{info_hash} came back as {seeded.info_hash}: trackers or name changed")
+        if again != info_hash:
+            window.console.warn(f"{info_hash} came back as {again}: its name or pieces changed")
         resumed += 1
     return resumed
 

@@ -19,7 +19,7 @@ from pyscript import document, window
 from pyscript.ffi import create_proxy, to_js
 from pyscript.js_modules import http_download, media_stream, torrent_client
 
-from asknostr import magnet
+from asknostr import magnet, piece_length
 from asknostr.browser import torrents
 from asknostr.browser.background import Background
 from asknostr.media_race import HTTP, P2P, TRYING, Race, progress_text
@@ -134,7 +134,8 @@ class Viewer:
     async def _over_p2p(self, info_hash: str, item: Item, watch: Any) -> None:
         media_stream.provide(info_hash, await torrent_client.fileSource(info_hash, item.media.mime))
         race = Race(started=0, state=P2P)
-        fetch = asyncio.ensure_future(torrents.fetch(item.media.magnet, self.trackers(), self.memory_cap()))
+        # no size limit: the element is playing this torrent; whether it is kept afterwards is the quota's call
+        fetch = asyncio.ensure_future(torrents.fetch(item.media.magnet, self.trackers()))
         while not fetch.done():
             state = watch.state().to_py()
             text = progress_text(race, speed=float(state["downloadSpeed"]), fraction=float(state["progress"]),
@@ -180,14 +181,19 @@ class Viewer:
         from the bytes, which must come out as the same infoHash (same name, same content)."""
         name = magnet.display_name(item.media.magnet) or info_hash
         await torrent_client.remove(info_hash)
-        try:
-            seeded = await torrents.seed(blob, name, self.trackers(), keep=False)
-        except Exception as exc:
-            window.console.warn(f"could not seed {info_hash} from HTTP: {_message(exc)}")
-            return False
-        if seeded.info_hash != info_hash:
-            window.console.warn(f"the HTTP copy makes torrent {seeded.info_hash}, not {info_hash}: not shared")
+        made = []
+        for piece in piece_length.candidates(int(blob.size)):  # the app's piece length, then WebTorrent's default
+            try:
+                seeded = await torrents.seed(blob, name, self.trackers(), keep=False, piece=piece)
+            except Exception as exc:
+                window.console.warn(f"could not seed {info_hash} from HTTP: {_message(exc)}")
+                return False
+            if seeded.info_hash == info_hash:
+                break
+            made.append(seeded.info_hash)
             await torrents.forget(seeded.info_hash)
+        else:
+            window.console.warn(f"the HTTP copy makes torrents {', '.join(made)}, not {info_hash}: not shared")
             return False
         media_stream.provide(info_hash, await torrent_client.fileSource(info_hash, item.media.mime))
         return await self.adopt(info_hash, blob, name, item.creator)
