@@ -1,12 +1,14 @@
 """The viewer's time to first frame, over P2P and over HTTP, next to a plain <video> on the media server's URL.
 
-    tools/netns.sh .venv/bin/python bench/first_frame.py [--runs 3] [--seconds 8]      (part of `make bench`)
+    tools/netns.sh .venv/bin/python bench/first_frame.py [--runs 3] [--seconds 8] [--look 2]   (part of `make bench`)
 
 A real stack on loopback (relay, tracker, Bridge serving the PWA) and a real Blossom server as the creator's media
 server, in the private network namespace (WebRTC). The clip is a WebM recorded by Chromium itself (canvas +
 MediaRecorder, VP8 at 8 Mbit/s). Per run, a creator posts it with the app (the Bridge is not pinged, so it does not
 seed), then:
-  - P2P: a viewer presses play while the creator's browser seeds it (the race picks P2P);
+  - P2P: a viewer presses play while the creator's browser seeds it (the race picks P2P), as soon as the video is
+    on screen; then another viewer presses play after looking at it for --look seconds (the viewer joins the swarm
+    of a video in view ahead of play: tracker, peers and metadata are ready by then);
   - HTTP: the creator's tab is closed, a second viewer presses play (the tracker knows no seeder: HTTP at once);
   - baseline: a blank page with <video src=url> on the media server (what any web app does).
 "First frame" is the page's own clock from play() to the first video frame presented (requestVideoFrameCallback);
@@ -87,10 +89,12 @@ def viewer(browser: Browser, app_url: str) -> tuple[Any, Page]:
     return context, page
 
 
-def watch(page: Page, info_hash: str) -> dict[str, float | str]:
-    """Play the post's video: ms to the first frame, the source the race chose, ms until the file is complete."""
+def watch(page: Page, info_hash: str, look: float = 0) -> dict[str, float | str]:
+    """Play the post's video `look` s after it is on screen: ms to the first frame, the source the race chose, ms
+    until the file is complete."""
     selector = f'figure.torrent-media[data-infohash="{info_hash}"]'
     page.locator(f"#community-feed {selector} video").wait_for(timeout=30_000)
+    page.wait_for_timeout(look * 1000)
     t0 = time.monotonic()
     first = float(page.evaluate(FIRST_FRAME, f"#community-feed {selector} video"))
     page.wait_for_function(f"document.querySelector('{selector}').dataset.shared !== undefined", timeout=120_000)
@@ -113,6 +117,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=8, help="length of the recorded clip")
+    parser.add_argument("--look", type=float, default=2, help="seconds a viewer looks at the video before play")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
@@ -121,7 +126,9 @@ def main() -> int:
         services.append(start_bridge(data, free_port(), relays=[services[0].url], trackers=[services[1].url]))
         services.append(start_blossom(data, free_port()))
         stack = Stack(services[0], services[2], services[1], services[3])
-        rows: dict[str, list[float]] = {"p2p": [], "http": [], "baseline": [], "p2p complete": [], "http complete": []}
+        looked = f"p2p, {args.look:g} s in view"
+        rows: dict[str, list[float]] = {"p2p": [], looked: [], "http": [], "baseline": []}
+        rows |= {"p2p complete": [], "http complete": []}
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
@@ -133,6 +140,9 @@ def main() -> int:
                     )
                     first_viewer = viewer(browser, stack.app_url)
                     p2p = watch(first_viewer[1], meta["i"])
+                    looking_viewer = viewer(browser, stack.app_url)
+                    ahead = watch(looking_viewer[1], meta["i"], args.look)
+                    looking_viewer[0].close()
                     creator.close()
                     first_viewer[0].close()  # nobody seeds now
                     second_viewer = viewer(browser, stack.app_url)
@@ -140,12 +150,14 @@ def main() -> int:
                     second_viewer[0].close()
                     base = baseline(browser, meta["url"])
                     rows["p2p"].append(float(p2p["first"]))
+                    rows[looked].append(float(ahead["first"]))
                     rows["p2p complete"].append(float(p2p["complete"]))
                     rows["http"].append(float(http["first"]))
                     rows["http complete"].append(float(http["complete"]))
                     rows["baseline"].append(base)
                     print(f"run {run + 1}: {len(clip) / 1e6:.1f} MB clip; first frame: P2P {p2p['first']:.0f} ms "
-                          f"({p2p['source']}), HTTP {http['first']:.0f} ms ({http['source']}: {http['reason']}), "
+                          f"({p2p['source']}), after {args.look:g} s in view {ahead['first']:.0f} ms "
+                          f"({ahead['source']}), HTTP {http['first']:.0f} ms ({http['source']}: {http['reason']}), "
                           f"plain <video> {base:.0f} ms", flush=True)  # fmt: skip
                 browser.close()
         finally:
@@ -154,8 +166,10 @@ def main() -> int:
     med = {name: statistics.median(values) for name, values in rows.items()}
     print("\nmedians (ms)")
     for name, value in med.items():
-        print(f"  {name:<14}{value:8.0f}")
-    ratios = f"P2P {med['p2p'] / med['baseline']:.2f}x, HTTP {med['http'] / med['baseline']:.2f}x"
+        print(f"  {name:<20}{value:8.0f}")
+    base = med["baseline"]
+    ratios = f"P2P {med['p2p'] / base:.2f}x ({med[looked] / base:.2f}x after {args.look:g} s in view)"
+    ratios += f", HTTP {med['http'] / base:.2f}x"
     print(f"first frame against a plain <video> on the media server: {ratios}")
     return 0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -105,8 +106,8 @@ class AppUser:
     def _console(self, message: ConsoleMessage) -> None:
         if message.type == "error":
             self.console_errors.append(message.text)
-        if message.type in ("error", "warning"):  # printed: pytest shows it beside a failing test
-            print(f"browser {message.type}: {message.text}")
+        if message.type in ("error", "warning") and "PYTEST_CURRENT_TEST" in os.environ:
+            print(f"browser {message.type}: {message.text}")  # pytest shows it beside a failing test
 
     def wait_ready(self) -> None:
         self.page.wait_for_selector("body.ready", timeout=BOOT_TIMEOUT_MS)

@@ -66,6 +66,9 @@ def figure(user: AppUser, info_hash: str) -> dict[str, str]:
     return data
 
 
+LIST = "import('/static/js/torrent_client.js').then((m) => m.list())"
+
+
 def play(user: AppUser, info_hash: str, view: str = "community") -> dict[str, str]:
     """Press play on the post's media; once it plays, its figure's data (source, reason, decidedMs…)."""
     user.show(view)
@@ -137,6 +140,11 @@ def test_a_seeder_present_plays_over_p2p_and_the_media_server_sees_no_request(
     # a file above Bob's automatic-sharing limit still plays to its end (the limit is for joining on one's own)
     bob.show("settings")
     bob.submit("storage-result", {"#quota-input": "500", "#cap-input": "1"}, "#storage-save", "saved")
+    bob.show("community")  # the post in view: its swarm is joined ahead of play, and no piece is fetched
+    bob.page.wait_for_function(f"{LIST}.then((l) => l.some((t) => t.infoHash === '{meta['i']}' && t.numPeers > 0))")
+    bob.page.wait_for_timeout(1000)
+    (ahead,) = [t for t in bob.page.evaluate(LIST) if t["infoHash"] == meta["i"]]
+    assert ahead["downloaded"] == 0 and ahead["received"] < 16_384, ahead  # the metadata, no block of a piece
     seen = play(bob, meta["i"])
     assert seen["source"] == "p2p", seen
     assert bob.page.evaluate(READ, meta["i"])["sha256"] == hashlib.sha256(audio).hexdigest()

@@ -43,32 +43,36 @@ export async function seed (file, name, announce, pieceLength) {
   const wt = await client()
   const preloadedStore = new FilePieces(pieceLength, { blob: file })
   return await new Promise((resolve, reject) => {
-    const onError = (err) => reject(err instanceof Error ? err : new Error(String(err)))
+    const onError = (err) => { // seeding what is already seeded: answer with the torrent there is
+      const found = duplicateOf(wt, err)
+      if (found) resolve(describe(found)); else reject(err instanceof Error ? err : new Error(String(err)))
+    }
     try {
       const options = { name, announce, pieceLength, preloadedStore, storeCacheSlots: 0, private: false }
       const torrent = wt.seed(file, options, (t) => resolve(describe(t)))
       torrent.once('error', onError)
-    } catch (err) { // seeding what is already seeded: answer with the torrent there is
-      const found = duplicateOf(wt, err)
-      if (found) resolve(describe(found)); else onError(err)
-    }
+    } catch (err) { onError(err) }
   })
 }
 
 // Seed a kept file again with the torrent file it was seeded with (bytes): the same infoHash whatever the rules
-// for names and piece lengths are today, and no hashing: the pieces were checked when the file was kept.
-export async function reseed (torrentFile, file, announce) {
+// for names and piece lengths are today, and no hashing: the pieces were checked when the file was kept. A torrent
+// of that infoHash joined meanwhile without its file (ahead of play) makes way; a complete one is answered.
+export async function reseed (torrentFile, file, announce, infoHash) {
   const wt = await client()
+  const there = findTorrent(wt, infoHash)
+  if (there && there.done) return describe(there)
+  if (there) await remove(infoHash)
   return await new Promise((resolve, reject) => {
-    const onError = (err) => reject(err instanceof Error ? err : new Error(String(err)))
+    const onError = (err) => {
+      const found = duplicateOf(wt, err)
+      if (found) resolve(describe(found)); else reject(err instanceof Error ? err : new Error(String(err)))
+    }
     try {
       const options = { announce, store: FilePieces, storeOpts: { blob: file }, storeCacheSlots: 0, skipVerify: true }
       const torrent = wt.add(torrentFile, options, (t) => resolve(describe(t)))
       torrent.once('error', onError)
-    } catch (err) {
-      const found = duplicateOf(wt, err)
-      if (found) resolve(describe(found)); else onError(err)
-    }
+    } catch (err) { onError(err) }
   })
 }
 
@@ -107,6 +111,8 @@ export async function fetchFile (magnet, announce, maxBytes) {
       if (torrent.length > maxBytes) {
         torrent.destroy()
         fail(new Error(`too large: ${torrent.length} bytes`))
+      } else {
+        wantAll(torrent)
       }
     }
     torrent.once('error', fail)
@@ -117,12 +123,48 @@ export async function fetchFile (magnet, announce, maxBytes) {
 }
 
 // Add a torrent by magnet. Until its metadata is here WebTorrent would announce `left: 0`, which trackers count as
-// a seeder (misleading every other peer, and the Bridge's swarm health): it announces as the leecher it is.
-function join (wt, magnet, announce) {
+// a seeder (misleading every other peer, and the Bridge's swarm health): it announces as the leecher it is. What
+// each tracker says of its seeders (`complete`) is kept on the torrent, for the viewer's race. `deselect`: no piece
+// is fetched until one is asked for (a read, or `fetchFile`).
+function join (wt, magnet, announce, deselect = false) {
   let torrent = null
   const getAnnounceOpts = () => (torrent && torrent.metadata ? {} : { left: 1 })
-  torrent = wt.add(magnet, { announce, getAnnounceOpts, store: DownloadPieces, storeCacheSlots: 0 })
+  torrent = wt.add(magnet, { announce, getAnnounceOpts, deselect, store: DownloadPieces, storeCacheSlots: 0 })
+  torrent.trackerSeeders = {} // tracker URL -> `complete` of its last answer
+  torrent.joinedAhead = deselect
+  const hook = () => { // the tracker client exists once discovery starts (after the magnet is parsed)
+    const tracker = torrent.discovery && torrent.discovery.tracker
+    if (tracker) tracker.on('update', (data) => { torrent.trackerSeeders[data.announce] = data.complete })
+    else if (!torrent.destroyed && !torrent.done) setTimeout(hook, 20)
+  }
+  hook()
   return torrent
+}
+
+// Fetch every piece of a torrent joined ahead (`prepare`), now that it is wanted: at once, or on its metadata.
+function wantAll (torrent) {
+  if (!torrent.joinedAhead) return
+  torrent.joinedAhead = false
+  const select = () => { if (torrent.pieces.length) torrent.select(0, torrent.pieces.length - 1) }
+  if (torrent.metadata) select(); else torrent.once('metadata', select)
+}
+
+// Join a swarm ahead of its media being played (it came into view): tracker, peers and metadata are ready by then,
+// and no piece is fetched until it is played. Answers whether it joined (false: joined already).
+export async function prepare (magnet, infoHash, announce) {
+  const wt = await client()
+  if (findTorrent(wt, infoHash)) return false
+  join(wt, magnet, announce, true)
+  return true
+}
+
+// Leave a swarm joined ahead whose media was not played (another came into view); not one wanted since.
+export async function unprepare (infoHash) {
+  if (!clientPromise) return false
+  const torrent = findTorrent(await client(), infoHash)
+  if (!torrent || !torrent.joinedAhead) return false
+  await remove(infoHash)
+  return true
 }
 
 function findTorrent (wt, infoHash) {
@@ -134,13 +176,7 @@ function findTorrent (wt, infoHash) {
 export async function watch (magnet, infoHash, announce) {
   const wt = await client()
   const torrent = findTorrent(wt, infoHash) || join(wt, magnet, announce)
-  const seeders = {} // tracker URL -> `complete` of its last answer
-  const hook = () => { // the tracker client exists once discovery starts (after the magnet is parsed)
-    const tracker = torrent.discovery && torrent.discovery.tracker
-    if (tracker) tracker.on('update', (data) => { seeders[data.announce] = data.complete })
-    else if (!torrent.destroyed && !torrent.done) setTimeout(hook, 20)
-  }
-  hook()
+  wantAll(torrent)
   let error = null
   torrent.once('error', (err) => { error = String((err && err.message) || err) })
   return {
@@ -156,7 +192,7 @@ export async function watch (magnet, infoHash, announce) {
       name: torrent.name || '',
       done: torrent.done,
       trackers: (torrent.announce || []).length,
-      seeders: { ...seeders },
+      seeders: { ...(torrent.trackerSeeders || {}) },
       error,
       closed: torrent.destroyed
     })

@@ -56,8 +56,8 @@ class App:
             memory_cap=lambda: self.settings.auto_seed_cap,
             adopt=lambda *file: self.swarm.adopt(*file),
         )
-        self.feed_view = dom.FeedView(dom.by_id("feed"), self.viewer.stream_url)
-        self.community_view = dom.FeedView(dom.by_id("community-feed"), self.viewer.stream_url)
+        self.feed_view = dom.FeedView(dom.by_id("feed"), self.viewer.stream_url, self.viewer.observe)
+        self.community_view = dom.FeedView(dom.by_id("community-feed"), self.viewer.stream_url, self.viewer.observe)
         self.pinger = BridgePinger(me)
         self.composers = {
             prefix: Composer(

@@ -100,9 +100,15 @@ def streamed_media(media: nip92.Media, src: str) -> Any:
 class FeedView:
     """The post list, keyed by event id so a new post or a new name does not rebuild everything."""
 
-    def __init__(self, container: Any, stream_url: Callable[[nip92.Media, str], str | None]) -> None:
+    def __init__(
+        self,
+        container: Any,
+        stream_url: Callable[[nip92.Media, str], str | None],
+        rendered: Callable[[Any], None] = lambda _figure: None,
+    ) -> None:
         self.container = container
         self.stream_url = stream_url  # the viewer's: where an attachment streams from (None: its plain URL)
+        self.rendered = rendered  # the viewer's: told of each streamed figure made
         self.nodes: dict[str, Any] = {}
 
     def _post_node(self, event: Event) -> Any:
@@ -121,7 +127,9 @@ class FeedView:
         for item in attachments:
             src = self.stream_url(item, event["pubkey"]) if nip92.media_kind(item) else None
             if src is not None:
-                box.append(streamed_media(item, src))
+                figure = streamed_media(item, src)
+                box.append(figure)
+                self.rendered(figure)
             elif item.url:  # a bare magnet plays only over the streaming route
                 box.append(media_element(item))
         if box.childElementCount:

@@ -48,22 +48,31 @@ class SwarmOrchestrator:
         self.heartbeats_sent = 0
         self._slots = asyncio.Semaphore(PARALLEL_DOWNLOADS)
         self._background = Background("swarm")
+        self._early: list[Event] | None = []  # events that came before the kept files were known (None: known)
 
     def ranks(self) -> Ranks:
         return Ranks(frozenset(self.favourites), frozenset(self.zapped), frozenset(self.following()))
 
     async def start(self) -> int:
         """Seed again what is kept (most relevant first); then heartbeats on their interval. The number resumed."""
-        kept = await torrents.kept()
-        self.joined |= {k.info_hash for k in kept}
-        self.seeding_for.update({k.info_hash: k.creator for k in kept if not k.pinned})
-        resumed = await torrents.resume(self.trackers(), resume_order(kept, self.ranks()))
+        try:
+            kept = await torrents.kept()
+            self.joined |= {k.info_hash for k in kept}
+            self.seeding_for.update({k.info_hash: k.creator for k in kept if not k.pinned})
+            resumed = await torrents.resume(self.trackers(), resume_order(kept, self.ranks()))
+        finally:
+            early, self._early = self._early or [], None
+            for event in early:  # not before: a kept file would be downloaded again instead of seeded from IndexedDB
+                self.on_event(event)
         self.changed()
         self._background.spawn(self._heartbeats())
         return resumed
 
     def on_event(self, event: Event) -> None:
         """A checked event arrived (or the follow list changed and it is looked at again)."""
+        if self._early is not None:
+            self._early.append(event)
+            return
         for join in torrents_to_join(event, self.following(), self.joined, self.size_cap()):
             self.joined.add(join.info_hash)
             self._background.spawn(self._join(join))

@@ -117,7 +117,7 @@ async def resume(trackers: list[str], order: list[str] | None = None) -> int:
         torrent_file = await idb_keyval.get(_torrent_key(info_hash))
         try:
             if torrent_file is not None:
-                again = str((await torrent_client.reseed(torrent_file, file, to_js(trackers))).infoHash)
+                again = str((await torrent_client.reseed(torrent_file, file, to_js(trackers), info_hash)).infoHash)
             else:  # kept before the app kept .torrent files: seeded then with WebTorrent's piece length
                 piece = piece_length.create_torrent_default(int(file.size))
                 again = (

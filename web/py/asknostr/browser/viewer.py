@@ -19,13 +19,14 @@ from pyscript import document, window
 from pyscript.ffi import create_proxy, to_js
 from pyscript.js_modules import http_download, media_stream, torrent_client
 
-from asknostr import magnet, piece_length
+from asknostr import magnet, nip92, piece_length
 from asknostr.browser import torrents
 from asknostr.browser.background import Background
 from asknostr.media_race import HTTP, P2P, TRYING, Race, progress_text
 from asknostr.nip92 import Media
 
-POLL = 0.2  # seconds between looks at the swarm while the race is on
+POLL = 0.05  # seconds between looks at the swarm while the race is on (a look is one call into JS)
+AHEAD = 3  # swarms joined ahead of play for video and audio in view; the oldest unplayed one makes way
 REFRESH = 1.0  # seconds between caption updates afterwards
 
 Adopt = Callable[[str, Any, str, str], Awaitable[bool]]
@@ -51,6 +52,9 @@ class Viewer:
         self._background = Background("viewer")
         self._listening = False
         self._demand_proxy = create_proxy(self._demand)
+        self._ahead: list[str] = []  # infoHashes joined ahead, not played yet, oldest first
+        self._observer: Any = None
+        self._seen_proxy = create_proxy(self._seen)
 
     # ---- rendering -----------------------------------------------------------------------------------------------
     def stream_url(self, media: Media, creator: str) -> str | None:
@@ -63,6 +67,33 @@ class Viewer:
             self._listening = True
         self.items.setdefault(media.infohash, Item(media, creator))
         return f"./stream/{media.infohash}"
+
+    def observe(self, figure: Any) -> None:
+        """A streamed figure was rendered: once half of it is in view, its swarm is joined ahead of play (tracker,
+        peers and metadata, no piece), so pressing play waits only for the first piece."""
+        if self._observer is None:
+            options = to_js({"threshold": 0.5}, dict_converter=window.Object.fromEntries)
+            self._observer = window.IntersectionObserver.new(self._seen_proxy, options)
+        self._observer.observe(figure)
+
+    def _seen(self, entries: Any, _observer: Any) -> None:
+        for entry in entries:
+            if not entry.isIntersecting:
+                continue
+            self._observer.unobserve(entry.target)
+            info_hash = str(entry.target.dataset.infohash)
+            item = self.items.get(info_hash)
+            if item is None or info_hash in self._started or info_hash in self._ahead:
+                continue
+            if nip92.media_kind(item.media) in ("video", "audio"):  # an image in view is loaded (played) at once
+                self._background.spawn(self._join_ahead(info_hash, item))
+
+    async def _join_ahead(self, info_hash: str, item: Item) -> None:
+        if not await torrent_client.prepare(item.media.magnet, info_hash, to_js(self.trackers())):
+            return  # joined already (seeded, kept, or joined by the swarm orchestrator)
+        self._ahead.append(info_hash)
+        while len(self._ahead) > AHEAD:
+            await torrent_client.unprepare(self._ahead.pop(0))  # left unless it is wanted since
 
     def _figures(self, info_hash: str) -> list[Any]:
         return list(document.querySelectorAll(f'figure.torrent-media[data-infohash="{info_hash}"]'))
@@ -91,6 +122,8 @@ class Viewer:
             return
         if info_hash not in self._started:
             self._started.add(info_hash)
+            if info_hash in self._ahead:
+                self._ahead.remove(info_hash)  # played: no longer one to make way
             self._background.spawn(self._guarded(info_hash, item))
 
     async def _guarded(self, info_hash: str, item: Item) -> None:
