@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import faulthandler
+import signal
+
 from aiohttp import web
 
 from bridge.config import parse_args
@@ -9,6 +12,7 @@ from bridge.http_app import make_app
 
 
 def main() -> None:
+    faulthandler.register(signal.SIGUSR1)  # `kill -USR1 <pid>`: every thread's stack to stderr (a hang, a deadlock)
     config = parse_args()
     config.data_dir.mkdir(parents=True, exist_ok=True)
     web.run_app(make_app(config), host=config.host, port=config.port, print=print, shutdown_timeout=2)

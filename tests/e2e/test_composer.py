@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import struct
 import subprocess
 import time
@@ -106,7 +107,9 @@ def bridge_state(stack: Stack, info_hash: str, timeout: float = 30) -> str:
                 return str(json.loads(response.read())["state"])
         except urllib.error.HTTPError as exc:
             if time.monotonic() > deadline:
-                log = Path(stack.bridge.log_path).read_text()[-3000:]
+                stack.bridge.process.send_signal(signal.SIGUSR1)  # its threads' stacks into its log
+                time.sleep(1)
+                log = Path(stack.bridge.log_path).read_text()[-6000:]
                 raise AssertionError(f"the Bridge does not know {info_hash} ({exc}); its log ends:\n{log}") from None
             time.sleep(0.3)
 
