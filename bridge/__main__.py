@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import faulthandler
 import signal
+import sys
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 
@@ -11,11 +14,25 @@ from bridge.config import parse_args
 from bridge.http_app import make_app
 
 
+async def dump_tasks_on_usr2(_app: web.Application) -> AsyncIterator[None]:
+    """`kill -USR2 <pid>`: where every asyncio task waits, to stderr (a request that never ends)."""
+
+    def dump() -> None:
+        for task in asyncio.all_tasks():
+            task.print_stack(file=sys.stderr)
+        sys.stderr.flush()
+
+    asyncio.get_running_loop().add_signal_handler(signal.SIGUSR2, dump)
+    yield
+
+
 def main() -> None:
     faulthandler.register(signal.SIGUSR1)  # `kill -USR1 <pid>`: every thread's stack to stderr (a hang, a deadlock)
     config = parse_args()
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    web.run_app(make_app(config), host=config.host, port=config.port, print=print, shutdown_timeout=2)
+    app = make_app(config)
+    app.cleanup_ctx.append(dump_tasks_on_usr2)
+    web.run_app(app, host=config.host, port=config.port, print=print, shutdown_timeout=2)
 
 
 if __name__ == "__main__":

@@ -98,7 +98,10 @@ def published(stack: Stack, author: str) -> list[dict[str, Any]]:
     return parsed
 
 
-def bridge_state(stack: Stack, info_hash: str, timeout: float = 30) -> str:
+QUEUED = "import('/static/vendor/idb-keyval.js').then((m) => m.get('bridge-pings'))"
+
+
+def bridge_state(stack: Stack, info_hash: str, timeout: float = 30, user: AppUser | None = None) -> str:
     """The Bridge's state for a torrent, waiting for its ping to arrive."""
     deadline = time.monotonic() + timeout
     while True:
@@ -108,9 +111,13 @@ def bridge_state(stack: Stack, info_hash: str, timeout: float = 30) -> str:
         except urllib.error.HTTPError as exc:
             if time.monotonic() > deadline:
                 stack.bridge.process.send_signal(signal.SIGUSR1)  # its threads' stacks into its log
+                stack.bridge.process.send_signal(signal.SIGUSR2)  # and its asyncio tasks'
                 time.sleep(1)
-                log = Path(stack.bridge.log_path).read_text()[-6000:]
-                raise AssertionError(f"the Bridge does not know {info_hash} ({exc}); its log ends:\n{log}") from None
+                log = Path(stack.bridge.log_path).read_text()[-12000:]
+                queue = user.page.evaluate(QUEUED) if user else "?"
+                raise AssertionError(
+                    f"the Bridge does not know {info_hash} ({exc}); pings queued: {queue}; its log ends:\n{log}"
+                ) from None
             time.sleep(0.3)
 
 
@@ -151,7 +158,7 @@ def test_media_goes_to_the_preferred_server_the_bridge_is_only_pinged(
             and file["i"] == meta["i"]
             and file["magnet"] == meta["magnet"]
         )
-        assert bridge_state(stack, meta["i"]) == "seeding"  # the Bridge was pinged, fetched it and seeds it
+        assert bridge_state(stack, meta["i"], user=alice) == "seeding"  # the Bridge was pinged, fetched it, seeds it
         with urllib.request.urlopen(meta["url"]) as response:
             assert response.read() == data
     assert by_sha[hashlib.sha256(image).hexdigest()]["dim"] == "64x48"
