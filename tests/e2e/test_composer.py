@@ -101,8 +101,11 @@ def published(stack: Stack, author: str) -> list[dict[str, Any]]:
 QUEUED = "import('/static/vendor/idb-keyval.js').then((m) => m.get('bridge-pings'))"
 
 
-def bridge_state(stack: Stack, info_hash: str, timeout: float = 30, user: AppUser | None = None) -> str:
-    """The Bridge's state for a torrent, waiting for its ping to arrive."""
+def bridge_state(
+    stack: Stack, info_hash: str, timeout: float = 30, user: AppUser | None = None, media: Service | None = None
+) -> str:
+    """The Bridge's state for a torrent, waiting for its ping to arrive (on failure: the Bridge's log, the user's
+    queued pings and the media server's log, to tell where a ping stopped)."""
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -115,8 +118,10 @@ def bridge_state(stack: Stack, info_hash: str, timeout: float = 30, user: AppUse
                 time.sleep(1)
                 log = Path(stack.bridge.log_path).read_text()[-12000:]
                 queue = user.page.evaluate(QUEUED) if user else "?"
+                media_log = Path(media.log_path).read_text()[-3000:] if media else ""
                 raise AssertionError(
                     f"the Bridge does not know {info_hash} ({exc}); pings queued: {queue}; its log ends:\n{log}"
+                    f"\nthe media server's log ends:\n{media_log}"
                 ) from None
             time.sleep(0.3)
 
@@ -158,7 +163,8 @@ def test_media_goes_to_the_preferred_server_the_bridge_is_only_pinged(
             and file["i"] == meta["i"]
             and file["magnet"] == meta["magnet"]
         )
-        assert bridge_state(stack, meta["i"], user=alice) == "seeding"  # the Bridge was pinged, fetched it, seeds it
+        # the Bridge was pinged, fetched it and seeds it
+        assert bridge_state(stack, meta["i"], user=alice, media=blossom) == "seeding"
         with urllib.request.urlopen(meta["url"]) as response:
             assert response.read() == data
     assert by_sha[hashlib.sha256(image).hexdigest()]["dim"] == "64x48"
