@@ -60,7 +60,7 @@ def test_file_pieces_are_slices_of_the_file_in_any_order(page: Page) -> None:
     assert results[-3]["got"]["notFound"]  # piece 26 of a 26-piece file
 
 
-def test_download_pieces_move_from_memory_to_blobs_and_read_back_the_same(page: Page) -> None:
+def test_download_pieces_move_from_memory_to_blobs_and_end_as_one_blob(page: Page) -> None:
     result = page.evaluate("""async () => {
       const piece = 1024 * 1024, count = 40  // 40 MiB: more than the 32 MiB held in memory
       const store = new stores.DownloadPieces(piece)
@@ -79,9 +79,16 @@ def test_download_pieces_move_from_memory_to_blobs_and_read_back_the_same(page: 
         const offset = (opts && opts.offset) || 0, length = Math.min(8, (opts && opts.length) || 8)
         reads.push({ got, want: Array.from(pieces[i].subarray(offset, offset + length)) })
       }
-      return { missing, blobs, hot: store.hotBytes, reads }
+      const hot = store.hotBytes
+      const blob = store.toBlob('video/webm') // complete: one Blob, nothing left in memory, reads from it
+      const after = await new Promise((resolve) => store.get(39, { offset: 0, length: 8 }, (err, buf) =>
+        resolve(err ? String(err) : Array.from(buf))))
+      return { missing, blobs, hot, reads, blob: [blob.size, blob.type, store.chunks.length],
+               after, want: Array.from(pieces[39]) }
     }""")
     assert result["missing"]["notFound"]
     assert result["blobs"] == 8 and result["hot"] == 32 * 1024 * 1024  # the oldest 8 MiB left memory
     for read in result["reads"]:
         assert read["got"][: len(read["want"])] == read["want"], read
+    assert result["blob"] == [40 * 1024 * 1024, "video/webm", 0]
+    assert result["after"] == result["want"]

@@ -7,7 +7,7 @@
 //   read where it is: a piece is a slice of its Blob. Nothing is written.
 // - DownloadPieces: a torrent being downloaded. The newest pieces stay in memory (they are the ones asked for next,
 //   by the player and by other peers); older ones move into Blobs, which the browser keeps on disk when they grow,
-//   so a large video does not stay in the page's memory.
+//   so a large video does not stay in the page's memory. Once complete, its pieces become one Blob (toBlob).
 
 const HOT_BYTES = 32 * 1024 * 1024 // pieces kept in memory per torrent before the oldest move into Blobs
 const READ_AHEAD = 8 // pieces of a file read at once when they are asked for in order
@@ -51,7 +51,7 @@ export class FilePieces {
     read.then((piece) => {
       const [start, end] = range(opts, piece.length)
       cb(null, piece.subarray(start, end))
-    }, (err) => { this.reads.delete(index); cb(err) })
+    }, (err) => cb(err))
   }
 
   _read (index, count) { // pieces index .. index + count - 1 not read yet, in one read of the Blob
@@ -60,11 +60,16 @@ export class FilePieces {
     while (end < index + count && end * this.chunkLength < this.length && !this.reads.has(end)) end++
     const bytes = this.blob.slice(index * this.chunkLength, Math.min(this.length, end * this.chunkLength))
       .arrayBuffer().then((buffer) => new Uint8Array(buffer))
+    bytes.catch(() => { // a failed read is not kept: the next get reads again
+      for (let i = index; i < end; i++) this.reads.delete(i)
+    })
     const pieces = []
     for (let i = index; i < end; i++) {
       const offset = (i - index) * this.chunkLength
-      pieces.push(bytes.then((all) => all.subarray(offset, Math.min(all.length, offset + this.chunkLength))))
-      this.reads.set(i, pieces[pieces.length - 1])
+      const piece = bytes.then((all) => all.subarray(offset, Math.min(all.length, offset + this.chunkLength)))
+      piece.catch(() => {}) // read ahead and never asked for: no unhandled rejection
+      pieces.push(piece)
+      this.reads.set(i, piece)
     }
     for (const old of this.reads.keys()) {
       if (this.reads.size <= 2 * READ_AHEAD) break
@@ -84,11 +89,13 @@ export class DownloadPieces {
     this.chunks = [] // index -> Uint8Array (in memory) or Blob (moved out)
     this.hot = new Map() // indexes in memory -> their byte length, oldest first
     this.hotBytes = 0
+    this.file = null // the whole file once it is here (toBlob)
     this.closed = false
   }
 
   put (index, buf, cb = () => {}) {
     if (this.closed) return failLater(cb, 'store closed')
+    if (this.file) return queueMicrotask(() => cb(null)) // complete: a piece checked again is the same bytes
     this._cool(index)
     this.chunks[index] = buf
     this.hot.set(index, buf.length)
@@ -107,9 +114,28 @@ export class DownloadPieces {
     this.hot.delete(index)
   }
 
+  // The whole file as one Blob, once every piece is here: made of the pieces (no copy of the file in the page's
+  // memory), and from then on the store reads from it, so the pieces held in memory are let go.
+  toBlob (type = '') {
+    if (!this.file) {
+      this.file = new Blob(this.chunks, { type })
+      this.chunks = []
+      this.hot.clear()
+      this.hotBytes = 0
+    }
+    return this.file
+  }
+
   get (index, opts, cb = () => {}) {
     if (typeof opts === 'function') return this.get(index, null, opts)
     if (this.closed) return failLater(cb, 'store closed')
+    if (this.file) {
+      const base = index * this.chunkLength
+      if (index < 0 || base >= this.file.size) return failLater(cb, `no piece ${index}`, true)
+      const [start, end] = range(opts, Math.min(this.chunkLength, this.file.size - base))
+      return this.file.slice(base + start, base + end).arrayBuffer()
+        .then((buffer) => cb(null, new Uint8Array(buffer)), cb)
+    }
     const chunk = this.chunks[index]
     if (!chunk) return failLater(cb, `no piece ${index} yet`, true)
     if (chunk instanceof Blob) {
@@ -121,5 +147,5 @@ export class DownloadPieces {
   }
 
   close (cb = () => {}) { this.closed = true; queueMicrotask(() => cb(null)) }
-  destroy (cb = () => {}) { this.chunks = []; this.hot.clear(); this.hotBytes = 0; this.close(cb) }
+  destroy (cb = () => {}) { this.chunks = []; this.file = null; this.hot.clear(); this.hotBytes = 0; this.close(cb) }
 }

@@ -57,12 +57,12 @@ export async function seed (file, name, announce, pieceLength) {
 
 // Seed a kept file again with the torrent file it was seeded with (bytes): the same infoHash whatever the rules
 // for names and piece lengths are today, and no hashing: the pieces were checked when the file was kept. A torrent
-// of that infoHash joined meanwhile without its file (ahead of play) makes way; a complete one is answered.
+// of that infoHash joined ahead of play makes way; any other (seeded, or downloading for a viewer) is answered.
 export async function reseed (torrentFile, file, announce, infoHash) {
   const wt = await client()
   const there = findTorrent(wt, infoHash)
-  if (there && there.done) return describe(there)
-  if (there) await remove(infoHash)
+  if (there && !there.joinedAhead) return describe(there) // seeded, or downloading for a viewer: it will be kept
+  if (there) await remove(infoHash) // joined ahead of play without its file: the kept file takes its place
   return await new Promise((resolve, reject) => {
     const onError = (err) => {
       const found = duplicateOf(wt, err)
@@ -70,7 +70,11 @@ export async function reseed (torrentFile, file, announce, infoHash) {
     }
     try {
       const options = { announce, store: FilePieces, storeOpts: { blob: file }, storeCacheSlots: 0, skipVerify: true }
-      const torrent = wt.add(torrentFile, options, (t) => resolve(describe(t)))
+      const torrent = wt.add(torrentFile, options, (t) => {
+        if (t.length === file.size) return resolve(describe(t))
+        t.destroy() // not that torrent's file (skipVerify would serve wrong pieces)
+        reject(new Error(`the kept file has ${file.size} bytes, its torrent ${t.length}`))
+      })
       torrent.once('error', onError)
     } catch (err) { onError(err) }
   })
@@ -93,6 +97,16 @@ export async function list () {
   }))
 }
 
+// A complete torrent's (single) file as a Blob made from its store: WebTorrent's own file.blob() copies the whole
+// file into one array first (gigabytes, for a long video).
+async function fileBlob (torrent) {
+  const store = torrent.store && torrent.store.store // ImmediateChunkStore in front (no cache: storeCacheSlots 0)
+  const type = torrent.files[0].type || ''
+  if (store instanceof DownloadPieces) return store.toBlob(type)
+  if (store instanceof FilePieces) return store.blob
+  return await torrent.files[0].blob()
+}
+
 // Join a swarm and download its (single) file. Resolves with the file as a Blob once every piece is verified;
 // rejects when the torrent is larger than `maxBytes` (checked on its metadata, before any piece) or on error.
 export async function fetchFile (magnet, announce, maxBytes) {
@@ -103,7 +117,7 @@ export async function fetchFile (magnet, announce, maxBytes) {
     const fail = (err) => { reject(err instanceof Error ? err : new Error(String(err))) }
     const finish = async () => {
       try {
-        const blob = await torrent.files[0].blob()
+        const blob = await fileBlob(torrent)
         resolve({ ...describe(torrent), blob, type: blob.type })
       } catch (err) { fail(err) }
     }
@@ -132,6 +146,7 @@ function join (wt, magnet, announce, deselect = false) {
   torrent = wt.add(magnet, { announce, getAnnounceOpts, deselect, store: DownloadPieces, storeCacheSlots: 0 })
   torrent.trackerSeeders = {} // tracker URL -> `complete` of its last answer
   torrent.joinedAhead = deselect
+  torrent.on('error', (err) => console.warn(`torrent ${torrent.infoHash}: ${(err && err.message) || err}`))
   const hook = () => { // the tracker client exists once discovery starts (after the magnet is parsed)
     const tracker = torrent.discovery && torrent.discovery.tracker
     if (tracker) tracker.on('update', (data) => { torrent.trackerSeeders[data.announce] = data.complete })

@@ -54,7 +54,7 @@ class App:
         self.viewer = Viewer(
             trackers=lambda: list(self.settings.trackers),
             memory_cap=lambda: self.settings.auto_seed_cap,
-            adopt=lambda *file: self.swarm.adopt(*file),
+            adopt=lambda *file: self.swarm.adopt(*file, playing=True),
         )
         self.feed_view = dom.FeedView(dom.by_id("feed"), self.viewer.stream_url, self.viewer.observe)
         self.community_view = dom.FeedView(dom.by_id("community-feed"), self.viewer.stream_url, self.viewer.observe)

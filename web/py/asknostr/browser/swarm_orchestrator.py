@@ -89,9 +89,10 @@ class SwarmOrchestrator:
             return
         await self.adopt(join.info_hash, got.blob, str(got.name), join.creator)
 
-    async def adopt(self, info_hash: str, blob: Any, name: str, creator: str) -> bool:
+    async def adopt(self, info_hash: str, blob: Any, name: str, creator: str, *, playing: bool = False) -> bool:
         """Keep seeding a file this browser has (joined automatically, or viewed), under the quota: the least
-        relevant kept files make room, or it is let go when it does not fit. Whether it is kept."""
+        relevant kept files make room, or it is let go when it does not fit (`playing`: the torrent stays until the
+        page closes, since a media element is reading it; it is not kept). Whether it is kept."""
         self.joined.add(info_hash)
         kept = await torrents.kept()
         if any(k.info_hash == info_hash for k in kept):
@@ -100,7 +101,8 @@ class SwarmOrchestrator:
             plan = plan_prune(kept, int(blob.size), self.quota(), self.ranks())
         except DoesNotFit as exc:
             window.console.warn(f"not keeping {info_hash}: {exc}")
-            await torrents.forget(info_hash)
+            if not playing:
+                await torrents.forget(info_hash)
             return False
         for stale in plan:
             await torrents.forget(stale)

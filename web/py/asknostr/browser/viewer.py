@@ -215,6 +215,7 @@ class Viewer:
         name = magnet.display_name(item.media.magnet) or info_hash
         await torrent_client.remove(info_hash)
         made = []
+        kept = {k.info_hash for k in await torrents.kept()}  # a candidate may be a file kept here: never forgotten
         for piece in piece_length.candidates(int(blob.size)):  # the app's piece length, then WebTorrent's default
             try:
                 seeded = await torrents.seed(blob, name, self.trackers(), keep=False, piece=piece)
@@ -224,7 +225,8 @@ class Viewer:
             if seeded.info_hash == info_hash:
                 break
             made.append(seeded.info_hash)
-            await torrents.forget(seeded.info_hash)
+            if seeded.info_hash not in kept:
+                await torrents.forget(seeded.info_hash)
         else:
             window.console.warn(f"the HTTP copy makes torrents {', '.join(made)}, not {info_hash}: not shared")
             return False
