@@ -32,10 +32,16 @@ PAGES = {"bare": "bench/bare_pyodide.html", "app": ""}
 
 
 READY = "performance.getEntriesByName('ready')[0].startTime / 1000"
+STAGES = "['python', 'imported', 'ready'].map((n) => (performance.getEntriesByName(n)[0]?.startTime ?? NaN) / 1000)"
 PAINT = "(performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN) / 1000"
 
 
-def load(browser: Browser, url: str, warm_reloads: int) -> tuple[float, list[float], float]:
+STAGE_NAMES = ("runtime, files and JS modules", "importing the app's Python", "start(): keys, settings, config")
+
+
+def load(
+    browser: Browser, url: str, warm_reloads: int, stages: list[list[float]] | None = None
+) -> tuple[float, list[float], float]:
     """One cold load and `warm_reloads` warm ones in the same context: seconds from navigation start to the page's
     `ready` mark (the page's own clock: the old page's unload and the driver's polling are not counted), and the
     cold load's first contentful paint."""
@@ -50,6 +56,9 @@ def load(browser: Browser, url: str, warm_reloads: int) -> tuple[float, list[flo
         page.reload()
         page.wait_for_selector("body.ready", timeout=120_000)
         warm.append(page.evaluate(READY))
+        if stages is not None:  # the app's warm loads: seconds of each stage (python, imported, ready marks)
+            python, imported, ready = page.evaluate(STAGES)
+            stages.append([python, imported - python, ready - imported])
     context.close()
     return cold, warm, fcp
 
@@ -67,13 +76,15 @@ def main() -> int:
             start_bridge(data, free_port(), relays=[services[0].url], trackers=[services[1].url], web_root=web_root)
         )
         results: dict[str, dict[str, list[float]]] = {name: {"cold": [], "warm": [], "fcp": []} for name in PAGES}
+        stages: list[list[float]] = []
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
                 for run in range(args.runs):
                     order = list(PAGES) if run % 2 == 0 else list(reversed(PAGES))
                     for name in order:
-                        cold, warm, fcp = load(browser, f"{services[-1].url}/{PAGES[name]}", args.warm)
+                        url = f"{services[-1].url}/{PAGES[name]}"
+                        cold, warm, fcp = load(browser, url, args.warm, stages if name == "app" else None)
                         results[name]["cold"].append(cold)
                         results[name]["warm"] += warm
                         results[name]["fcp"].append(fcp)
@@ -88,6 +99,9 @@ def main() -> int:
     for name in PAGES:
         m = med[name]
         print(f"{name:<6}{m['cold']:>14.2f} s{m['warm']:>14.2f} s{m['fcp']:>12.3f} s")
+    print("app, warm, where the time goes (median s):")
+    for n, stage in enumerate(STAGE_NAMES):
+        print(f"  {stage:<34}{statistics.median(s[n] for s in stages):6.2f} s")
     print(
         f"ratio app/bare: cold {med['app']['cold'] / med['bare']['cold']:.2f}x, "
         f"warm {med['app']['warm'] / med['bare']['warm']:.2f}x (target <= 1.15x); "
