@@ -583,12 +583,19 @@ class App:
         dom.mark_favourites(self.swarm.favourites)
 
     async def _start_swarm(self) -> None:
-        saved = await storage.get_json(FAVOURITES_KEY)
+        try:
+            saved = await storage.get_json(FAVOURITES_KEY)
+        except Exception as exc:  # storage refused: no favourites, but the swarm starts (it holds events till then)
+            window.console.warn(f"favourites not read: {getattr(exc, 'message', exc)}")
+            saved = None
         self.swarm.favourites = {p for p in saved if isinstance(p, str)} if isinstance(saved, list) else set()
         resumed = await self.swarm.start()
         document.body.dataset.resumed = str(resumed)  # for tests and devtools
         while True:
-            await self._render_health()
+            try:
+                await self._render_health()
+            except Exception as exc:  # one failed look at the swarm: the next one may do
+                window.console.warn(f"swarm health not shown: {getattr(exc, 'message', exc)}")
             await asyncio.sleep(HEALTH_REFRESH)
 
     def _swarm_changed(self) -> None:
