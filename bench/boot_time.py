@@ -24,7 +24,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "web" / "py")]
 from playwright.sync_api import Browser, sync_playwright  # noqa: E402
 
 from bench.bench_site import bench_web_root  # noqa: E402
-from devstack.services import free_port, start_bridge, start_relay, start_tracker  # noqa: E402
+from devstack.services import free_port, start_bridge, start_relay, start_tracker, stop_all  # noqa: E402
 from tests.e2e.conftest import chromium_path  # noqa: E402
 from tests.e2e.harness import CHROMIUM_FLAGS  # noqa: E402
 
@@ -92,8 +92,7 @@ def main() -> int:
                         print(f"run {run + 1} {name:<4} cold {cold:5.2f} s  warm {warm_text} s", flush=True)
                 browser.close()
         finally:
-            for service in reversed(services):
-                service.stop()
+            stop_all(services)
     med = {name: {k: statistics.median(v) for k, v in r.items()} for name, r in results.items()}
     print(f"\n{'':6}{'cold (median)':>16}{'warm (median)':>16}{'first paint':>14}")
     for name in PAGES:

@@ -31,7 +31,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "web" / "py")]
 import aiohttp  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from devstack.services import Service, free_port, start_bridge, start_tracker  # noqa: E402
+from devstack.services import Service, free_port, start_bridge, start_tracker, stop_all  # noqa: E402
 from tests.bridge.client import auth_header, info_hash_of, ping_payload, signed_post, upload  # noqa: E402
 from tests.e2e.conftest import chromium_path  # noqa: E402
 from tests.e2e.harness import CHROMIUM_FLAGS  # noqa: E402
@@ -175,8 +175,7 @@ def main() -> int:
                 bench_heartbeats(bridge, tracker, args.heartbeats, args.concurrency)
             bench_first_piece(bridge, media, tracker, args.size, args.runs)
         finally:
-            for service in reversed(services):
-                service.stop()
+            stop_all(services)
     return 0
 
 

@@ -32,7 +32,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "web" / "py")]
 from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 
 from devstack.blossom import start_blossom  # noqa: E402
-from devstack.services import free_port, start_bridge, start_relay, start_tracker  # noqa: E402
+from devstack.services import free_port, start_bridge, start_relay, start_tracker, stop_all  # noqa: E402
 from tests.e2e.conftest import chromium_path  # noqa: E402
 from tests.e2e.harness import CHROMIUM_FLAGS, AppUser, Stack  # noqa: E402
 from tests.e2e.test_viewer import post_alone  # noqa: E402
@@ -161,8 +161,7 @@ def main() -> int:
                           f"plain <video> {base:.0f} ms", flush=True)  # fmt: skip
                 browser.close()
         finally:
-            for service in reversed(services):
-                service.stop()
+            stop_all(services)
     med = {name: statistics.median(values) for name, values in rows.items()}
     print("\nmedians (ms)")
     for name, value in med.items():

@@ -46,7 +46,7 @@ from playwright.sync_api import Error as PlaywrightError  # noqa: E402
 
 from asknostr.piece_length import create_torrent_default  # noqa: E402
 from bench.bench_site import bench_web_root  # noqa: E402
-from devstack.services import Service, free_port, start_bridge, start_tracker  # noqa: E402
+from devstack.services import Service, free_port, start_bridge, start_tracker, stop_all  # noqa: E402
 from tests.bridge.client import sha, upload  # noqa: E402
 from tests.e2e.conftest import chromium_path  # noqa: E402
 from tests.e2e.harness import CHROMIUM_FLAGS  # noqa: E402
@@ -213,8 +213,7 @@ def main() -> int:
             measure(bridge, tracker, size, args.runs, args.quick)
             print(f"  ({time.perf_counter() - t0:.0f} s in all)")
         finally:
-            for service in reversed(services):
-                service.stop()
+            stop_all(services)
     return 0
 
 

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from devstack.services import ROOT, Service, ServiceError, start_bridge, start_relay, start_tracker
+from devstack.services import ROOT, Service, ServiceError, start_bridge, start_relay, start_tracker, stop_all
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -55,8 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"could not start the stack: {exc}", file=sys.stderr)
         return 1
     finally:
-        for service in reversed(services):
-            service.stop()
+        stop_all(services)
         print("stopped.")
 
 

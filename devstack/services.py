@@ -65,6 +65,12 @@ class Service:
             self.process.wait(timeout)
 
 
+def stop_all(services: list[Service]) -> None:
+    """Stop services in the reverse order of their start (the Bridge before the relay and tracker it uses)."""
+    for service in reversed(services):
+        service.stop()
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as sock:
         sock.bind((host, 0))

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Playwright, sync_playwright
 
-from devstack.services import Service, free_port, start_bridge, start_relay, start_tracker
+from devstack.services import Service, free_port, start_bridge, start_relay, start_tracker, stop_all
 from tests.e2e.harness import CHROMIUM_FLAGS, AppUser, Stack, UserFactory
 
 
@@ -34,8 +34,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         )
         yield Stack(*services)
     finally:
-        for service in reversed(services):
-            service.stop()
+        stop_all(services)
 
 
 def chromium_path() -> str:
