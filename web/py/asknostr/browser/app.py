@@ -16,6 +16,7 @@ from asknostr.browser import crypto, dom, signer, storage, torrents
 from asknostr.browser.background import Background
 from asknostr.browser.bridge_pings import BridgePinger
 from asknostr.browser.composer import Composer
+from asknostr.browser.errors import error_text
 from asknostr.browser.relay_pool import RelayPool
 from asknostr.browser.swarm_orchestrator import SwarmOrchestrator
 from asknostr.browser.viewer import Viewer
@@ -265,7 +266,7 @@ class App:
         except ValueError as exc:
             dom.set_text(result_id, str(exc), error=True)
         except Exception as exc:  # a JS error (signer refused, storage full…): said, never a frozen "…"
-            dom.set_text(result_id, f"failed: {getattr(exc, 'message', None) or exc}", error=True)
+            dom.set_text(result_id, f"failed: {error_text(exc)}", error=True)
 
     async def on_post(self, prefix: str, form: dict[str, str]) -> None:
         """Either composer: the feed's (prefix "") or the community's ("community-")."""
@@ -586,7 +587,7 @@ class App:
         try:
             saved = await storage.get_json(FAVOURITES_KEY)
         except Exception as exc:  # storage refused: no favourites, but the swarm starts (it holds events till then)
-            window.console.warn(f"favourites not read: {getattr(exc, 'message', exc)}")
+            window.console.warn(f"favourites not read: {error_text(exc)}")
             saved = None
         self.swarm.favourites = {p for p in saved if isinstance(p, str)} if isinstance(saved, list) else set()
         resumed = await self.swarm.start()
@@ -595,7 +596,7 @@ class App:
             try:
                 await self._render_health()
             except Exception as exc:  # one failed look at the swarm: the next one may do
-                window.console.warn(f"swarm health not shown: {getattr(exc, 'message', exc)}")
+                window.console.warn(f"swarm health not shown: {error_text(exc)}")
             await asyncio.sleep(HEALTH_REFRESH)
 
     def _swarm_changed(self) -> None:

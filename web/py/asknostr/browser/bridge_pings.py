@@ -14,6 +14,7 @@ from pyscript.ffi import create_proxy, to_js
 
 from asknostr import nip98
 from asknostr.browser import storage
+from asknostr.browser.errors import error_text
 from asknostr.browser.signer import Signer
 from asknostr.ping_queue import Ping, PingQueue, is_permanent
 
@@ -77,7 +78,7 @@ class BridgePinger:
                 window.console.warn(f"Bridge ping for {ping.info_hash}: {reason}")
                 self.queue.failed(ping.info_hash, reason, time.time(), permanent=is_permanent(status))
         except Exception as exc:  # offline, Bridge down, signer refused: try again later
-            error = str(getattr(exc, "message", exc))
+            error = error_text(exc)
             retry = self.queue.failed(ping.info_hash, error, time.time())
             if retry is not None:
                 wait = retry.next_at - time.time()

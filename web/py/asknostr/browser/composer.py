@@ -15,6 +15,7 @@ from asknostr import media_post, nip92, nip94
 from asknostr.blossom import UploadRejected
 from asknostr.browser import dom, torrents, uploads
 from asknostr.browser.bridge_pings import BridgePinger
+from asknostr.browser.errors import error_text
 from asknostr.browser.signer import Signer
 from asknostr.browser.uploads import SignerRefused
 from asknostr.media_servers import MediaServer
@@ -87,7 +88,7 @@ class Composer:
                 progress = self.progress[index].failed_on(server.label, str(exc))
                 continue
             except Exception as exc:  # network error, stall, CORS: a JS error
-                progress = self.progress[index].failed_on(server.label, str(getattr(exc, "message", exc)))
+                progress = self.progress[index].failed_on(server.label, error_text(exc))
                 continue
             self._update(index, progress.uploaded())
             ping = Ping(self.bridge_url, seeded.info_hash, uploaded.url, seeded.magnet, seeded.torrent)

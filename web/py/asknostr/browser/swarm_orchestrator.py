@@ -17,6 +17,7 @@ from asknostr import nip98
 from asknostr.auto_seed import Join, torrents_to_join
 from asknostr.browser import torrents
 from asknostr.browser.background import Background
+from asknostr.browser.errors import error_text
 from asknostr.browser.signer import Signer
 from asknostr.nip01 import Event
 from asknostr.quota_pruner import DoesNotFit, Ranks, plan_prune, resume_order
@@ -82,7 +83,7 @@ class SwarmOrchestrator:
             try:
                 got = await torrents.fetch(join.magnet, self.trackers(), self.size_cap())
             except Exception as exc:
-                window.console.warn(f"not seeding {join.info_hash}: {getattr(exc, 'message', exc)}")
+                window.console.warn(f"not seeding {join.info_hash}: {error_text(exc)}")
                 return
         if str(got.infoHash) != join.info_hash or join.creator not in self.following():
             await torrents.forget(str(got.infoHash))  # unfollowed meanwhile
@@ -119,8 +120,8 @@ class SwarmOrchestrator:
                 await self.send_heartbeat()
                 document.body.dataset.heartbeats = str(self.heartbeats_sent)  # for tests and devtools
             except Exception as exc:  # the Bridge away, the signer refusing: the next one will do
-                document.body.dataset.heartbeatError = str(getattr(exc, "message", exc))
-                window.console.warn(f"heartbeat not sent: {getattr(exc, 'message', exc)}")
+                document.body.dataset.heartbeatError = error_text(exc)
+                window.console.warn(f"heartbeat not sent: {error_text(exc)}")
 
     async def send_heartbeat(self) -> None:
         active = [t for t in await torrents.seeding() if t.get("done")]

@@ -17,6 +17,7 @@ from pyscript.js_modules import idb_keyval, torrent_client
 
 from asknostr import piece_length
 from asknostr.browser import storage
+from asknostr.browser.errors import error_text
 from asknostr.quota_pruner import Kept
 
 _index_lock = asyncio.Lock()
@@ -126,7 +127,7 @@ async def resume(trackers: list[str], order: list[str] | None = None) -> int:
                 if again == info_hash:
                     await idb_keyval.set(_torrent_key(info_hash), await torrent_client.torrentFile(info_hash))
         except Exception as exc:
-            window.console.warn(f"could not seed {info_hash} again: {getattr(exc, 'message', exc)}")
+            window.console.warn(f"could not seed {info_hash} again: {error_text(exc)}")
             continue
         if again != info_hash:
             window.console.warn(f"{info_hash} came back as {again}: its name or pieces changed")

@@ -14,6 +14,7 @@ from pyscript.js_modules import http_upload
 
 from asknostr import blossom, nip01, nip96, nip98
 from asknostr.blossom import Uploaded, UploadRejected
+from asknostr.browser.errors import error_text
 from asknostr.browser.signer import Signer
 from asknostr.media_servers import NIP96, MediaServer
 
@@ -28,7 +29,7 @@ async def _sign(signer: Signer, template: dict[str, object]) -> nip01.Event:
     try:
         return await signer.sign(template)
     except Exception as exc:
-        raise SignerRefused(f"your key did not sign the upload ({getattr(exc, 'message', exc)})") from None
+        raise SignerRefused(f"your key did not sign the upload ({error_text(exc)})") from None
 
 
 INFO_TIMEOUT_MS = 10_000

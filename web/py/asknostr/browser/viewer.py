@@ -22,6 +22,7 @@ from pyscript.js_modules import http_download, media_stream, torrent_client
 from asknostr import magnet, nip92, piece_length
 from asknostr.browser import torrents
 from asknostr.browser.background import Background
+from asknostr.browser.errors import error_text
 from asknostr.media_race import HTTP, P2P, TRYING, Race, progress_text
 from asknostr.nip92 import Media
 
@@ -36,10 +37,6 @@ Adopt = Callable[[str, Any, str, str], Awaitable[bool]]
 class Item:
     media: Media
     creator: str
-
-
-def _message(exc: BaseException) -> str:
-    return str(getattr(exc, "message", None) or exc)
 
 
 class Viewer:
@@ -130,9 +127,9 @@ class Viewer:
         try:
             await self._play(info_hash, item)
         except Exception as exc:  # a bug or a broken source: the element gets an error, not an endless wait
-            media_stream.fail(info_hash, _message(exc))
+            media_stream.fail(info_hash, error_text(exc))
             self._started.discard(info_hash)  # playing again tries again
-            self._show(info_hash, f"failed: {_message(exc)}", source="failed")
+            self._show(info_hash, f"failed: {error_text(exc)}", source="failed")
             raise
 
     async def _play(self, info_hash: str, item: Item) -> None:
@@ -142,7 +139,7 @@ class Viewer:
         try:
             watch = await torrent_client.watch(media.magnet, info_hash, to_js(self.trackers()))
         except Exception as exc:  # a magnet WebTorrent refuses
-            window.console.warn(f"cannot join {info_hash}: {_message(exc)}")
+            window.console.warn(f"cannot join {info_hash}: {error_text(exc)}")
             watch = None
             race = race.tick(started + 3600)  # nothing to wait for
         while race.state == TRYING and watch is not None:
@@ -178,7 +175,7 @@ class Viewer:
         try:
             got = fetch.result()
         except Exception as exc:
-            self._show(info_hash, f"P2P · failed: {_message(exc)}", shared="no")
+            self._show(info_hash, f"P2P · failed: {error_text(exc)}", shared="no")
             return
         shared = await self.adopt(info_hash, got.blob, str(got.name), item.creator)
         self._show(info_hash, progress_text(race, speed=0, fraction=1, peers=int(watch.state().peers), done=True),
@@ -201,9 +198,9 @@ class Viewer:
         try:
             data = blob.result()
         except Exception as exc:
-            window.console.warn(f"HTTP download of {media.url} failed: {_message(exc)}; the element loads it itself")
+            window.console.warn(f"HTTP download of {media.url} failed: {error_text(exc)}; the element loads it itself")
             self._play_directly(info_hash, media.url)
-            self._show(info_hash, f"HTTP · direct ({_message(exc)})", shared="no")
+            self._show(info_hash, f"HTTP · direct ({error_text(exc)})", shared="no")
             return
         shared = await self._promote(info_hash, item, data)
         self._show(info_hash, progress_text(race, speed=0, fraction=1, peers=0, done=True),
@@ -220,7 +217,7 @@ class Viewer:
             try:
                 seeded = await torrents.seed(blob, name, self.trackers(), keep=False, piece=piece)
             except Exception as exc:
-                window.console.warn(f"could not seed {info_hash} from HTTP: {_message(exc)}")
+                window.console.warn(f"could not seed {info_hash} from HTTP: {error_text(exc)}")
                 return False
             if seeded.info_hash == info_hash:
                 break
