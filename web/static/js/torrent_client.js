@@ -31,10 +31,28 @@ function describe (torrent) {
   }
 }
 
+function asError (err) {
+  return err instanceof Error ? err : new Error(String(err))
+}
+
 // WebTorrent throws "duplicate torrent" for what is joined already: the torrent it means, or null.
 function duplicateOf (wt, err) {
   const match = /duplicate torrent ([0-9a-f]{40})/.exec(String(err && err.message))
-  return (match && wt.torrents.find((t) => t.infoHash === match[1])) || null
+  return (match && findTorrent(wt, match[1])) || null
+}
+
+// A torrent being added by `start(resolve, reject)` (WebTorrent's seed or add, which returns the torrent); what is
+// joined already ("duplicate torrent", thrown or emitted) is answered with the torrent there is.
+function added (wt, start) {
+  return new Promise((resolve, reject) => {
+    const onError = (err) => {
+      const found = duplicateOf(wt, err)
+      if (found) resolve(describe(found)); else reject(asError(err))
+    }
+    try {
+      start(resolve, reject).once('error', onError)
+    } catch (err) { onError(err) }
+  })
 }
 
 // Seed a File/Blob under `name` in pieces of `pieceLength` bytes, announcing to `announce`; resolves once its
@@ -42,17 +60,8 @@ function duplicateOf (wt, err) {
 export async function seed (file, name, announce, pieceLength) {
   const wt = await client()
   const preloadedStore = new FilePieces(pieceLength, { blob: file })
-  return await new Promise((resolve, reject) => {
-    const onError = (err) => { // seeding what is already seeded: answer with the torrent there is
-      const found = duplicateOf(wt, err)
-      if (found) resolve(describe(found)); else reject(err instanceof Error ? err : new Error(String(err)))
-    }
-    try {
-      const options = { name, announce, pieceLength, preloadedStore, storeCacheSlots: 0, private: false }
-      const torrent = wt.seed(file, options, (t) => resolve(describe(t)))
-      torrent.once('error', onError)
-    } catch (err) { onError(err) }
-  })
+  const options = { name, announce, pieceLength, preloadedStore, storeCacheSlots: 0, private: false }
+  return await added(wt, (resolve) => wt.seed(file, options, (t) => resolve(describe(t))))
 }
 
 // Seed a kept file again with the torrent file it was seeded with (bytes): the same infoHash whatever the rules
@@ -63,21 +72,12 @@ export async function reseed (torrentFile, file, announce, infoHash) {
   const there = findTorrent(wt, infoHash)
   if (there && !there.joinedAhead) return describe(there) // seeded, or downloading for a viewer: it will be kept
   if (there) await remove(infoHash) // joined ahead of play without its file: the kept file takes its place
-  return await new Promise((resolve, reject) => {
-    const onError = (err) => {
-      const found = duplicateOf(wt, err)
-      if (found) resolve(describe(found)); else reject(err instanceof Error ? err : new Error(String(err)))
-    }
-    try {
-      const options = { announce, store: FilePieces, storeOpts: { blob: file }, storeCacheSlots: 0, skipVerify: true }
-      const torrent = wt.add(torrentFile, options, (t) => {
-        if (t.length === file.size) return resolve(describe(t))
-        t.destroy() // not that torrent's file (skipVerify would serve wrong pieces)
-        reject(new Error(`the kept file has ${file.size} bytes, its torrent ${t.length}`))
-      })
-      torrent.once('error', onError)
-    } catch (err) { onError(err) }
-  })
+  const options = { announce, store: FilePieces, storeOpts: { blob: file }, storeCacheSlots: 0, skipVerify: true }
+  return await added(wt, (resolve, reject) => wt.add(torrentFile, options, (t) => {
+    if (t.length === file.size) return resolve(describe(t))
+    t.destroy() // not that torrent's file (skipVerify would serve wrong pieces)
+    reject(new Error(`the kept file has ${file.size} bytes, its torrent ${t.length}`))
+  }))
 }
 
 // The .torrent file of a torrent this page has (bytes), or null.
@@ -114,7 +114,7 @@ export async function fetchFile (magnet, announce, maxBytes) {
   const existing = wt.torrents.find((t) => magnet.toLowerCase().includes(t.infoHash))
   const torrent = existing || join(wt, magnet, announce)
   return await new Promise((resolve, reject) => {
-    const fail = (err) => { reject(err instanceof Error ? err : new Error(String(err))) }
+    const fail = (err) => { reject(asError(err)) }
     const finish = async () => {
       try {
         const blob = await fileBlob(torrent)
@@ -233,7 +233,7 @@ export async function fileSource (infoHash, typeHint) {
 export async function remove (infoHash) {
   if (!clientPromise) return
   const wt = await client()
-  const torrent = wt.torrents.find((t) => t.infoHash === infoHash)
+  const torrent = findTorrent(wt, infoHash)
   // destroy's callback does not always come (WebTorrent 3 with some stores): do not wait for it for long
   if (torrent) await Promise.race([new Promise((resolve) => torrent.destroy({ destroyStore: true }, resolve)),
     new Promise((resolve) => setTimeout(resolve, 1000))])
