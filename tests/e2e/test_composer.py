@@ -99,13 +99,17 @@ def published(stack: Stack, author: str) -> list[dict[str, Any]]:
 
 
 QUEUED = "import('/static/vendor/idb-keyval.js').then((m) => m.get('bridge-pings'))"
+LIST = "import('/static/js/torrent_client.js').then((m) => m.list())"  # what the page seeds or downloads
 
 
 def bridge_state(
     stack: Stack, info_hash: str, timeout: float = 30, user: AppUser | None = None, media: Service | None = None
 ) -> str:
-    """The Bridge's state for a torrent, waiting for its ping to arrive (on failure: the Bridge's log, the user's
-    queued pings and the media server's log, to tell where a ping stopped)."""
+    """The Bridge's state for a torrent, waiting for `user`'s ping to arrive (on failure: the Bridge's log, the
+    user's queued pings and the media server's log, to tell where a ping stopped).
+
+    The wait goes through the user's page: the harness routes its requests through this process, so a ping sent
+    while the test slept would wait for the test's next call into Playwright (`time.sleep` held them 30 s)."""
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -123,7 +127,10 @@ def bridge_state(
                     f"the Bridge does not know {info_hash} ({exc}); pings queued: {queue}; its log ends:\n{log}"
                     f"\nthe media server's log ends:\n{media_log}"
                 ) from None
-            time.sleep(0.3)
+            if user is not None:
+                user.page.wait_for_timeout(300)
+            else:
+                time.sleep(0.3)
 
 
 def log_lines(service: Service, start: str) -> list[str]:
@@ -188,7 +195,7 @@ def test_a_failing_server_falls_back_to_the_bridge_and_the_community_sees_the_po
     assert meta["url"].startswith(stack.bridge.url + "/")
     with urllib.request.urlopen(meta["url"]) as response:
         assert response.read() == data
-    assert bridge_state(stack, meta["i"]) == "seeding"
+    assert bridge_state(stack, meta["i"], user=bob) == "seeding"
 
     carol = new_user()  # follows nobody, and still sees it in #asknostr
     carol.show("community")
@@ -205,7 +212,7 @@ def test_after_the_uploader_leaves_another_browser_gets_the_file_over_p2p(
     post_files(dave, "a clip", [("clip.mp4", "video/mp4", data)])
     (note,) = [e for e in published(stack, dave.pubkey) if e["kind"] == 1]
     (meta,) = note["imeta"]
-    assert bridge_state(stack, meta["i"]) == "seeding"
+    assert bridge_state(stack, meta["i"], user=dave) == "seeding"
     dave.close()  # the uploader's tab is gone
     got = download_in_browser(browser, stack.bridge.url, meta["magnet"])
     assert got["sha256"] == hashlib.sha256(data).hexdigest() and got["peers"] == ["webrtc"]
@@ -222,7 +229,7 @@ def test_seeding_survives_a_reload_without_downloading(new_user: UserFactory, br
     erin.page.reload()
     erin.wait_ready()
     erin.page.wait_for_function("document.body.dataset.resumed === '1'", timeout=20_000)
-    torrents = erin.page.evaluate("import('/static/js/torrent_client.js').then((m) => m.list())")
+    torrents = erin.page.evaluate(LIST)
     (mine,) = [t for t in torrents if t["infoHash"] == meta["i"]]
     # seeded again from IndexedDB with its .torrent: no piece fetched (peers exchange only handshakes and bitfields),
     # in the app's pieces of 256 KiB (600 kB: 3 pieces)
@@ -245,7 +252,7 @@ def test_pings_wait_in_indexeddb_while_the_bridge_is_away(new_user: UserFactory,
     (note,) = [e for e in published(stack, frank.pubkey) if e["kind"] == 1]
     info_hash = note["imeta"][0]["i"]
     assert refused, "the ping was tried"
-    queued = frank.page.evaluate("import('/static/vendor/idb-keyval.js').then((m) => m.get('bridge-pings'))")
+    queued = frank.page.evaluate(QUEUED)
     assert [p["info_hash"] for p in json.loads(queued)] == [info_hash]
     with pytest.raises(AssertionError, match="the Bridge does not know"):
         bridge_state(stack, info_hash, timeout=0)
@@ -253,9 +260,9 @@ def test_pings_wait_in_indexeddb_while_the_bridge_is_away(new_user: UserFactory,
     frank.page.unroute("**/api/ping")  # the Bridge is back...
     frank.page.reload()  # ...and the next start sends what waited in IndexedDB at once
     frank.wait_ready()
-    assert bridge_state(stack, info_hash, timeout=20) == "seeding"
+    assert bridge_state(stack, info_hash, timeout=20, user=frank) == "seeding"
     frank.page.wait_for_function(
-        "import('/static/vendor/idb-keyval.js').then((m) => m.get('bridge-pings')).then((q) => q === '[]')",
+        f"{QUEUED}.then((q) => q === '[]')",
         timeout=10_000,
     )
 
@@ -280,7 +287,7 @@ def test_servers_are_ordered_and_removed_and_unreachable_ones_skipped(
         servers = [t[1] for t in max(lists, key=lambda e: e["created_at"])["tags"] if t[0] == "server"]
         if servers == expected[:2]:
             break
-        time.sleep(0.3)
+        gina.page.wait_for_timeout(300)  # not time.sleep: the page's requests pass through this process's routes
     assert servers == expected[:2]  # the Bridge is not in the published list
 
     post_files(gina, "fallbacks", [("f.bin", "application/octet-stream", os.urandom(20_000))])
@@ -303,7 +310,7 @@ def test_nip96_servers_take_uploads_and_transforming_ones_are_passed_over(
     assert meta["url"].startswith(nip96.url + "/") and meta["x"] == hashlib.sha256(data).hexdigest()
     with urllib.request.urlopen(meta["url"]) as response:
         assert response.read() == data
-    assert bridge_state(stack, meta["i"]) == "seeding"
+    assert bridge_state(stack, meta["i"], user=hana) == "seeding"
     assert any(" 201" in line for line in log_lines(transforming_nip96, "POST /api/v2/media"))  # it was tried
     lists = relay_query(stack.relay.url, {"authors": [hana.pubkey], "kinds": [10096]})
     newest = max(lists, key=lambda e: e["created_at"])

@@ -16,9 +16,7 @@ from playwright.sync_api import Browser, ConsoleMessage
 from asknostr import nip01
 from tests.e2e.harness import AppUser, Stack, UserFactory, relay_publish, relay_query
 from tests.e2e.test_bridge_seeding import download_in_browser
-from tests.e2e.test_composer import bridge_state, post_files, published
-
-LIST = "import('/static/js/torrent_client.js').then((m) => m.list())"
+from tests.e2e.test_composer import LIST, bridge_state, post_files, published
 
 
 def seeds(user: AppUser, info_hash: str, timeout_ms: int = 30_000) -> dict[str, Any]:
@@ -70,7 +68,7 @@ def test_followers_seed_by_themselves_and_serve_when_the_creator_is_gone(
     post_files(alice, "pinged", [("pinged.bin", "application/octet-stream", os.urandom(40_000))])
     second = [e for e in published(stack, alice.pubkey) if e["kind"] == 1 and e["imeta"][0]["i"] != meta["i"]]
     pinged = second[0]["imeta"][0]["i"]
-    assert bridge_state(stack, pinged) == "seeding"
+    assert bridge_state(stack, pinged, user=alice) == "seeding"
     seeds(bob, pinged)
     deadline = time.monotonic() + 40
     while time.monotonic() < deadline:

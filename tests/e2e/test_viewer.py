@@ -17,7 +17,7 @@ from devstack.blossom import start_blossom
 from devstack.services import Service, free_port
 from tests.bridge.client import upload
 from tests.e2e.harness import AppUser, Stack, UserFactory, relay_publish
-from tests.e2e.test_composer import add_server, log_lines, post_files, published
+from tests.e2e.test_composer import LIST, add_server, log_lines, post_files, published
 from tests.unit.nostr_keys import keypair, sign_event
 
 
@@ -64,9 +64,6 @@ def figure(user: AppUser, info_hash: str) -> dict[str, str]:
         info_hash,
     )
     return data
-
-
-LIST = "import('/static/js/torrent_client.js').then((m) => m.list())"
 
 
 def play(user: AppUser, info_hash: str, view: str = "community") -> dict[str, str]:
