@@ -3,6 +3,7 @@
 // `window.bench.*` with page.evaluate and carries the WebRTC offer and answer between the two pages.
 import WebTorrent from '../static/vendor/webtorrent.min.js'
 import { DownloadPieces, FilePieces } from '../static/js/piece_store.js'
+import { oneMessageEach } from '../static/js/wire_messages.js'
 
 let file = null // page A: the file's bytes
 let pc = null
@@ -10,6 +11,7 @@ let channel = null
 let opened = null
 let received = null // page B: a promise of the raw channel's timings
 let client = null // this page's WebTorrent client, one for the page as in the app
+let downloaded = null // page B: the last torrent downloaded
 
 const now = () => performance.now()
 const hex = (buffer) => [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, '0')).join('')
@@ -119,8 +121,9 @@ window.bench = {
   state: () => client?.torrents.map(describe).join('; '),
 
   // Page A: seed the file, in pieces of create-torrent's length unless one is given; store "app": as the app does
-  // (pieces read from the File), else WebTorrent's default store (the file copied into it).
-  async seed ([tracker, name, pieceLength, store]) {
+  // (pieces read from the File), else WebTorrent's default store (the file copied into it). `oneMessage`: each
+  // BitTorrent message in one data-channel message, as the app sends them (static/js/wire_messages.js).
+  async seed ([tracker, name, pieceLength, store, oneMessage]) {
     const blob = new File([file], name)
     const options = { name, announce: [tracker], private: false }
     if (pieceLength) options.pieceLength = pieceLength
@@ -128,6 +131,7 @@ window.bench = {
     if (store === 'memory') options.store = DownloadPieces // every piece copied into memory
     return await new Promise((resolve, reject) => {
       const torrent = webTorrent().seed(blob, options, async (t) => {
+        if (oneMessage) t.on('wire', oneMessageEach)
         await retire(t)
         resolve({ magnet: t.magnetURI, pieceLength: t.pieceLength })
       })
@@ -153,15 +157,19 @@ window.bench = {
       })
       torrent.once('download', () => { first = now() })
       torrent.once('error', reject)
-      torrent.once('done', async () => {
-        const done = now()
+      torrent.once('done', () => {
         clearTimeout(timer)
-        const sha256 = hex(await crypto.subtle.digest('SHA-256', await torrent.files[0].arrayBuffer()))
-        const peers = torrent.wires.map((w) => w.type)
-        await retire(torrent)
-        resolve({ total: done - t0, transfer: done - first, sha256, peers })
+        downloaded = torrent
+        resolve({ total: now() - t0, transfer: now() - first, peers: torrent.wires.map((w) => w.type) })
       })
     })
+  },
+
+  // Page B: the SHA-256 of the last download (checked apart from the download, whose CPU time is measured).
+  async downloadedSha256 () {
+    const sha256 = hex(await crypto.subtle.digest('SHA-256', await downloaded.files[0].arrayBuffer()))
+    await retire(downloaded)
+    return sha256
   }
 }
 document.body.classList.add('ready')

@@ -17,10 +17,16 @@ measurement repeated --runs times, interleaved, medians printed:
   16 KiB for this size), the app's 256 KiB (asknostr.piece_length), 1 MiB. Where pieces are kept: WebTorrent's
   default in Chromium (one file per piece in the origin's private file system, "opfs") or the app's stores
   (static/js/piece_store.js: A reads pieces from its File, B keeps them in memory then Blobs, "app"), or every
-  piece in memory on both sides ("memory": the most any store could give). Knobs
+  piece in memory on both sides ("memory": the most any store could give). Messages: WebTorrent sends a block's
+  header and its 16 KiB as two data-channel messages, the app as one ("one message each", static/js/wire_messages.js).
+  Knobs
   WebTorrent has no option for (its PIPELINE_MIN/MAX_DURATION are constants; maxWebConns is for web seeds only),
   set from outside in p2p_throughput.js: the request pipeline (B's speed estimate multiplied: "pipeline x4") and
   refilling it at once rather than in an idle callback ("eager"). The row marked "the app" is what the app does.
+
+CPU ms/MB is the CPU time of all the browser's processes per MB: on a 2-core machine the two pages, the network
+service and the WebRTC threads share two cores, and the raw channel alone keeps them nearly busy, so every
+millisecond WebTorrent adds per MB (hashing, protocol, stores) lowers its speed.
 
 The goal for WebTorrent is >= 0.8x the raw channel. Figures are printed, never asserted (but the bytes are checked).
 """
@@ -73,12 +79,14 @@ class Torrent:
     store: str = "opfs"  # where pieces are kept: "opfs" (WebTorrent's default in Chromium) or "app" (piece_store.js)
     pipeline: float = 1  # B's request pipeline sized for this many times its measured speed
     eager: bool = False  # B refills its request pipeline at once, not in an idle callback
+    one_message: bool = False  # A sends each BitTorrent message as one data-channel message (wire_messages.js)
 
     @property
     def label(self) -> str:
         piece = f"{self.piece // KIB} KiB pieces" if self.piece else "default pieces"
         knobs = f", pipeline x{self.pipeline:g}" if self.pipeline != 1 else ""
         knobs += ", eager" if self.eager else ""
+        knobs += ", one message each" if self.one_message else ""
         app = " (the app)" if self == APP else ""
         return f"WebTorrent, {piece}, {self.store} store{knobs}{app}"
 
@@ -89,19 +97,22 @@ RAWS = (
     Raw(64 * KIB, 64 * KIB, 64 * KIB),
     Raw(64 * KIB, 256 * KIB, 64 * KIB),  # more queued is slower in Chromium
 )
-APP = Torrent(256 * KIB, store="app")  # asknostr.piece_length.for_size(20 MB), static/js/piece_store.js
+# asknostr.piece_length.for_size(20 MB), static/js/piece_store.js, static/js/wire_messages.js
+APP = Torrent(256 * KIB, store="app", one_message=True)
 TORRENTS = (
     Torrent(0),  # WebTorrent as it comes
     Torrent(256 * KIB),
     Torrent(1024 * KIB),
     Torrent(0, store="app"),
+    Torrent(256 * KIB, store="app"),
     APP,
-    Torrent(1024 * KIB, store="app"),
-    Torrent(256 * KIB, store="app", eager=True),
-    Torrent(256 * KIB, store="app", pipeline=4),
-    Torrent(256 * KIB, store="memory"),  # every piece in memory on both sides: the most any store could give
+    Torrent(1024 * KIB, store="app", one_message=True),
+    Torrent(256 * KIB, store="app", one_message=True, eager=True),
+    Torrent(256 * KIB, store="app", one_message=True, pipeline=4),
+    Torrent(256 * KIB, store="memory", one_message=True),  # every piece in memory on both sides: the most any store
 )
-QUICK = (RAWS[1], (TORRENTS[0], APP, TORRENTS[-1]))  # --quick: the best raw channel, WebTorrent before/after/memory
+QUICK = (RAWS[1], (TORRENTS[0], TORRENTS[4], APP, TORRENTS[-1]))  # --quick: the best raw channel, WebTorrent as it
+# comes, the app's stores with WebTorrent's two messages per block, the app, every piece in memory
 
 
 def open_page(browser: Browser, url: str) -> Page:
@@ -112,25 +123,60 @@ def open_page(browser: Browser, url: str) -> Page:
     return page
 
 
-def raw_channel(a: Page, b: Page, raw: Raw, size: int) -> float:
-    """Seconds from B's first received byte to its last (the first message not counted), scaled to `size`."""
+def chromium_cpu() -> float:
+    """CPU seconds used so far by the Chromium processes under this one (the browser, its renderers, its network
+    and GPU processes). Both pages share the machine's cores, so a transfer is bounded by what it costs."""
+    parent: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    chromium: set[int] = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().split(b"\0")[0]
+        except OSError:  # gone meanwhile
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        pid = int(entry.name)
+        parent[pid], ticks[pid] = int(fields[1]), int(fields[11]) + int(fields[12])
+        if b"chrom" in command:
+            chromium.add(pid)
+
+    def mine(pid: int) -> bool:
+        while pid > 1:
+            if pid == os.getpid():
+                return True
+            pid = parent.get(pid, 0)
+        return False
+
+    return sum(ticks[pid] for pid in chromium if mine(pid)) / os.sysconf("SC_CLK_TCK")
+
+
+def raw_channel(a: Page, b: Page, raw: Raw, size: int) -> tuple[float, float]:
+    """Seconds from B's first received byte to its last (the first message not counted), scaled to `size`, and the
+    CPU seconds the browser used for the whole exchange."""
+    cpu = chromium_cpu()
     offer = a.evaluate("() => bench.offer()")
     answer = b.evaluate("([offer, size]) => bench.answer(offer, size)", [offer, size])
     a.evaluate("(answer) => bench.accept(answer)", answer)
     a.evaluate("(args) => bench.send(args)", [raw.chunk, raw.high, raw.low])
     got: dict[str, float] = b.evaluate("() => bench.received()")
-    return float(got["ms"]) / 1000 * size / got["size"]
+    return float(got["ms"]) / 1000 * size / got["size"], chromium_cpu() - cpu
 
 
 def webtorrent(
     a: Page, b: Page, case: Torrent, tracker: str, name: str, data: tuple[int, str]
-) -> tuple[float, float, int]:
-    """(add → done, first byte → done) in seconds, and the piece length, of one download from A alone."""
+) -> tuple[float, float, int, float]:
+    """(add → done, first byte → done) in seconds, the piece length, and the CPU seconds the browser used from add to
+    done, of one download from A alone."""
     size, digest = data
     piece = case.piece or create_torrent_default(size)
     knobs = {"pipeline": case.pipeline, "eager": case.eager, "store": case.store}
     for attempt in "ab":  # rarely (2 in ~350 downloads here) B finds no peer: once more, as another torrent
-        seeded: dict[str, Any] = a.evaluate("(args) => bench.seed(args)", [tracker, attempt + name, piece, case.store])
+        seed = [tracker, attempt + name, piece, case.store, case.one_message]
+        seeded: dict[str, Any] = a.evaluate("(args) => bench.seed(args)", seed)
+        cpu = chromium_cpu()
         try:
             got: dict[str, Any] = b.evaluate("(args) => bench.download(args)", [seeded["magnet"], knobs])
             break
@@ -138,8 +184,9 @@ def webtorrent(
             print(f"  {case.label}: {exc.message}; seeder: {a.evaluate('() => bench.state()')}", file=sys.stderr)
             if attempt == "b":
                 raise
-    assert got["sha256"] == digest and got["peers"] == ["webrtc"], got
-    return got["total"] / 1000, got["transfer"] / 1000, int(seeded["pieceLength"])
+    cpu = chromium_cpu() - cpu
+    assert got["peers"] == ["webrtc"] and b.evaluate("() => bench.downloadedSha256()") == digest, got
+    return got["total"] / 1000, got["transfer"] / 1000, int(seeded["pieceLength"]), cpu
 
 
 def measure(bridge: Service, tracker: Service, size: int, runs: int, quick: bool) -> None:
@@ -148,6 +195,7 @@ def measure(bridge: Service, tracker: Service, size: int, runs: int, quick: bool
     url, digest = upload(bridge.url, data, keypair(3)[0]), sha(data)
     seconds: dict[str, list[float]] = defaultdict(list)  # label → seconds of each run
     setup: dict[str, list[float]] = defaultdict(list)  # WebTorrent: add → done
+    cpu: dict[str, list[float]] = defaultdict(list)  # label → CPU seconds of each run (not for HTTP)
     pieces: dict[str, int] = {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
@@ -159,20 +207,29 @@ def measure(bridge: Service, tracker: Service, size: int, runs: int, quick: bool
                 assert got["size"] == size
                 seconds["HTTP from the Bridge"].append(got["ms"] / 1000)
                 for raw in raws:
-                    seconds[raw.label].append(raw_channel(a, b, raw, size))
+                    took, used = raw_channel(a, b, raw, size)
+                    seconds[raw.label].append(took)
+                    cpu[raw.label].append(used)
                 for n, case in enumerate(torrents):
                     name = f"r{run}c{n}.bin"  # a new torrent each time (the name is in the info dict)
-                    total, transfer, pieces[case.label] = webtorrent(a, b, case, tracker.url, name, (size, digest))
+                    got = webtorrent(a, b, case, tracker.url, name, (size, digest))
+                    total, transfer, pieces[case.label], used = got
                     seconds[case.label].append(transfer)
+                    cpu[case.label].append(used)
                     setup[case.label].append(total)
                 print(f"  run {run + 1}/{runs} done", file=sys.stderr)
         finally:
             browser.close()
-    report(seconds, setup, pieces, size, runs)
+    report(seconds, setup, cpu, pieces, size, runs)
 
 
 def report(
-    seconds: dict[str, list[float]], setup: dict[str, list[float]], pieces: dict[str, int], size: int, runs: int
+    seconds: dict[str, list[float]],
+    setup: dict[str, list[float]],
+    cpu: dict[str, list[float]],
+    pieces: dict[str, int],
+    size: int,
+    runs: int,
 ) -> None:
     mb = size / 1e6
     rate = {label: mb / statistics.median(values) for label, values in seconds.items()}
@@ -182,13 +239,16 @@ def report(
     print(f"\npeer-to-peer throughput: {mb:.1f} MB of random bytes, median of {runs} runs, {os.cpu_count()} CPUs")
     print("  MB/s: first to last byte received (HTTP: request to last byte); MB = 10^6 bytes")
     print(f"  x raw: against the best raw channel ({raw_label}); add→done: WebTorrent from add() to 'done'")
-    print(f"  {'path':<58} {'MB/s':>7} {'x raw':>6} {'x HTTP':>7} {'add→done MB/s':>14}")
+    print("  CPU ms/MB: CPU time of all the browser's processes (both pages, network, GPU) per MB sent, from the")
+    print("  offer (raw) or add() (WebTorrent) to the last byte: the two pages share the machine's cores")
+    print(f"  {'path':<72} {'MB/s':>7} {'x raw':>6} {'x HTTP':>7} {'add→done MB/s':>14} {'CPU ms/MB':>10}")
     for label, value in rate.items():
-        extra = ""
+        extra = f"{mb / statistics.median(setup[label]):.1f}" if label in setup else ""
+        used = f"{1000 * statistics.median(cpu[label]) / mb:.0f}" if label in cpu else ""
+        shown = label
         if label in setup:
-            extra = f"{mb / statistics.median(setup[label]):.1f}"
-            label = label.replace("default pieces", f"default pieces ({pieces[label] // KIB} KiB)")
-        print(f"  {label:<58} {value:7.1f} {value / ceiling:6.2f} {value / http:7.2f} {extra:>14}")
+            shown = label.replace("default pieces", f"default pieces ({pieces[label] // KIB} KiB)")
+        print(f"  {shown:<72} {value:7.1f} {value / ceiling:6.2f} {value / http:7.2f} {extra:>14} {used:>10}")
     best = max(setup, key=rate.__getitem__)
     verdict = "reaches" if rate[best] >= 0.8 * ceiling else "does NOT reach"
     print(f"  best WebTorrent: {best}, {rate[best] / ceiling:.2f}x raw: {verdict} the 0.8x goal")

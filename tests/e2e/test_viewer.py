@@ -57,6 +57,17 @@ READ = """async (ih) => {
 }"""
 
 
+# counts the sizes of the data-channel messages this page sends (into window.sent)
+SPY_SENDS = """() => {
+  window.sent = []
+  const send = RTCDataChannel.prototype.send
+  RTCDataChannel.prototype.send = function (data) {
+    window.sent.push(data.byteLength ?? data.size)
+    return send.call(this, data)
+  }
+}"""
+
+
 def figure(user: AppUser, info_hash: str) -> dict[str, str]:
     data: dict[str, str] = user.page.evaluate(
         "(ih) => ({ ...document.querySelector(`figure.torrent-media[data-infohash='${ih}']`).dataset,"
@@ -132,6 +143,7 @@ def test_a_seeder_present_plays_over_p2p_and_the_media_server_sees_no_request(
     alice = new_user()
     audio = wav(70, tone=660)  # 1.1 MB
     meta = post_alone(alice, stack, media_server, "p2p please", ("p2p.wav", "audio/wav", audio))  # Alice alone seeds
+    alice.page.evaluate(SPY_SENDS)
 
     bob = new_user()
     # a file above Bob's automatic-sharing limit still plays to its end (the limit is for joining on one's own)
@@ -148,6 +160,10 @@ def test_a_seeder_present_plays_over_p2p_and_the_media_server_sees_no_request(
     assert wait_shared(bob, meta["i"])["shared"] == "yes"
     assert blob_gets(media_server, meta["url"]) == 0  # not one request for it
     assert not [u for u in bob.requests if urlsplit(u).netloc == urlsplit(media_server.url).netloc]
+    # each 16 KiB block left Alice in one data-channel message with its 13-byte header (static/js/wire_messages.js)
+    sent = alice.page.evaluate("() => window.sent")
+    blocks = [n for n in sent if n > 1000]
+    assert 16_384 + 13 in blocks and 16_384 not in blocks and sum(blocks) >= len(audio), sorted(set(sent))
 
 
 @pytest.mark.webrtc
