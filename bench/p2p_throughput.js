@@ -3,7 +3,7 @@
 // `window.bench.*` with page.evaluate and carries the WebRTC offer and answer between the two pages.
 import WebTorrent from '../static/vendor/webtorrent.min.js'
 import { DownloadPieces, FilePieces } from '../static/js/piece_store.js'
-import { oneMessageEach } from '../static/js/wire_messages.js'
+import { tune } from '../static/js/webtorrent_tuning.js'
 
 let file = null // page A: the file's bytes
 let pc = null
@@ -121,9 +121,9 @@ window.bench = {
   state: () => client?.torrents.map(describe).join('; '),
 
   // Page A: seed the file, in pieces of create-torrent's length unless one is given; store "app": as the app does
-  // (pieces read from the File), else WebTorrent's default store (the file copied into it). `oneMessage`: each
-  // BitTorrent message in one data-channel message, as the app sends them (static/js/wire_messages.js).
-  async seed ([tracker, name, pieceLength, store, oneMessage]) {
+  // (pieces read from the File), else WebTorrent's default store (the file copied into it). `tuned`: with the
+  // app's changes to WebTorrent's work per block (static/js/webtorrent_tuning.js).
+  async seed ([tracker, name, pieceLength, store, tuned]) {
     const blob = new File([file], name)
     const options = { name, announce: [tracker], private: false }
     if (pieceLength) options.pieceLength = pieceLength
@@ -131,10 +131,10 @@ window.bench = {
     if (store === 'memory') options.store = DownloadPieces // every piece copied into memory
     return await new Promise((resolve, reject) => {
       const torrent = webTorrent().seed(blob, options, async (t) => {
-        if (oneMessage) t.on('wire', oneMessageEach)
         await retire(t)
         resolve({ magnet: t.magnetURI, pieceLength: t.pieceLength })
       })
+      if (tuned) tune(torrent)
       torrent.once('error', reject)
     })
   },
@@ -142,13 +142,14 @@ window.bench = {
   // Page B: download a magnet. Knobs WebTorrent has no option for: `pipeline` multiplies the wire's speed estimate
   // that sizes its request pipeline (2 + ceil(0.5 s .. 1 s x speed / 16 KiB) blocks; speed over the last 1-5 s);
   // `eager` refills the pipeline at once instead of in an idle callback (up to 250 ms later). Store "app": the
-  // app's DownloadPieces, else WebTorrent's default.
-  async download ([magnet, { pipeline, eager, store }]) {
+  // app's DownloadPieces, else WebTorrent's default. `tuned`: as the app tunes WebTorrent (webtorrent_tuning.js).
+  async download ([magnet, { pipeline, eager, store, tuned }]) {
     const t0 = now()
     return await new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no download in 60 s: ${describe(torrent)}`)), 60_000)
       const options = { app: { store: DownloadPieces, storeCacheSlots: 0 }, memory: { store: DownloadPieces } }[store]
       const torrent = webTorrent().add(magnet, options || {})
+      if (tuned) tune(torrent)
       if (eager) torrent._update = () => torrent._updateWireWrapper()
       let first = null
       torrent.on('wire', (wire) => {

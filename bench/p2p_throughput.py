@@ -17,9 +17,9 @@ measurement repeated --runs times, interleaved, medians printed:
   16 KiB for this size), the app's 256 KiB (asknostr.piece_length), 1 MiB. Where pieces are kept: WebTorrent's
   default in Chromium (one file per piece in the origin's private file system, "opfs") or the app's stores
   (static/js/piece_store.js: A reads pieces from its File, B keeps them in memory then Blobs, "app"), or every
-  piece in memory on both sides ("memory": the most any store could give). Messages: WebTorrent sends a block's
-  header and its 16 KiB as two data-channel messages, the app as one ("one message each", static/js/wire_messages.js).
-  Knobs
+  piece in memory on both sides ("memory": the most any store could give). "tuned": with the app's changes to
+  WebTorrent's work per block on both pages (static/js/webtorrent_tuning.js: one data-channel message per BitTorrent
+  message, where WebTorrent sends a block's header and its 16 KiB as two; one pending update pass). Knobs
   WebTorrent has no option for (its PIPELINE_MIN/MAX_DURATION are constants; maxWebConns is for web seeds only),
   set from outside in p2p_throughput.js: the request pipeline (B's speed estimate multiplied: "pipeline x4") and
   refilling it at once rather than in an idle callback ("eager"). The row marked "the app" is what the app does.
@@ -79,14 +79,14 @@ class Torrent:
     store: str = "opfs"  # where pieces are kept: "opfs" (WebTorrent's default in Chromium) or "app" (piece_store.js)
     pipeline: float = 1  # B's request pipeline sized for this many times its measured speed
     eager: bool = False  # B refills its request pipeline at once, not in an idle callback
-    one_message: bool = False  # A sends each BitTorrent message as one data-channel message (wire_messages.js)
+    tuned: bool = False  # both pages tune WebTorrent's work per block as the app does (webtorrent_tuning.js)
 
     @property
     def label(self) -> str:
         piece = f"{self.piece // KIB} KiB pieces" if self.piece else "default pieces"
         knobs = f", pipeline x{self.pipeline:g}" if self.pipeline != 1 else ""
         knobs += ", eager" if self.eager else ""
-        knobs += ", one message each" if self.one_message else ""
+        knobs += ", tuned" if self.tuned else ""
         app = " (the app)" if self == APP else ""
         return f"WebTorrent, {piece}, {self.store} store{knobs}{app}"
 
@@ -97,8 +97,8 @@ RAWS = (
     Raw(64 * KIB, 64 * KIB, 64 * KIB),
     Raw(64 * KIB, 256 * KIB, 64 * KIB),  # more queued is slower in Chromium
 )
-# asknostr.piece_length.for_size(20 MB), static/js/piece_store.js, static/js/wire_messages.js
-APP = Torrent(256 * KIB, store="app", one_message=True)
+# asknostr.piece_length.for_size(20 MB), static/js/piece_store.js, static/js/webtorrent_tuning.js
+APP = Torrent(256 * KIB, store="app", tuned=True)
 TORRENTS = (
     Torrent(0),  # WebTorrent as it comes
     Torrent(256 * KIB),
@@ -106,10 +106,10 @@ TORRENTS = (
     Torrent(0, store="app"),
     Torrent(256 * KIB, store="app"),
     APP,
-    Torrent(1024 * KIB, store="app", one_message=True),
-    Torrent(256 * KIB, store="app", one_message=True, eager=True),
-    Torrent(256 * KIB, store="app", one_message=True, pipeline=4),
-    Torrent(256 * KIB, store="memory", one_message=True),  # every piece in memory on both sides: the most any store
+    Torrent(1024 * KIB, store="app", tuned=True),
+    Torrent(256 * KIB, store="app", tuned=True, eager=True),
+    Torrent(256 * KIB, store="app", tuned=True, pipeline=4),
+    Torrent(256 * KIB, store="memory", tuned=True),  # every piece in memory on both sides: the most any store
 )
 QUICK = (RAWS[1], (TORRENTS[0], TORRENTS[4], APP, TORRENTS[-1]))  # --quick: the best raw channel, WebTorrent as it
 # comes, the app's stores with WebTorrent's two messages per block, the app, every piece in memory
@@ -172,9 +172,9 @@ def webtorrent(
     done, of one download from A alone."""
     size, digest = data
     piece = case.piece or create_torrent_default(size)
-    knobs = {"pipeline": case.pipeline, "eager": case.eager, "store": case.store}
+    knobs = {"pipeline": case.pipeline, "eager": case.eager, "store": case.store, "tuned": case.tuned}
     for attempt in "ab":  # rarely (2 in ~350 downloads here) B finds no peer: once more, as another torrent
-        seed = [tracker, attempt + name, piece, case.store, case.one_message]
+        seed = [tracker, attempt + name, piece, case.store, case.tuned]
         seeded: dict[str, Any] = a.evaluate("(args) => bench.seed(args)", seed)
         cpu = chromium_cpu()
         try:

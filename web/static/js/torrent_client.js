@@ -3,7 +3,7 @@
 // Pieces are kept by piece_store.js: read from the files the app has, held in memory or Blobs while downloading
 // (no cache in front: those stores answer from memory, and a cache copies every block it serves).
 import { DownloadPieces, FilePieces } from './piece_store.js'
-import { oneMessageEach } from './wire_messages.js'
+import { tune } from './webtorrent_tuning.js'
 
 let clientPromise = null
 let iceServers = []
@@ -17,7 +17,7 @@ function client () {
   if (!clientPromise) {
     clientPromise = import('../vendor/webtorrent.min.js').then(({ default: WebTorrent }) => {
       const wt = new WebTorrent({ tracker: { rtcConfig: { iceServers } } })
-      wt.on('add', (torrent) => torrent.on('wire', oneMessageEach)) // a block in one data-channel message
+      wt.on('add', tune) // less work per block
       return wt
     })
   }
