@@ -3,18 +3,20 @@
 // network service and the WebRTC threads share the cores), so every millisecond saved per MB is speed.
 // bench/p2p_throughput.py measures them ("the app" against WebTorrent with the app's stores alone).
 //
-// - One data-channel message per BitTorrent message. bittorrent-protocol writes a message that carries a payload
-//   (a block of a piece, a bitfield, an extended message) as two chunks, its header then the payload; over WebRTC
-//   each chunk is a data-channel message of its own, so every 16 KiB block cost two messages, and the receiving wire
-//   joined them again with a copy. Header and payload now go as one buffer, cut from a shared slab (one allocation
-//   per MiB, not one per block). The bytes on the wire are the same, so any peer reads them.
+// - Fewer, whole data-channel messages. bittorrent-protocol writes a message that carries a payload (a block of a
+//   piece, a bitfield, an extended message) as two chunks, its header then the payload, and every chunk becomes a
+//   data-channel message of its own: every 16 KiB block cost two messages, the receiving wire joined them again
+//   with a copy, and each request (17 bytes) was a message too. Now what a wire writes in one task goes out
+//   together when the task ends, as data-channel messages of up to 64 KiB (the size every WebRTC peer accepts)
+//   holding whole BitTorrent messages, so the receiver parses them where they lie. Each is cut from a shared slab
+//   (one allocation per MiB, not one per block). The bytes on the wire are the same, so any peer reads them.
 // - One pending update pass. After every block received WebTorrent asks for a pass over its wires (to send more
 //   requests) in an idle callback: a thousand callbacks a second at 16 MB/s. One pending pass does the same work.
 //
-// Measured (bench/p2p_throughput.py --quick, 20 MB): see the README's figures; the viewer's P2P test checks that
-// each block leaves in one message.
+// The viewer's P2P test checks that blocks leave in whole messages of up to 64 KiB.
 
 const SLAB = 1 << 20
+const MESSAGE_MOST = 64 * 1024 // bytes in one data-channel message (RFC 8841's default largest message)
 let slab = new Uint8Array(0)
 let slabUsed = 0
 
@@ -36,20 +38,63 @@ function setUint32 (bytes, offset, value) {
   bytes[offset + 3] = value & 0xff
 }
 
-// Make `wire` (a bittorrent-protocol Wire) send each message as one buffer; false when the wire does not look
-// like the one this was written for (it is then left as it is, and still works).
-export function oneMessageEach (wire) {
-  const split = wire._message
-  if (typeof split !== 'function' || split.length !== 3 || typeof wire._push !== 'function') return false
-  wire._message = function (id, numbers, data) {
-    if (!data || !data.length) return split.call(this, id, numbers, data)
-    const head = 5 + 4 * numbers.length // length prefix, id, then the numbers: 4 bytes each, big-endian
-    const message = cut(head + data.length)
-    setUint32(message, 0, message.length - 4)
-    message[4] = id
-    for (let i = 0; i < numbers.length; i++) setUint32(message, 5 + 4 * i, numbers[i])
-    message.set(data, head)
-    this._push(message)
+// The length of a queued BitTorrent message: bytes as they are, or [id, numbers, payload] not yet framed.
+const sizeOf = (message) => message instanceof Uint8Array
+  ? message.length
+  : 5 + 4 * message[1].length + (message[2] ? message[2].length : 0)
+
+// Write `message` into `out` at `at`; the bytes written.
+function write (out, at, message) {
+  if (message instanceof Uint8Array) {
+    out.set(message, at)
+    return message.length
+  }
+  const [id, numbers, data] = message
+  const head = 5 + 4 * numbers.length // length prefix, id, then the numbers: 4 bytes each, big-endian
+  const size = head + (data ? data.length : 0)
+  setUint32(out, at, size - 4)
+  out[at + 4] = id
+  for (let i = 0; i < numbers.length; i++) setUint32(out, at + 5 + 4 * i, numbers[i])
+  if (data) out.set(data, at + head)
+  return size
+}
+
+// Make `wire` (a bittorrent-protocol Wire) send what it writes in one task as whole BitTorrent messages in
+// data-channel messages of up to 64 KiB; false when the wire does not look like the one this was written for (it is
+// then left as it is, and still works).
+export function batchedMessages (wire) {
+  const push = wire._push
+  if (typeof wire._message !== 'function' || wire._message.length !== 3 || typeof push !== 'function') return false
+  let queued = []
+  let size = 0
+  let scheduled = false
+
+  const flush = () => {
+    scheduled = false
+    if (!size) return
+    const out = cut(size)
+    let at = 0
+    for (const message of queued) at += write(out, at, message)
+    queued = []
+    size = 0
+    if (!wire._finished && !wire.destroyed) push.call(wire, out) // (the remote end gone: nothing to send to)
+  }
+
+  const queue = (message) => {
+    const length = sizeOf(message)
+    if (size && size + length > MESSAGE_MOST) flush()
+    queued.push(message)
+    size += length
+    if (size >= MESSAGE_MOST) flush() // one message larger than that goes alone
+    else if (!scheduled) {
+      scheduled = true
+      queueMicrotask(flush)
+    }
+  }
+
+  wire._message = function (id, numbers, data) { queue([id, numbers, data]) }
+  wire._push = function (data) {
+    if (!this._finished) queue(data)
   }
   return true
 }
@@ -77,5 +122,5 @@ export function oneUpdateAtATime (torrent) {
 // Both, for a torrent just added to the client (before any wire).
 export function tune (torrent) {
   oneUpdateAtATime(torrent)
-  torrent.on('wire', oneMessageEach)
+  torrent.on('wire', batchedMessages)
 }
