@@ -104,8 +104,18 @@ async def fetch(magnet: str, trackers: list[str], max_bytes: float = math.inf) -
     return await torrent_client.fetchFile(magnet, to_js(trackers), max_bytes)
 
 
+RESUME_SECONDS = 30.0
+"""How long seeding one kept file again may take (plus a second per 10 MB for files kept before .torrent files, which
+are hashed again) before it is given up: the posts of followed creators wait until resume is over."""
+
+
+def _resume_timeout(size: int, hashed: bool) -> float:
+    return RESUME_SECONDS + (size / 10_000_000 if hashed else 0)
+
+
 async def resume(trackers: list[str], order: list[str] | None = None) -> int:
-    """Seed again every kept file (no download: the bytes are here), in `order` first; the number resumed."""
+    """Seed again every kept file (no download: the bytes are here), in `order` first; the number resumed. A file
+    that cannot be seeded, or takes longer than its timeout, is logged and left for the next start."""
     index = await storage.get_json(INDEX_KEY)
     resumed = 0
     if not isinstance(index, dict):
@@ -116,16 +126,12 @@ async def resume(trackers: list[str], order: list[str] | None = None) -> int:
         if file is None or not isinstance(record, dict):
             continue
         torrent_file = await idb_keyval.get(_torrent_key(info_hash))
+        timeout = _resume_timeout(int(file.size), hashed=torrent_file is None)
         try:
-            if torrent_file is not None:
-                again = str((await torrent_client.reseed(torrent_file, file, to_js(trackers), info_hash)).infoHash)
-            else:  # kept before the app kept .torrent files: seeded then with WebTorrent's piece length
-                piece = piece_length.create_torrent_default(int(file.size))
-                again = (
-                    await seed(file, str(record.get("name", info_hash)), trackers, keep=False, piece=piece)
-                ).info_hash
-                if again == info_hash:
-                    await idb_keyval.set(_torrent_key(info_hash), await torrent_client.torrentFile(info_hash))
+            again = await asyncio.wait_for(_seed_again(info_hash, record, file, torrent_file, trackers), timeout)
+        except TimeoutError:
+            window.console.warn(f"could not seed {info_hash} again: no answer in {timeout:.0f} s")
+            continue
         except Exception as exc:
             window.console.warn(f"could not seed {info_hash} again: {error_text(exc)}")
             continue
@@ -133,6 +139,18 @@ async def resume(trackers: list[str], order: list[str] | None = None) -> int:
             window.console.warn(f"{info_hash} came back as {again}: its name or pieces changed")
         resumed += 1
     return resumed
+
+
+async def _seed_again(info_hash: str, record: dict[str, Any], file: Any, torrent_file: Any, trackers: list[str]) -> str:
+    """Seed one kept file again; the infoHash it got."""
+    if torrent_file is not None:
+        return str((await torrent_client.reseed(torrent_file, file, to_js(trackers), info_hash)).infoHash)
+    # kept before the app kept .torrent files: seeded then with WebTorrent's piece length
+    piece = piece_length.create_torrent_default(int(file.size))
+    again = (await seed(file, str(record.get("name", info_hash)), trackers, keep=False, piece=piece)).info_hash
+    if again == info_hash:
+        await idb_keyval.set(_torrent_key(info_hash), await torrent_client.torrentFile(info_hash))
+    return again
 
 
 async def seeding() -> list[dict[str, Any]]:
