@@ -47,6 +47,7 @@ class Seeder:
     uploaded_before: int = 0
     """Bytes uploaded by torrents no longer seeded (for the /metrics counter)."""
     _alerts: asyncio.Task[None] | None = None
+    _adding: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def start(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -82,10 +83,14 @@ class Seeder:
         rewritten by libtorrent), and libtorrent is told the file is there (`renamed_files`)."""
         return self.root / info.info_hash / SEEDED_FILE
 
-    def seed(self, info: TorrentInfo, blob: Path, trackers: list[str]) -> None:
-        """Start seeding `blob` (already checked against `info`) and announcing to `trackers`."""
-        if info.info_hash in self.handles:
-            return
+    async def seed(self, info: TorrentInfo, blob: Path, trackers: list[str]) -> None:
+        """Start seeding `blob` (already checked against `info`) and announcing to `trackers`. Off the event loop:
+        the link (or a copy) and libtorrent's add_torrent, which waits for its network thread."""
+        async with self._adding:  # one at a time: the same torrent is never added twice
+            if info.info_hash not in self.handles:
+                self.handles[info.info_hash] = await asyncio.to_thread(self._add, info, blob, trackers)
+
+    def _add(self, info: TorrentInfo, blob: Path, trackers: list[str]) -> Any:
         target = self.copy_path(info)
         target.parent.mkdir(parents=True, exist_ok=True)
         if target != blob and not target.exists():
@@ -102,7 +107,7 @@ class Seeder:
         # started, and not auto-managed: libtorrent's queue would keep all but `active_seeds` (5) torrents paused,
         # unannounced, so a browser would find no Bridge in the swarm of the sixth
         params.flags &= ~(lt.torrent_flags.auto_managed | lt.torrent_flags.paused)
-        self.handles[info.info_hash] = self.session.add_torrent(params)
+        return self.session.add_torrent(params)
 
     def status(self, info_hash: str) -> SeedStatus | None:
         handle = self.handles.get(info_hash)

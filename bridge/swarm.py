@@ -73,7 +73,7 @@ class SwarmKeeper:
     async def seed(self, info: TorrentInfo, path: Path, trackers: list[str]) -> None:
         """Seed a checked file; a torrent handed off earlier is taken back (its `created` stays)."""
         await self.database().reseed(info.info_hash)
-        self.seeder.seed(info, path, trackers)
+        await self.seeder.seed(info, path, trackers)
         self.known.add(info.info_hash)
 
     async def resume(self) -> int:
@@ -95,7 +95,7 @@ class SwarmKeeper:
                 await self.database().set_torrent_state(row.info_hash, MISSING)
                 continue
             try:
-                self.seeder.seed(info, path, row.trackers)
+                await self.seeder.seed(info, path, row.trackers)
             except (OSError, RuntimeError) as exc:  # one bad row must not keep the Bridge from starting
                 log.error("torrent %s: cannot seed it again (%s)", row.info_hash, exc)
                 await self.database().set_torrent_state(row.info_hash, MISSING)
