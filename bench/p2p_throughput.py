@@ -189,6 +189,22 @@ def webtorrent(
     return got["total"] / 1000, got["transfer"] / 1000, int(seeded["pieceLength"]), cpu
 
 
+def settle(*pages: Page) -> None:
+    """Start a measurement from a quiet machine: the last one's garbage collected (window.gc, exposed by the
+    --expose-gc flag) and half a second for what it left (a torrent's store being deleted) to finish. Without it the
+    measurement after a costly one paid part of its cost."""
+    for page in pages:
+        page.evaluate("() => window.gc && window.gc()")
+    pages[0].wait_for_timeout(500)
+
+
+def rotated(torrents: tuple[Torrent, ...], run: int) -> list[tuple[int, Torrent]]:
+    """The cases numbered, each run starting one further: no case always follows the same one."""
+    numbered = list(enumerate(torrents))
+    shift = run % len(numbered)
+    return numbered[shift:] + numbered[:shift]
+
+
 def measure(bridge: Service, tracker: Service, size: int, runs: int, quick: bool) -> None:
     raws, torrents = ((QUICK[0],), QUICK[1]) if quick else (RAWS, TORRENTS)
     data = os.urandom(size)
@@ -198,7 +214,7 @@ def measure(bridge: Service, tracker: Service, size: int, runs: int, quick: bool
     cpu: dict[str, list[float]] = defaultdict(list)  # label → CPU seconds of each run (not for HTTP)
     pieces: dict[str, int] = {}
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        browser = p.chromium.launch(executable_path=chromium_path(), args=[*CHROMIUM_FLAGS, "--js-flags=--expose-gc"])
         try:
             a, b = (open_page(browser, f"{bridge.url}/bench/p2p_throughput.html") for _ in "AB")
             assert a.evaluate("(url) => bench.load(url)", url) == digest
@@ -207,11 +223,13 @@ def measure(bridge: Service, tracker: Service, size: int, runs: int, quick: bool
                 assert got["size"] == size
                 seconds["HTTP from the Bridge"].append(got["ms"] / 1000)
                 for raw in raws:
+                    settle(a, b)
                     took, used = raw_channel(a, b, raw, size)
                     seconds[raw.label].append(took)
                     cpu[raw.label].append(used)
-                for n, case in enumerate(torrents):
+                for n, case in rotated(torrents, run):
                     name = f"r{run}c{n}.bin"  # a new torrent each time (the name is in the info dict)
+                    settle(a, b)
                     got = webtorrent(a, b, case, tracker.url, name, (size, digest))
                     total, transfer, pieces[case.label], used = got
                     seconds[case.label].append(transfer)
