@@ -173,7 +173,7 @@ def webtorrent(
     size, digest = data
     piece = case.piece or create_torrent_default(size)
     knobs = {"pipeline": case.pipeline, "eager": case.eager, "store": case.store, "tuned": case.tuned}
-    for attempt in "ab":  # rarely (2 in ~350 downloads here) B finds no peer: once more, as another torrent
+    for attempt in "ab":  # if B finds no peer (it did when both announced at once, before oneConnectionPerPair)
         seed = [tracker, attempt + name, piece, case.store, case.tuned]
         seeded: dict[str, Any] = a.evaluate("(args) => bench.seed(args)", seed)
         cpu = chromium_cpu()

@@ -113,3 +113,38 @@ def test_a_torrent_keeps_one_update_pass_pending(page: Page) -> None:
       return [first, torrent.passes]
     }""")
     assert passes == [1, 2]
+
+
+# Two browsers ("aa" and "bb") that announced at the same moment: each has the connection it heard of first and is
+# handed the other one. Each side of a pair must keep the same connection: the one "aa" (the smaller id) offered.
+GLARE = """([local, firstOfferedBy, connected]) => {
+  const remote = local === 'aa' ? 'bb' : 'aa'
+  const conn = (offeredBy) => ({ id: remote, initiator: offeredBy === local, offeredBy })
+  const there = { conn: conn(firstOfferedBy), connected }
+  const torrent = {
+    client: { peerId: local },
+    _peers: new Map([[remote, there]]),
+    removed: [],
+    removePeer (peer) { this.removed.push(peer.conn.offeredBy); this._peers.delete(remote) },
+    _addPeer (peer) { // WebTorrent's: a duplicate is dropped
+      if (this._peers.has(peer.id)) return null
+      this._peers.set(peer.id, { conn: peer, connected: false })
+      return peer
+    }
+  }
+  tuning.oneConnectionPerPair(torrent)
+  torrent._addPeer(conn(firstOfferedBy === 'aa' ? 'bb' : 'aa'), 'tcp')
+  return { kept: torrent._peers.get(remote).conn.offeredBy, removed: torrent.removed }
+}"""
+
+
+@pytest.mark.parametrize("local", ["aa", "bb"])
+@pytest.mark.parametrize("first", ["aa", "bb"])
+def test_two_browsers_announcing_at_once_keep_the_same_connection(page: Page, local: str, first: str) -> None:
+    got = page.evaluate(GLARE, [local, first, False])
+    assert got["kept"] == "aa"  # whichever came first, on either side
+    assert got["removed"] == ([] if first == "aa" else ["bb"])
+
+
+def test_a_connection_already_up_is_kept(page: Page) -> None:
+    assert page.evaluate(GLARE, ["aa", "bb", True]) == {"kept": "bb", "removed": []}  # WebTorrent's own rule
