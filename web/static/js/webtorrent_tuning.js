@@ -51,13 +51,19 @@ function write (out, at, message) {
     return message.length
   }
   const [id, numbers, data] = message
-  const head = 5 + 4 * numbers.length // length prefix, id, then the numbers: 4 bytes each, big-endian
-  const size = head + (data ? data.length : 0)
+  const size = sizeOf(message)
+  const head = header(out, at, id, numbers, size)
+  if (data) out.set(data, at + head)
+  return size
+}
+
+// Write the header of a BitTorrent message of `size` bytes into `out` at `at`: length prefix, id, then the numbers
+// (4 bytes each, big-endian). The header's length.
+function header (out, at, id, numbers, size) {
   setUint32(out, at, size - 4)
   out[at + 4] = id
   for (let i = 0; i < numbers.length; i++) setUint32(out, at + 5 + 4 * i, numbers[i])
-  if (data) out.set(data, at + head)
-  return size
+  return 5 + 4 * numbers.length
 }
 
 // Make `wire` (a bittorrent-protocol Wire) send what it writes in one task as whole BitTorrent messages in
@@ -84,9 +90,21 @@ export function batchedMessages (wire) {
   const queue = (message) => {
     const length = sizeOf(message)
     if (size && size + length > MESSAGE_MOST) flush()
-    queued.push(message)
-    size += length
-    if (size >= MESSAGE_MOST) flush() // one message larger than that goes alone
+    if (length > MESSAGE_MOST && !(message instanceof Uint8Array) && message[2]) {
+      // larger than a data-channel message may be: header and payload apart, as the library sends them
+      const [id, numbers, data] = message
+      const head = new Uint8Array(length - data.length)
+      header(head, 0, id, numbers, length)
+      queued.push(head)
+      size += head.length
+      flush()
+      queued.push(data)
+      size += data.length
+    } else {
+      queued.push(message)
+      size += length
+    }
+    if (size >= MESSAGE_MOST) flush()
     else if (!scheduled) {
       scheduled = true
       queueMicrotask(flush)
@@ -130,7 +148,8 @@ export function oneConnectionPerPair (torrent) {
   const add = torrent._addPeer
   if (typeof add !== 'function' || typeof torrent.removePeer !== 'function') return false
   torrent._addPeer = function (peer, type, source) {
-    const there = peer && typeof peer === 'object' && typeof peer.initiator === 'boolean' && this._peers?.get(peer.id)
+    const there = peer && typeof peer === 'object' && typeof peer.initiator === 'boolean' && !this.paused &&
+      !this.destroyed && this._peers?.get(peer.id)
     if (there && !there.connected && typeof there.conn?.initiator === 'boolean') {
       const local = this.client.peerId
       const offerer = (conn) => conn.initiator ? local : peer.id
