@@ -52,6 +52,7 @@ from playwright.sync_api import Error as PlaywrightError  # noqa: E402
 
 from asknostr.piece_length import create_torrent_default  # noqa: E402
 from bench.bench_site import bench_web_root  # noqa: E402
+from devstack.processes import descendants, processes  # noqa: E402
 from devstack.services import Service, free_port, start_bridge, start_tracker, stop_all  # noqa: E402
 from tests.bridge.client import sha, upload  # noqa: E402
 from tests.e2e.conftest import chromium_path  # noqa: E402
@@ -126,31 +127,8 @@ def open_page(browser: Browser, url: str) -> Page:
 def chromium_cpu() -> float:
     """CPU seconds used so far by the Chromium processes under this one (the browser, its renderers, its network
     and GPU processes). Both pages share the machine's cores, so a transfer is bounded by what it costs."""
-    parent: dict[int, int] = {}
-    ticks: dict[int, int] = {}
-    chromium: set[int] = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            command = (entry / "cmdline").read_bytes().split(b"\0")[0]
-        except OSError:  # gone meanwhile
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        pid = int(entry.name)
-        parent[pid], ticks[pid] = int(fields[1]), int(fields[11]) + int(fields[12])
-        if b"chrom" in command:
-            chromium.add(pid)
-
-    def mine(pid: int) -> bool:
-        while pid > 1:
-            if pid == os.getpid():
-                return True
-            pid = parent.get(pid, 0)
-        return False
-
-    return sum(ticks[pid] for pid in chromium if mine(pid)) / os.sysconf("SC_CLK_TCK")
+    table = processes()
+    return sum(table[pid].cpu_seconds for pid in descendants(os.getpid(), table) if b"chrom" in table[pid].command)
 
 
 def raw_channel(a: Page, b: Page, raw: Raw, size: int) -> tuple[float, float]:

@@ -14,25 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from devstack.processes import descendants
 from devstack.services import ROOT, ServiceError, free_port, start_relay
-
-
-def _children(pid: int) -> set[int]:
-    """Every process descended from pid (its own session's children included)."""
-    found: set[int] = set()
-    frontier = [pid]
-    while frontier:
-        parent = frontier.pop()
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            child = int(stat.parent.name)
-            if int(fields[1]) == parent and child not in found:
-                found.add(child)
-                frontier.append(child)
-    return found
 
 
 def test_run_command_starts_the_stack_and_ctrl_c_stops_all_of_it(tmp_path: Path) -> None:
@@ -52,7 +35,7 @@ def test_run_command_starts_the_stack_and_ctrl_c_stops_all_of_it(tmp_path: Path)
             break
     app_url = f"http://127.0.0.1:{ports[0]}/"
     assert f"open {app_url}" in lines[-1], "".join(lines)
-    children = _children(process.pid)
+    children = descendants(process.pid)
     assert len(children) >= 3  # relay, tracker, bridge
 
     with urllib.request.urlopen(app_url) as response:
