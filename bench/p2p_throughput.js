@@ -159,9 +159,10 @@ window.bench = {
       torrent.once('download', () => { first = now() })
       torrent.once('error', reject)
       torrent.once('done', () => {
+        const done = now()
         clearTimeout(timer)
         downloaded = torrent
-        resolve({ total: now() - t0, transfer: now() - first, peers: torrent.wires.map((w) => w.type) })
+        resolve({ total: done - t0, transfer: done - first, peers: torrent.wires.map((w) => w.type) })
       })
     })
   },
