@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -195,3 +196,19 @@ def relay_publish(url: str, event: dict[str, Any]) -> tuple[bool, str]:
 def relay_query(url: str, flt: dict[str, Any]) -> list[dict[str, Any]]:
     replies = run(_relay_exchange(url, [["REQ", "q", flt]], lambda got: any(r[0] == "EOSE" for r in got)))
     return [r[2] for r in replies if r[0] == "EVENT"]
+
+
+@contextmanager
+def module_page(browser: Browser, stack: Stack, path: str, name: str, helpers: str = "") -> Iterator[Page]:
+    """A page of the app's origin (an empty one: its config.json) with the app's JS module at `path` imported as
+    `window[name]`, and `helpers` (a script) run: for tests of a JS module on its own."""
+    page = browser.new_context().new_page()
+    page.goto(stack.bridge.url + "/config.json")
+    page.evaluate(
+        "async ([path, name, helpers]) => { window[name] = await import(path); (0, eval)(helpers) }",
+        [path, name, helpers],
+    )
+    try:
+        yield page
+    finally:
+        page.context.close()

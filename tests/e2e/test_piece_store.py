@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests.e2e.harness import Stack
+from tests.e2e.harness import Stack, module_page
 
 HELPERS = """
 window.fill = (size) => {
@@ -25,13 +25,8 @@ window.expect = (data, start, length) => ({ bytes: head(data.subarray(start), Ma
 
 @pytest.fixture(scope="module")
 def page(browser: Browser, stack: Stack) -> Iterator[Page]:
-    page = browser.new_context().new_page()
-    page.goto(stack.bridge.url + "/config.json")  # an empty page of the app's origin
-    page.evaluate(
-        "async (helpers) => { window.stores = await import('/static/js/piece_store.js'); (0, eval)(helpers) }", HELPERS
-    )
-    yield page
-    page.context.close()
+    with module_page(browser, stack, "/static/js/piece_store.js", "stores", HELPERS) as page:
+        yield page
 
 
 def test_file_pieces_are_slices_of_the_file_in_any_order(page: Page) -> None:

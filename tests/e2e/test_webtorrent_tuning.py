@@ -10,16 +10,13 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests.e2e.harness import Stack
+from tests.e2e.harness import Stack, module_page
 
 
 @pytest.fixture(scope="module")
 def page(browser: Browser, stack: Stack) -> Iterator[Page]:
-    page = browser.new_context().new_page()
-    page.goto(stack.bridge.url + "/config.json")  # an empty page of the app's origin
-    page.evaluate("async () => { window.tuning = await import('/static/js/webtorrent_tuning.js') }")
-    yield page
-    page.context.close()
+    with module_page(browser, stack, "/static/js/webtorrent_tuning.js", "tuning") as page:
+        yield page
 
 
 # A stand-in for bittorrent-protocol's Wire: its _message as the library writes it (header, then payload, as two
