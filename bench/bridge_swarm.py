@@ -90,7 +90,7 @@ def bench_heartbeats(bridge: Service, tracker: Service, count: int, concurrency:
     torrents = []
     for n in range(10):  # ten torrents the Bridge holds, so the reports are recorded, not ignored
         data = os.urandom(20_000 + n)
-        payload = ping_payload(upload(bridge.url, data, secret), data, tracker.url, f"t{n}.bin")
+        payload = ping_payload(upload(bridge.extra["media_url"], data, secret), data, tracker.url, f"t{n}.bin")
         assert signed_post(f"{bridge.url}/api/ping", payload, secret)[0] == 200
         torrents.append(info_hash_of(payload))
     beats = signed_heartbeats(f"{bridge.url}/api/heartbeat", count, torrents)
@@ -112,7 +112,7 @@ def bench_first_piece(bridge: Service, media: Service, tracker: Service, size: i
         try:
             for run in range(runs):
                 data = os.urandom(size)
-                url = upload(media.url, data, secret)
+                url = upload(media.extra["media_url"], data, secret)
                 payload = ping_payload(url, data, tracker.url, f"bench{run}.mp4")
                 t0 = time.perf_counter()
                 status, answer = signed_post(f"{bridge.url}/api/ping", payload, secret)
@@ -123,7 +123,7 @@ def bench_first_piece(bridge: Service, media: Service, tracker: Service, size: i
                 joined = time.perf_counter()
                 got: dict[str, Any] = page.evaluate(DOWNLOAD, payload["magnet"])
                 assert got["sha256"] == hashlib.sha256(data).hexdigest() and got["peers"] == ["webrtc"]
-                http: dict[str, Any] = page.evaluate(FETCH, f"{bridge.url}/{answer['sha256']}")
+                http: dict[str, Any] = page.evaluate(FETCH, f"{bridge.extra['media_url']}/{answer['sha256']}")
                 assert http["size"] == size
                 page.context.close()
                 rows.append(

@@ -186,7 +186,7 @@ def rotated(torrents: tuple[Torrent, ...], run: int) -> list[tuple[int, Torrent]
 def measure(bridge: Service, tracker: Service, size: int, runs: int, quick: bool) -> None:
     raws, torrents = ((QUICK[0],), QUICK[1]) if quick else (RAWS, TORRENTS)
     data = os.urandom(size)
-    url, digest = upload(bridge.url, data, keypair(3)[0]), sha(data)
+    url, digest = upload(bridge.extra["media_url"], data, keypair(3)[0]), sha(data)
     seconds: dict[str, list[float]] = defaultdict(list)  # label → seconds of each run
     setup: dict[str, list[float]] = defaultdict(list)  # WebTorrent: add → done
     cpu: dict[str, list[float]] = defaultdict(list)  # label → CPU seconds of each run (not for HTTP)

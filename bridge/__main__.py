@@ -30,7 +30,11 @@ def main() -> None:
     faulthandler.register(signal.SIGUSR1)  # `kill -USR1 <pid>`: every thread's stack to stderr (a hang, a deadlock)
     config = parse_args()
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    app = make_app(config)
+    try:
+        app = make_app(config)
+    except ValueError as exc:
+        sys.exit(f"bridge: {exc}")
+    print(f"Blobs (Blossom) on their own origin: {config.blossom_url()}", flush=True)
     app.cleanup_ctx.append(dump_tasks_on_usr2)
     web.run_app(app, host=config.host, port=config.port, print=print, shutdown_timeout=2)
 

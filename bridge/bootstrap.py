@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import json
 import logging
 import mimetypes
 from collections.abc import AsyncIterator
@@ -21,16 +20,18 @@ from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 from aiohttp import web
+from aiohttp.abc import AbstractResolver
 
 from asknostr.nip01 import is_hex64
-from bridge import nip98
 from bridge.blob_store import BlobStore, Received, TooLarge
-from bridge.blossom import FALLBACK_TYPE, Blossom
+from bridge.blossom import FALLBACK_TYPE
 from bridge.db import SEEDING, BlobRow, Database
-from bridge.signed_request import BodyTooLarge, read_body, signer_of
+from bridge.errors import BridgeError, parse_json
+from bridge.signed_request import read_body, signer_of
+from bridge.storage import Storage
 from bridge.swarm import SWARM_KEY, SwarmKeeper
 from bridge.torrent import TorrentError, TorrentInfo, bad_pieces, parse_magnet, parse_torrent
-from bridge.url_guard import ForbiddenUrl, check_url
+from bridge.url_guard import ForbiddenUrl, GuardedResolver, check_url, split_target
 
 log = logging.getLogger(__name__)
 
@@ -40,40 +41,32 @@ MAX_REDIRECTS = 3
 MAX_MAGNET_TRACKERS = 5
 
 
-class PingError(Exception):
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status, self.reason = status, reason
-
-
 @dataclass
 class Bootstrap:
     keeper: SwarmKeeper
     trackers: tuple[str, ...]
     fetch_allow_hosts: frozenset[str]
+    # the DNS the guard asks (None: getaddrinfo in a thread); tests give a scripted one
+    resolver: AbstractResolver | None = None
 
     @property
-    def blossom(self) -> Blossom:
-        return self.keeper.blossom
+    def storage(self) -> Storage:
+        return self.keeper.storage
 
     def clock(self) -> float:
         return self.keeper.clock()
 
     @property
     def store(self) -> BlobStore:
-        return self.blossom.store
-
-    @property
-    def public_url(self) -> str:
-        return self.blossom.public_url
+        return self.storage.store
 
     @property
     def max_bytes(self) -> int:
-        return self.blossom.max_upload_bytes
+        return self.storage.max_upload_bytes
 
     def local_blob(self, url: str) -> str | None:
         """The sha256 when `url` names a blob of this Bridge that it holds."""
-        parts, ours = urlsplit(url), urlsplit(self.public_url)
+        parts, ours = urlsplit(url), urlsplit(self.storage.media_url)
         name = parts.path.lstrip("/").split(".")[0]
         if (parts.scheme, parts.netloc) == (ours.scheme, ours.netloc) and is_hex64(name) and self.store.exists(name):
             return name
@@ -83,37 +76,48 @@ class Bootstrap:
         """Download `url` into the store's temp area: public addresses only (every redirect checked), at most
         the torrent's length."""
         limit = min(info.length, self.max_bytes)
-        async with aiohttp.ClientSession(timeout=FETCH_TIMEOUT) as session:
-            for _ in range(MAX_REDIRECTS + 1):
-                await check_url(url, self.fetch_allow_hosts)
-                async with session.get(url, allow_redirects=False) as response:
-                    if response.status in (301, 302, 303, 307, 308) and "Location" in response.headers:
-                        url = urljoin(url, response.headers["Location"])
-                        continue
-                    if response.status != 200:
-                        raise PingError(502, f"the media url answered {response.status}")
+        # Names are checked by the connector's own resolver, once per connection and without a DNS cache: the
+        # addresses checked are the addresses connected to (a second lookup could answer 127.0.0.1: DNS rebinding).
+        guard = GuardedResolver(self.resolver, self.fetch_allow_hosts)
+        connector = aiohttp.TCPConnector(resolver=guard, use_dns_cache=False)
+        try:
+            async with aiohttp.ClientSession(timeout=FETCH_TIMEOUT, connector=connector) as session:
+                for _ in range(MAX_REDIRECTS + 1):
+                    check_url(url, self.fetch_allow_hosts)  # scheme, port, IP literals (never resolved)
+                    async with session.get(url, allow_redirects=False) as response:
+                        if response.status in (301, 302, 303, 307, 308) and "Location" in response.headers:
+                            url = urljoin(url, response.headers["Location"])
+                            continue
+                        if response.status != 200:
+                            raise BridgeError(502, f"the media url answered {response.status}")
 
-                    async def chunks(body: aiohttp.StreamReader = response.content) -> AsyncIterator[bytes]:
-                        async for chunk in body.iter_chunked(64 * 1024):
-                            yield chunk
+                        async def chunks(body: aiohttp.StreamReader = response.content) -> AsyncIterator[bytes]:
+                            async for chunk in body.iter_chunked(64 * 1024):
+                                yield chunk
 
-                    return await self.store.receive(chunks(), limit)
-        raise PingError(502, f"more than {MAX_REDIRECTS} redirects")
+                        return await self.store.receive(chunks(), limit)
+        finally:
+            await guard.close()  # the session leaves a resolver it was given open
+        raise BridgeError(502, f"more than {MAX_REDIRECTS} redirects")
 
     async def ping(self, pubkey: str, payload: object, now: int) -> dict[str, object]:
         if not isinstance(payload, dict) or not all(
             isinstance(payload.get(k), str) for k in ("url", "magnet", "torrent")
         ):
-            raise PingError(400, "body must be JSON {url, magnet, torrent} (torrent: base64 of the bencoded torrent)")
+            raise BridgeError(400, "body must be JSON {url, magnet, torrent} (torrent: base64 of the bencoded torrent)")
         try:
             magnet = parse_magnet(payload["magnet"])
             info = parse_torrent(base64.b64decode(payload["torrent"], validate=True))
         except (TorrentError, binascii.Error, ValueError) as exc:
-            raise PingError(400, str(exc)) from None
+            raise BridgeError(400, str(exc)) from None
+        try:
+            split_target(payload["url"])  # before any use of it: a url no one could fetch is the pinger's mistake
+        except ForbiddenUrl as exc:
+            raise BridgeError(400, f"the url cannot be fetched: {exc}") from None
         if magnet.info_hash != info.info_hash:
-            raise PingError(400, "the magnet's infoHash is not the torrent's")
+            raise BridgeError(400, "the magnet's infoHash is not the torrent's")
         if info.length > self.max_bytes:
-            raise PingError(413, f"the file is larger than this Bridge keeps ({self.max_bytes} bytes)")
+            raise BridgeError(413, f"the file is larger than this Bridge keeps ({self.max_bytes} bytes)")
         known = await self._db().get_torrent(info.info_hash)
         if known is not None and known.state == SEEDING and self.keeper.seeder.seeding(info.info_hash):
             # already seeded (a retry whose answer was lost, a second follower's ping): no second download
@@ -122,13 +126,13 @@ class Bootstrap:
         received: Received | None = None
         if self.local_blob(payload["url"]) is None:
             received = await self._download(payload["url"], info)
-        async with self.blossom.mutex():  # from the blob's check to seeding: no DELETE nor handoff in between
+        async with self.storage.lock:  # from the blob's check to seeding: no DELETE nor handoff in between
             if received is None:
                 sha256 = self.local_blob(payload["url"])
                 if sha256 is None:
-                    raise PingError(409, "the blob was deleted meanwhile: upload it again")
+                    raise BridgeError(409, "the blob was deleted meanwhile: upload it again")
                 if await asyncio.to_thread(bad_pieces, self.store.path(sha256), info):
-                    raise PingError(422, "the blob does not match the torrent: not seeded")
+                    raise BridgeError(422, "the blob does not match the torrent: not seeded")
             else:
                 sha256 = received.sha256
                 media_type = mimetypes.guess_type(info.name, strict=False)[0] or FALLBACK_TYPE
@@ -145,14 +149,18 @@ class Bootstrap:
         """The operator's trackers, then at most MAX_MAGNET_TRACKERS of the magnet's that are public addresses
         (libtorrent connects to each: a pinger must not point it into private networks)."""
         chosen: list[str] = []
-        for tracker in magnet_trackers:
-            if len(chosen) >= MAX_MAGNET_TRACKERS or tracker in self.trackers:
-                continue
-            try:
-                await check_url("http" + tracker[2:] if tracker.startswith("ws") else tracker, self.fetch_allow_hosts)
-            except (ForbiddenUrl, OSError):
-                continue
-            chosen.append(tracker)
+        guard = GuardedResolver(self.resolver, self.fetch_allow_hosts)
+        try:
+            for tracker in magnet_trackers:
+                if len(chosen) >= MAX_MAGNET_TRACKERS or tracker in self.trackers:
+                    continue
+                try:
+                    await guard.check("http" + tracker[2:] if tracker.startswith("ws") else tracker)
+                except (ForbiddenUrl, OSError):
+                    continue
+                chosen.append(tracker)
+        finally:
+            await guard.close()
         return list(dict.fromkeys([*self.trackers, *chosen]))
 
     async def _download(self, url: str, info: TorrentInfo) -> Received:
@@ -160,18 +168,18 @@ class Bootstrap:
         try:
             received = await self.fetch(url, info)
         except ForbiddenUrl as exc:
-            raise PingError(403, f"will not fetch that url: {exc}") from None
+            raise BridgeError(403, f"will not fetch that url: {exc}") from None
         except TooLarge:
-            raise PingError(422, "the url's content is longer than the torrent says") from None
+            raise BridgeError(422, "the url's content is longer than the torrent says") from None
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise PingError(502, f"could not download the url: {exc or type(exc).__name__}") from None
+            raise BridgeError(502, f"could not download the url: {exc or type(exc).__name__}") from None
         if await asyncio.to_thread(bad_pieces, received.path, info):  # hashing a large file: off the loop
             await self.store.discard(received)
-            raise PingError(422, "the url's content does not match the torrent: not seeded")
+            raise BridgeError(422, "the url's content does not match the torrent: not seeded")
         return received
 
     def _db(self) -> Database:
-        return self.blossom.database()
+        return self.storage.db
 
 
 BOOTSTRAP_KEY = web.AppKey("bootstrap", Bootstrap)
@@ -180,23 +188,13 @@ BOOTSTRAP_KEY = web.AppKey("bootstrap", Bootstrap)
 async def ping_handler(request: web.Request) -> web.Response:
     bootstrap = request.app[BOOTSTRAP_KEY]
     try:
-        try:
-            body = await read_body(request, MAX_BODY)
-        except BodyTooLarge:
-            raise PingError(413, "ping body too large") from None
+        body = await read_body(request, MAX_BODY, "ping")
         now = int(bootstrap.clock())
-        try:
-            pubkey = signer_of(request, body, now, bootstrap.public_url)
-        except nip98.HttpAuthError as exc:
-            raise PingError(401, exc.reason) from None
-        try:
-            payload = json.loads(body)
-        except ValueError:
-            raise PingError(400, "body is not JSON") from None
-        result = await bootstrap.ping(pubkey, payload, now)
-    except PingError as exc:
+        pubkey = signer_of(request, body, now, bootstrap.storage.app_url)
+        result = await bootstrap.ping(pubkey, parse_json(body, "the ping's body"), now)
+    except BridgeError as exc:
         log.warning("ping refused (%d): %s", exc.status, exc.reason)
-        return web.json_response({"error": exc.reason}, status=exc.status, headers={"X-Reason": exc.reason})
+        raise
     return web.json_response(result)
 
 

@@ -20,7 +20,14 @@ class BridgeConfig:
     trackers: tuple[str, ...] = ()
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
     public_url: str = ""
-    """The base URL of the Blossom blob URLs handed out; empty for http://host:port."""
+    """The app's public base URL (the PWA and the API; NIP-98 requests are signed for it); empty for
+    http://host:port."""
+    media_port: int = 8703
+    """The port of the blobs' own origin: Blossom (uploads, blobs, lists) answers there and nowhere else, so a
+    blob never shares the app's origin (its IndexedDB, where a local key lives)."""
+    media_url: str = ""
+    """The public base URL of that origin (a host of its own in a public deployment, e.g.
+    https://media.example.com); empty for http://host:media_port."""
     fetch_allow_hosts: tuple[str, ...] = ()
     handoff_seeders: int = 10
     handoff_age: float = 24 * 3600
@@ -34,20 +41,27 @@ class BridgeConfig:
     heartbeat_per_key_per_minute: float = 6
     heartbeat_per_address_per_minute: float = 600
 
-    def blossom_url(self) -> str:
-        """The base URL of this Bridge's blobs, without a trailing slash."""
-        if self.public_url:
-            return self.public_url.rstrip("/")
+    def _local(self, port: int) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"http://{host}:{port}"
+
+    def app_url(self) -> str:
+        """The base URL of the PWA and the API, without a trailing slash."""
+        return self.public_url.rstrip("/") or self._local(self.port)
+
+    def blossom_url(self) -> str:
+        """The base URL of this Bridge's Blossom server and its blobs (their own origin), without a trailing slash."""
+        return self.media_url.rstrip("/") or self._local(self.media_port)
 
     def client_config(self) -> dict[str, object]:
-        """What the PWA reads from /config.json: this deployment's default relays and trackers, the Bridge's URL
-        (its media server of last resort) and the WebRTC ICE servers (none: host candidates only)."""
+        """What the PWA reads from /config.json: this deployment's default relays and trackers, the Bridge's API
+        (pings, heartbeats), its Blossom server (the media server of last resort, on the blobs' own origin) and
+        the WebRTC ICE servers (none: host candidates only)."""
         return {
             "relays": list(self.relays),
             "trackers": list(self.trackers),
-            "bridge": self.blossom_url(),
+            "bridge": self.app_url(),
+            "bridge_media": self.blossom_url(),
             "max_upload_bytes": self.max_upload_bytes,
             "heartbeat_interval": self.heartbeat_interval,
             "ice_servers": [{"urls": f"stun:{self.stun}"}] if self.stun else [],
@@ -74,7 +88,17 @@ def parse_args(argv: list[str] | None = None) -> BridgeConfig:
         default=[],
         help="dev/test only: a host the bootstrap ping may fetch from although it is not public (e.g. 127.0.0.1)",
     )
-    parser.add_argument("--public-url", default="", help="base URL of blob URLs (default: http://host:port)")
+    parser.add_argument(
+        "--public-url", default="", help="public base URL of the app and API (default: http://host:port)"
+    )
+    parser.add_argument(
+        "--media-port", type=int, default=8703, help="port of the blobs' own origin, Blossom (default 8703)"
+    )
+    parser.add_argument(
+        "--media-url",
+        default="",
+        help="public base URL of the blobs' origin: another host or port than the app's (default: http://host:media-port)",
+    )
     parser.add_argument("--stun", default="", help="STUN server host:port for WebRTC (default: none)")
     swarm = parser.add_argument_group("swarm health and retention")
     swarm.add_argument(
@@ -114,6 +138,8 @@ def parse_args(argv: list[str] | None = None) -> BridgeConfig:
         trackers=tuple(ns.tracker),
         max_upload_bytes=ns.max_upload_bytes,
         public_url=ns.public_url,
+        media_port=ns.media_port,
+        media_url=ns.media_url,
         fetch_allow_hosts=tuple(ns.fetch_allow_host),
         stun=ns.stun,
         handoff_seeders=ns.handoff_seeders,

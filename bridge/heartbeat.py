@@ -8,15 +8,14 @@ ignored. Rate limited per address (before the signature check, which costs more)
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 
 from aiohttp import web
 
-from bridge import nip98
+from bridge.errors import BridgeError, parse_json
 from bridge.rate_limit import RateLimiter
-from bridge.signed_request import BodyTooLarge, read_body, signer_of
+from bridge.signed_request import read_body, signer_of
 from bridge.swarm import SWARM_KEY
 from bridge.swarm_health import HeartbeatError, parse_heartbeat
 
@@ -32,12 +31,8 @@ class HeartbeatLimits:
 LIMITS_KEY = web.AppKey("heartbeat_limits", HeartbeatLimits)
 
 
-def _refuse(status: int, reason: str, **headers: str) -> web.Response:
-    return web.json_response({"error": reason}, status=status, headers={"X-Reason": reason, **headers})
-
-
-def _too_many(wait: float, counted: str) -> web.Response:
-    return _refuse(429, f"too many heartbeats from this {counted}", **{"Retry-After": str(math.ceil(wait))})
+def _too_many(wait: float, counted: str) -> BridgeError:
+    return BridgeError(429, f"too many heartbeats from this {counted}", {"Retry-After": str(math.ceil(wait))})
 
 
 async def heartbeat_handler(request: web.Request) -> web.Response:
@@ -46,26 +41,24 @@ async def heartbeat_handler(request: web.Request) -> web.Response:
     wait = limits.per_address.allow(request.remote or "", now)
     if wait:
         keeper.counters.refused("rate")
-        return _too_many(wait, "address")
+        raise _too_many(wait, "address")
+    stage = "malformed"
     try:
-        body = await read_body(request, MAX_BODY)
-    except BodyTooLarge:
-        keeper.counters.refused("malformed")
-        return _refuse(413, f"heartbeat body larger than {MAX_BODY} bytes")
-    try:
-        pubkey = signer_of(request, body, int(now), keeper.blossom.public_url)
-    except nip98.HttpAuthError as exc:
-        keeper.counters.refused("auth")
-        return _refuse(401, exc.reason)
-    wait = limits.per_key.allow(pubkey, now)
-    if wait:
-        keeper.counters.refused("rate")
-        return _too_many(wait, "key")
-    try:
-        reports = parse_heartbeat(json.loads(body))
-    except (ValueError, HeartbeatError) as exc:
-        keeper.counters.refused("malformed")
-        return _refuse(400, str(exc) if isinstance(exc, HeartbeatError) else "body is not JSON")
+        body = await read_body(request, MAX_BODY, "heartbeat")
+        stage = "auth"
+        pubkey = signer_of(request, body, int(now), keeper.storage.app_url)
+        wait = limits.per_key.allow(pubkey, now)
+        if wait:
+            stage = "rate"
+            raise _too_many(wait, "key")
+        stage = "malformed"
+        reports = parse_heartbeat(parse_json(body, "the heartbeat's body"))
+    except HeartbeatError as exc:
+        keeper.counters.refused(stage)
+        raise BridgeError(400, str(exc)) from None
+    except BridgeError:
+        keeper.counters.refused(stage)
+        raise
     accepted, ignored = keeper.heartbeat(pubkey, reports)
     return web.json_response({"accepted": accepted, "ignored": ignored, "ttl": keeper.votes.ttl})
 

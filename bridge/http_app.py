@@ -1,37 +1,54 @@
-"""The Bridge's HTTP layer: a thin skin of routes over plain functions, and the wiring of its parts."""
+"""The Bridge's HTTP layer: a thin skin of routes over plain functions, and the wiring of its parts.
+
+Two origins: the app's (the PWA, /config.json and the API) and the blobs' own (Blossom, bridge.blossom). What users
+upload is served only from the second, so no upload ever runs with the app's IndexedDB, where a local key lives.
+"""
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import AsyncIterator, Callable
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from bridge.blossom import add_blossom_routes, blossom_cors
+from bridge.blossom import BLOB_ROUTE, STORAGE_KEY, make_media_app, to_media_origin
 from bridge.bootstrap import add_bootstrap_routes
 from bridge.config import BridgeConfig
+from bridge.errors import bridge_errors
 from bridge.heartbeat import add_heartbeat_routes
 from bridge.pwa import add_pwa_routes, pwa_headers
 from bridge.seeder import Seeder
 from bridge.status import add_status_routes
+from bridge.storage import Storage
 from bridge.swarm import SWARM_KEY, SwarmKeeper
 from bridge.swarm_health import HandoffPolicy, VoteBook
 
 
-def make_app(config: BridgeConfig, *, clock: Callable[[], float] = time.time) -> web.Application:
-    """The whole Bridge. `clock` (seconds since the epoch) is injectable: tests move time forward."""
-    app = web.Application(middlewares=[pwa_headers, blossom_cors])
+def origin(url: str) -> tuple[str, str | None, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.hostname, parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+
+
+def make_app(
+    config: BridgeConfig, *, clock: Callable[[], float] = time.time, media_socket: socket.socket | None = None
+) -> web.Application:
+    """The whole Bridge: the app's origin, which also starts the blobs' origin (on `media_socket` when given,
+    else on config.host:config.media_port). `clock` (seconds since the epoch) is injectable: tests move time."""
+    if origin(config.app_url()) == origin(config.blossom_url()):
+        raise ValueError("the blobs' URL must not be the app's origin: give it another port or host")
+    storage = Storage(config.data_dir, config.app_url(), config.blossom_url(), config.max_upload_bytes, clock)
+    app = web.Application(middlewares=[pwa_headers, bridge_errors])
+    app[STORAGE_KEY] = storage
 
     async def client_config(_request: web.Request) -> web.Response:
         return web.json_response(config.client_config())
 
     app.router.add_get("/config.json", client_config)
-    # Blossom before the PWA's static files, whose route matches every path
-    blossom = add_blossom_routes(
-        app, config.data_dir, public_url=config.blossom_url(), max_upload_bytes=config.max_upload_bytes, clock=clock
-    )
+    app.router.add_get(BLOB_ROUTE, to_media_origin)  # before the PWA's files, whose route matches every path
     keeper = SwarmKeeper(
-        blossom,
+        storage,
         Seeder(config.data_dir / "seeding", stun_server=config.stun),
         VoteBook(config.heartbeat_ttl),
         HandoffPolicy(config.handoff_seeders, config.handoff_age),
@@ -40,16 +57,25 @@ def make_app(config: BridgeConfig, *, clock: Callable[[], float] = time.time) ->
     )
     app[SWARM_KEY] = keeper
 
-    async def swarm_lifecycle(_app: web.Application) -> AsyncIterator[None]:
-        # after Blossom's (its database is open): seed again what was seeded before a restart
+    async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
+        await storage.open()
+        media = web.AppRunner(make_media_app(storage))
+        await media.setup()
+        if media_socket is not None:
+            await web.SockSite(media, media_socket).start()
+        else:
+            await web.TCPSite(media, config.host, config.media_port).start()
+        # seed again what was seeded before a restart
         keeper.seeder.start()
         await keeper.resume()
         keeper.start(config.retention_interval)
         yield
         await keeper.close()
         await keeper.seeder.close()
+        await media.cleanup()
+        await storage.close()
 
-    app.cleanup_ctx.append(swarm_lifecycle)
+    app.cleanup_ctx.append(lifecycle)
     add_bootstrap_routes(app, trackers=config.trackers, fetch_allow_hosts=frozenset(config.fetch_allow_hosts))
     add_heartbeat_routes(
         app,

@@ -7,24 +7,16 @@ the signature (bridge.nostr_auth), then `check_request` judges whether the event
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Iterable
 from urllib.parse import urlsplit, urlunsplit
 
 from asknostr.nip01 import Event
 from asknostr.nip98 import KIND_HTTP_AUTH
-from bridge.nostr_auth import AuthError, parse_authorization, verify_signature
+from bridge.errors import BridgeError
+from bridge.nostr_auth import parse_authorization, verify_signature
 
 MAX_AGE_SECONDS = 60
 """NIP-98: the event's created_at must be within a reasonable window (it suggests 60 s)."""
-
-
-@dataclass(frozen=True)
-class HttpAuthError(Exception):
-    status: int
-    reason: str
-
-    def __str__(self) -> str:
-        return self.reason
 
 
 def _tag(event: Event, name: str) -> str | None:
@@ -43,35 +35,33 @@ def payload_hash(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-def check_request(event: Event, *, url: str, method: str, body: bytes, now: int) -> str:
-    """The signer's pubkey when `event` authorises this request; HttpAuthError(401, reason) otherwise.
+def check_request(event: Event, *, urls: Iterable[str], method: str, body: bytes, now: int) -> str:
+    """The signer's pubkey when `event` authorises this request; BridgeError(401, reason) otherwise.
 
+    `urls`: the URLs this request may have been signed for (the server's public one, the request's own).
     `event` must already have passed the id and signature checks.
     """
     if event["kind"] != KIND_HTTP_AUTH:
-        raise HttpAuthError(401, f"auth event must be kind {KIND_HTTP_AUTH}")
+        raise BridgeError(401, f"auth event must be kind {KIND_HTTP_AUTH}")
     if abs(now - event["created_at"]) > MAX_AGE_SECONDS:
-        raise HttpAuthError(401, f"auth event is not from the last {MAX_AGE_SECONDS} s")
+        raise BridgeError(401, f"auth event is not from the last {MAX_AGE_SECONDS} s")
     signed_url = _tag(event, "u")
-    if signed_url is None or _normalized(signed_url) != _normalized(url):
-        raise HttpAuthError(401, f"auth event is for another URL (u tag: {signed_url!r})")
+    if signed_url is None or _normalized(signed_url) not in {_normalized(url) for url in urls}:
+        raise BridgeError(401, f"auth event is for another URL (u tag: {signed_url!r})")
     signed_method = _tag(event, "method")
     if signed_method is None or signed_method.upper() != method.upper():
-        raise HttpAuthError(401, f"auth event is for another method (method tag: {signed_method!r})")
+        raise BridgeError(401, f"auth event is for another method (method tag: {signed_method!r})")
     signed_payload = _tag(event, "payload")
     if body and signed_payload is None:
-        raise HttpAuthError(401, "auth event has no payload tag for a request with a body")
+        raise BridgeError(401, "auth event has no payload tag for a request with a body")
     if signed_payload is not None and signed_payload.lower() != payload_hash(body):
-        raise HttpAuthError(401, "auth event's payload tag is not the sha256 of the body")
+        raise BridgeError(401, "auth event's payload tag is not the sha256 of the body")
     return str(event["pubkey"])
 
 
-def authorize_request(header: str | None, *, url: str, method: str, body: bytes, now: int) -> str:
+def authorize_request(header: str | None, *, urls: Iterable[str], method: str, body: bytes, now: int) -> str:
     """The pubkey that signed the `Authorization: Nostr <base64 event>` header for this request; else
-    HttpAuthError(401, reason) — no header, a forged or malformed event, or one made for another request."""
-    try:
-        event = parse_authorization(header)
-        verify_signature(event)
-    except AuthError as exc:
-        raise HttpAuthError(401, exc.reason) from None
-    return check_request(event, url=url, method=method, body=body, now=now)
+    BridgeError(401, reason) — no header, a forged or malformed event, or one made for another request."""
+    event = parse_authorization(header)
+    verify_signature(event)
+    return check_request(event, urls=urls, method=method, body=body, now=now)

@@ -1,6 +1,6 @@
 """Blossom authorization (BUD-01, BUD-11): kind 24242 events in an `Authorization: Nostr <base64>` header.
 
-Plain functions with an injectable clock (`now`); every failure is an `AuthError` carrying the HTTP status and a
+Plain functions with an injectable clock (`now`); every failure is a `BridgeError` carrying the HTTP status and a
 human-readable reason for the `X-Reason` header.
 """
 
@@ -8,23 +8,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 
 import coincurve
 
 from asknostr.blossom import KIND_BLOSSOM_AUTH
 from asknostr.nip01 import Event, EventError, check_event, is_hex64
+from bridge.errors import BridgeError, parse_json
 
 MAX_HEADER_CHARS = 16384
-
-
-class AuthError(Exception):
-    """A request whose authorization is missing or invalid."""
-
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
 
 
 CLOCK_SKEW = 60
@@ -41,20 +32,22 @@ def _b64decode(text: str) -> bytes:
 def parse_authorization(header: str | None) -> Event:
     """The event in an `Authorization: Nostr <base64 event JSON>` header, its shape and id checked (not its sig)."""
     if header is None or not header.strip():
-        raise AuthError(401, "Missing Authorization header (expected: Nostr <base64 kind 24242 event>)")
+        raise BridgeError(401, "Missing Authorization header (expected: Nostr <base64 kind 24242 event>)")
     if len(header) > MAX_HEADER_CHARS:
-        raise AuthError(401, "Authorization header too long")
+        raise BridgeError(401, "Authorization header too long")
     scheme, _, token = header.strip().partition(" ")
     if scheme.lower() != "nostr" or not token.strip():
-        raise AuthError(401, "Authorization scheme must be 'Nostr <base64 event>'")
+        raise BridgeError(401, "Authorization scheme must be 'Nostr <base64 event>'")
     try:
-        obj = json.loads(_b64decode(token))
-    except (binascii.Error, ValueError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
-        raise AuthError(401, "Authorization header is not base64-encoded event JSON") from exc
+        obj = parse_json(_b64decode(token), "the Authorization header's event")
+    except binascii.Error:
+        raise BridgeError(401, "Authorization header is not base64-encoded event JSON") from None
+    except BridgeError as exc:
+        raise BridgeError(401, exc.reason) from None
     try:
         return check_event(obj)
     except EventError as exc:
-        raise AuthError(401, f"Invalid auth event: {exc}") from exc
+        raise BridgeError(401, f"Invalid auth event: {exc}") from exc
 
 
 def tag_values(event: Event, name: str) -> list[str]:
@@ -71,16 +64,16 @@ def verify_signature(event: Event) -> None:
     except (ValueError, TypeError):
         valid = False
     if not valid:
-        raise AuthError(401, "Invalid auth event: bad signature")
+        raise BridgeError(401, "Invalid auth event: bad signature")
 
 
 def require_x(event: Event, sha256: str) -> None:
     """The event must have an `x` tag naming the blob the endpoint acts on."""
     hashes = tag_values(event, "x")
     if not hashes:
-        raise AuthError(401, "Auth event has no 'x' tag (the blob's sha256 is required)")
+        raise BridgeError(401, "Auth event has no 'x' tag (the blob's sha256 is required)")
     if sha256 not in hashes:
-        raise AuthError(401, f"Auth event's 'x' tags do not include {sha256}")
+        raise BridgeError(401, f"Auth event's 'x' tags do not include {sha256}")
 
 
 def verify_auth_event(
@@ -92,24 +85,24 @@ def verify_auth_event(
     `require_x` once it is). `server`: this server's domain, which must be listed if the event has `server` tags.
     """
     if event["kind"] != KIND_BLOSSOM_AUTH:
-        raise AuthError(401, f"Auth event must be kind {KIND_BLOSSOM_AUTH}, not {event['kind']}")
+        raise BridgeError(401, f"Auth event must be kind {KIND_BLOSSOM_AUTH}, not {event['kind']}")
     if event["created_at"] > now + CLOCK_SKEW:
-        raise AuthError(401, f"Auth event created_at is in the future (more than {CLOCK_SKEW} s ahead)")
+        raise BridgeError(401, f"Auth event created_at is in the future (more than {CLOCK_SKEW} s ahead)")
     expirations = tag_values(event, "expiration")
     if not expirations:
-        raise AuthError(401, "Auth event has no 'expiration' tag")
+        raise BridgeError(401, "Auth event has no 'expiration' tag")
     try:
         expiration = int(expirations[0])
     except ValueError:
-        raise AuthError(401, "Auth event 'expiration' tag is not a unix timestamp") from None
+        raise BridgeError(401, "Auth event 'expiration' tag is not a unix timestamp") from None
     if expiration <= now:
-        raise AuthError(401, "Auth event has expired")
+        raise BridgeError(401, "Auth event has expired")
     verbs = tag_values(event, "t")
     if verb not in verbs:
-        raise AuthError(401, f"Auth event 't' tag must be {verb!r} (got {', '.join(verbs) or 'none'})")
+        raise BridgeError(401, f"Auth event 't' tag must be {verb!r} (got {', '.join(verbs) or 'none'})")
     servers = tag_values(event, "server")
     if server is not None and servers and server.lower() not in (s.lower() for s in servers):
-        raise AuthError(401, f"Auth event is scoped to other servers, not {server}")
+        raise BridgeError(401, f"Auth event is scoped to other servers, not {server}")
     if sha256 is not None:
         require_x(event, sha256)
     verify_signature(event)
@@ -121,5 +114,5 @@ def authorize(
 ) -> Event:
     """Parse and verify the Authorization header for `verb`; the verified event (its pubkey is the user)."""
     if sha256 is not None and not is_hex64(sha256):
-        raise AuthError(400, "sha256 must be 64 lowercase hex")
+        raise BridgeError(400, "sha256 must be 64 lowercase hex")
     return verify_auth_event(parse_authorization(header), verb, now=now, sha256=sha256, server=server)

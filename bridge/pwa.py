@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import mimetypes
 from pathlib import Path
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
+
+from bridge.errors import BridgeError
 
 for _type, _ext in (
     ("text/javascript", ".mjs"),
@@ -19,14 +22,36 @@ for _type, _ext in (
     mimetypes.add_type(_type, _ext)
 
 
+MAX_NAME_BYTES = 255
+"""The longest file name the file system takes: a longer one is no file of ours (and would fail with ENAMETOOLONG)."""
+
+
+def _file_of(web_root: Path, name: str) -> Path:
+    """The file under `web_root` that `name` (the URL path without its leading /) names; BridgeError(404) when
+    there is none: no listing, no escape from `web_root`, no name the file system would refuse."""
+    parts = name.split("/")
+    if len(name) > 1024 or any(len(part.encode()) > MAX_NAME_BYTES or part in ("", ".", "..") for part in parts):
+        raise BridgeError(404, "no such file")
+    path = web_root.joinpath(*parts)
+    try:
+        if path.resolve().is_relative_to(web_root.resolve()) and path.is_file():
+            return path
+    except (OSError, ValueError):  # ValueError: a NUL in the name
+        pass
+    raise BridgeError(404, "no such file")
+
+
 def add_pwa_routes(app: web.Application, web_root: Path) -> None:
-    """`/` is index.html; every other path is a file under `web_root` (no listing, no escape)."""
+    """`/` is index.html; every other path is a file under `web_root`."""
 
     async def index(_request: web.Request) -> web.FileResponse:
         return web.FileResponse(web_root / "index.html")
 
+    async def static_file(request: web.Request) -> web.FileResponse:
+        return web.FileResponse(await asyncio.to_thread(_file_of, web_root, request.match_info["name"]))
+
     app.router.add_get("/", index)
-    app.router.add_static("/", web_root, follow_symlinks=False, append_version=False)
+    app.router.add_get("/{name:.+}", static_file)
 
 
 CONTENT_SECURITY_POLICY = "; ".join(

@@ -7,35 +7,24 @@ from __future__ import annotations
 from aiohttp import web
 
 from bridge import nip98
+from bridge.errors import BridgeError
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
-async def read_body(request: web.Request, cap: int) -> bytes:
-    """The whole body (however many TCP segments it came in), or BodyTooLarge beyond `cap` bytes."""
+async def read_body(request: web.Request, cap: int, what: str) -> bytes:
+    """The whole body (however many TCP segments it came in); BridgeError(413) beyond `cap` bytes."""
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.content.iter_chunked(64 * 1024):
         size += len(chunk)
         if size > cap:
-            raise BodyTooLarge
+            raise BridgeError(413, f"{what} body larger than {cap} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
 
 
 def signer_of(request: web.Request, body: bytes, now: int, public_url: str) -> str:
-    """The pubkey whose NIP-98 event authorises this request; nip98.HttpAuthError otherwise."""
-    header = request.headers.get("Authorization")
-    urls = dict.fromkeys([public_url.rstrip("/") + request.path_qs if public_url else "", str(request.url)])
-    error: nip98.HttpAuthError | None = None
-    for url in filter(None, urls):
-        try:
-            return nip98.authorize_request(header, url=url, method=request.method, body=body, now=now)
-        except nip98.HttpAuthError as exc:
-            if "another URL" not in exc.reason:
-                raise
-            error = exc
-    assert error is not None
-    raise error
+    """The pubkey whose NIP-98 event authorises this request; BridgeError(401) otherwise."""
+    urls = [public_url.rstrip("/") + request.path_qs] if public_url else []
+    return nip98.authorize_request(
+        request.headers.get("Authorization"), urls=[*urls, str(request.url)], method=request.method, body=body, now=now
+    )

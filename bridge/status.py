@@ -11,6 +11,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from bridge.db import HANDED_OFF, MISSING, SEEDING
+from bridge.errors import BridgeError
 from bridge.swarm import SWARM_KEY, SwarmKeeper
 
 PREFIX = "asknostr_bridge"
@@ -20,8 +21,7 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 async def torrent_status(request: web.Request) -> web.Response:
     status = await request.app[SWARM_KEY].status(request.match_info["info_hash"].lower())
     if status is None:
-        reason = "no such torrent on this Bridge"
-        return web.json_response({"error": reason}, status=404, headers={"X-Reason": reason})
+        raise BridgeError(404, "no such torrent on this Bridge")
     return web.json_response(status)
 
 

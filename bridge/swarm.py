@@ -18,9 +18,9 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bridge.blossom import Blossom
 from bridge.db import HANDED_OFF, MISSING, SEEDING, Database, TorrentRow
 from bridge.seeder import Seeder, SeedStatus
+from bridge.storage import Storage
 from bridge.swarm_health import (
     HandoffPolicy,
     Observed,
@@ -51,7 +51,7 @@ class Counters:
 
 @dataclass
 class SwarmKeeper:
-    blossom: Blossom
+    storage: Storage
     seeder: Seeder
     votes: VoteBook
     policy: HandoffPolicy = field(default_factory=HandoffPolicy)
@@ -68,7 +68,7 @@ class SwarmKeeper:
     _expired_at: float = 0.0
 
     def database(self) -> Database:
-        return self.blossom.database()
+        return self.storage.db
 
     async def seed(self, info: TorrentInfo, path: Path, trackers: list[str]) -> None:
         """Seed a checked file; a torrent handed off earlier is taken back (its `created` stays)."""
@@ -105,7 +105,7 @@ class SwarmKeeper:
 
     def _copy_of(self, row: TorrentRow, info: TorrentInfo) -> Path | None:
         """The blob, or the seeding link to it (kept when the blob was deleted through Blossom meanwhile)."""
-        for path in (self.blossom.store.path(row.sha256), self.seeder.copy_path(info)):
+        for path in (self.storage.store.path(row.sha256), self.seeder.copy_path(info)):
             if path.is_file() and path.stat().st_size == info.length:
                 return path
         return None
@@ -160,9 +160,9 @@ class SwarmKeeper:
 
     async def hand_off(self, row: TorrentRow, active: int, now: int) -> None:
         self.seeder.remove(row.info_hash)
-        async with self.blossom.mutex():
+        async with self.storage.lock:
             if await self.database().hand_off(row.info_hash, now, active):
-                await self.blossom.store.delete(row.sha256)
+                await self.storage.store.delete(row.sha256)
         self.votes.forget(row.info_hash)
         self.tracker_seeders.pop(row.info_hash, None)
         self.counters.handoffs += 1

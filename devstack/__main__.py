@@ -18,6 +18,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8700, help="the Bridge / PWA (HTTP)")
     parser.add_argument("--relay-port", type=int, default=8701, help="the Nostr relay (WebSocket)")
     parser.add_argument("--tracker-port", type=int, default=8702, help="the WebTorrent tracker (WebSocket)")
+    parser.add_argument("--media-port", type=int, default=8703, help="the Bridge's blobs, on their own origin (HTTP)")
     parser.add_argument("--data-dir", type=Path, default=ROOT / ".data", help="relay database, logs, blobs")
     return parser.parse_args(argv)
 
@@ -38,9 +39,13 @@ def main(argv: list[str] | None = None) -> int:
         services.append(start_relay(data_dir, args.relay_port, host=args.host))
         services.append(start_tracker(data_dir, args.tracker_port, host=args.host))
         relays, trackers = [services[0].url], [services[1].url]
-        services.append(start_bridge(data_dir, args.port, host=args.host, relays=relays, trackers=trackers))
+        bridge = start_bridge(
+            data_dir, args.port, host=args.host, media_port=args.media_port, relays=relays, trackers=trackers
+        )
+        services.append(bridge)
         for service in services:
             print(f"  {service.name:<8} {service.url}   (log: {service.log_path})")
+        print(f"  {'blobs':<8} {bridge.extra['media_url']}   (the Bridge's Blossom server, an origin of its own)")
         print(f"\nAskNostr Social Swarm is running: open {services[-1].url}/  (Ctrl-C stops everything)")
         sys.stdout.flush()
         while not stopping:

@@ -157,15 +157,22 @@ def start_bridge(
     trackers: list[str],
     host: str = "127.0.0.1",
     web_root: Path = WEB_ROOT,
+    media_port: int | None = None,
     extra_args: tuple[str, ...] = (),
     timeout: float = 20.0,
 ) -> Service:
-    """The Bridge, which also serves the PWA, on http://host:port; `extra_args` are more `python -m bridge` flags."""
-    argv = [sys.executable, "-m", "bridge", "--host", host, "--port", str(port)]
+    """The Bridge, which also serves the PWA, on http://host:port, and its blobs (Blossom) on their own origin,
+    http://host:media_port (a free port when not given), in `extra["media_url"]`; `extra_args` are more
+    `python -m bridge` flags."""
+    media_port = media_port or free_port(host)
+    _check_port_free("bridge (blobs)", host, media_port)
+    argv = [sys.executable, "-m", "bridge", "--host", host, "--port", str(port), "--media-port", str(media_port)]
     argv += ["--web-root", str(web_root), "--data-dir", str(data_dir / "bridge")]
     for relay in relays:
         argv += ["--relay", relay]
     for tracker in trackers:
         argv += ["--tracker", tracker]
     argv += extra_args
-    return _spawn("bridge", argv, data_dir / "logs", f"http://{host}:{port}", port, host, timeout)
+    service = _spawn("bridge", argv, data_dir / "logs", f"http://{host}:{port}", port, host, timeout)
+    service.extra["media_url"] = f"http://{host}:{media_port}"
+    return service

@@ -7,7 +7,11 @@
 // - stream/<key> is the media streaming route: the page that asked answers with the bytes (static/js/media_stream.js
 //   serves them from WebTorrent or from an HTTP download), so a <video> plays, seeks and shows frames before the
 //   whole file is here. Ranges are honoured (206), as media elements need.
-// - Everything else (relays, media servers, blobs, other routes of the server) is not touched.
+//   Those bytes are users' uploads on the app's origin, so they are only ever media: a page or a script cannot
+//   ask for them (STREAM_DESTINATIONS), only passive media types keep their type, and every answer carries the
+//   blob origin's sandbox (no script runs even if a browser were to render it).
+// - Everything else (relays, media servers, blobs, other routes of the server) is not touched: nothing a user
+//   uploaded is cached or served as if it were one of the app's files.
 importScripts('./static/vendor/precache.js')
 
 const PREFIX = 'asknostr-'
@@ -41,6 +45,15 @@ self.addEventListener('activate', (event) => {
   })())
 })
 
+const STREAM_DESTINATIONS = new Set(['audio', 'video', 'image', ''])  // '': the app's own fetch()
+const PASSIVE_TYPE = /^(image\/(?!svg)[\w.+-]+|audio\/[\w.+-]+|video\/[\w.+-]+)$/
+const STREAM_HEADERS = {
+  'Content-Security-Policy': "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'",
+  'X-Content-Type-Options': 'nosniff',
+  'Content-Disposition': 'inline',
+  'Cache-Control': 'no-store'
+}
+
 async function networkFirst (request) {
   const cache = await caches.open(RUNTIME)
   try {
@@ -67,6 +80,9 @@ function parseRange (header) {
 
 // Ask the page for bytes: {size, type} first (or {error}), then a chunk per pull ({chunk} | {done} | {error}).
 async function stream (event, key) {
+  if (event.request.mode === 'navigate' || !STREAM_DESTINATIONS.has(event.request.destination)) {
+    return new Response('media streams play in the app only', { status: 403, headers: STREAM_HEADERS })
+  }
   const client = await self.clients.get(event.clientId)
   if (!client) return new Response('no page to stream from', { status: 503 })
   const range = parseRange(event.request.headers.get('range'))
@@ -97,10 +113,10 @@ async function stream (event, key) {
     cancel () { port.postMessage('cancel'); port.close() }
   })
   const headers = {
-    'Content-Type': head.type || 'application/octet-stream',
+    ...STREAM_HEADERS,
+    'Content-Type': PASSIVE_TYPE.test(head.type || '') ? head.type : 'application/octet-stream',
     'Content-Length': String(head.end - head.start + 1),
-    'Accept-Ranges': 'bytes',
-    'Cache-Control': 'no-store'
+    'Accept-Ranges': 'bytes'
   }
   if (!range) return new Response(body, { status: 200, headers })
   headers['Content-Range'] = `bytes ${head.start}-${head.end}/${head.size}`

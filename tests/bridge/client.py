@@ -77,13 +77,14 @@ def request(method: str, url: str, body: bytes, headers: dict[str, str]) -> tupl
             return error.code, {"raw": raw.decode(errors="replace"), "headers": dict(error.headers)}
 
 
-def upload(server: str, data: bytes, secret: str, *, now: float | None = None) -> str:
+def upload(server: str, data: bytes, secret: str, *, now: float | None = None, content_type: str = "") -> str:
     """Blossom upload (BUD-02); the blob's URL."""
     now = time.time() if now is None else now
     sha = hashlib.sha256(data).hexdigest()
     tags = [["t", "upload"], ["x", sha], ["expiration", str(int(now) + 600)]]
     event = sign_event({"kind": 24242, "content": "Upload clip", "tags": tags, "created_at": int(now) - 1}, secret)
-    status, descriptor = request("PUT", f"{server}/upload", data, {"Authorization": auth_header(event)})
+    headers = {"Authorization": auth_header(event)} | ({"Content-Type": content_type} if content_type else {})
+    status, descriptor = request("PUT", f"{server}/upload", data, headers)
     assert status in (200, 201), descriptor
     return str(descriptor["url"])
 

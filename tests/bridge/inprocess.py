@@ -34,14 +34,16 @@ class Clock:
 
 
 class InProcessBridge:
-    """`with InProcessBridge(config) as bridge:` serves `make_app(config, clock=bridge.clock)` on a port of its own
-    (`bridge.url`; config's port is replaced)."""
+    """`with InProcessBridge(config) as bridge:` serves `make_app(config, clock=bridge.clock)` on ports of its own
+    (`bridge.url`, `bridge.media_url`; config's ports are replaced)."""
 
     def __init__(self, config: BridgeConfig) -> None:
         # bound now, port chosen by the kernel: no race with another process for a "free" port
-        self.sock = socket.socket()
+        self.sock, self.media_sock = socket.socket(), socket.socket()
         self.sock.bind((config.host, 0))
-        self.config = dataclasses.replace(config, port=self.sock.getsockname()[1])
+        self.media_sock.bind((config.host, 0))
+        ports = {"port": self.sock.getsockname()[1], "media_port": self.media_sock.getsockname()[1]}
+        self.config = dataclasses.replace(config, **ports)
         self.clock = Clock()
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="bridge", daemon=True)
@@ -50,7 +52,13 @@ class InProcessBridge:
 
     @property
     def url(self) -> str:
-        return f"http://{self.config.host}:{self.config.port}"
+        """The app's origin: the PWA and the API."""
+        return self.config.app_url()
+
+    @property
+    def media_url(self) -> str:
+        """The blobs' origin: Blossom."""
+        return self.config.blossom_url()
 
     @property
     def keeper(self) -> SwarmKeeper:
@@ -62,7 +70,7 @@ class InProcessBridge:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
 
     async def _start(self) -> None:
-        self.app = make_app(self.config, clock=self.clock)
+        self.app = make_app(self.config, clock=self.clock, media_socket=self.media_sock)
         self.runner = web.AppRunner(self.app)
         await self.runner.setup()
         await web.SockSite(self.runner, self.sock).start()

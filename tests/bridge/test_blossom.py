@@ -29,6 +29,11 @@ class Bridge:
 
     @property
     def url(self) -> str:
+        """The blobs' origin, where Blossom answers."""
+        return self.service.extra["media_url"]
+
+    @property
+    def app_url(self) -> str:
         return self.service.url
 
     @property
@@ -295,14 +300,15 @@ def test_cors_preflight(bridge: Bridge, path: str) -> None:
 
 
 def test_the_pwa_is_still_served(bridge: Bridge) -> None:
-    index = call(bridge.url, "GET", "/")
+    index = call(bridge.app_url, "GET", "/")
     assert index.status == 200
     assert b"<html" in index.body.lower()
     assert "Access-Control-Allow-Origin" not in index.headers
-    assert call(bridge.url, "GET", "/config.json").json() == {
+    assert call(bridge.app_url, "GET", "/config.json").json() == {
         "relays": [],
         "trackers": [],
-        "bridge": bridge.url,
+        "bridge": bridge.app_url,
+        "bridge_media": bridge.url,
         "max_upload_bytes": LIMIT,
         "heartbeat_interval": 60.0,
         "ice_servers": [],

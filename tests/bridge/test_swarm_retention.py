@@ -43,7 +43,7 @@ def bridge(tmp_path: Path, tracker: Service) -> Iterator[InProcessBridge]:
 def seed(bridge: InProcessBridge, tracker: Service, data: bytes, name: str) -> str:
     """Upload `data` to the Bridge, ping it, and return the infoHash it now seeds."""
     now = bridge.clock()
-    url = upload(bridge.url, data, UPLOADER[0], now=now)
+    url = upload(bridge.media_url, data, UPLOADER[0], now=now)
     payload = ping_payload(url, data, tracker.url, name)
     status, answer = signed_post(f"{bridge.url}/api/ping", payload, UPLOADER[0], now=now)
     assert status == 200 and answer["state"] == "seeding", answer
@@ -57,7 +57,7 @@ def status_of(bridge: InProcessBridge, info_hash: str) -> dict[str, object]:
 
 
 def blob_status(bridge: InProcessBridge, data: bytes) -> int:
-    code, _ = request("HEAD", f"{bridge.url}/{hashlib.sha256(data).hexdigest()}", b"", {})
+    code, _ = request("HEAD", f"{bridge.media_url}/{hashlib.sha256(data).hexdigest()}", b"", {})
     return code
 
 

@@ -58,6 +58,11 @@ class Stack:
     def app_url(self) -> str:
         return self.bridge.url + "/"
 
+    @property
+    def media_url(self) -> str:
+        """The Bridge's Blossom server: the blobs' own origin."""
+        return self.bridge.extra["media_url"]
+
 
 @dataclass
 class AppUser:

@@ -63,7 +63,7 @@ def download_in_browser(browser: Browser, app_url: str, magnet: str) -> dict[str
 def media_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The user's own Blossom server (a second Bridge process, standing in for any Blossom server)."""
     server = start_bridge(tmp_path_factory.mktemp("media"), free_port(), relays=[], trackers=[])
-    yield server.url
+    yield server.extra["media_url"]
     server.stop()
 
 
@@ -94,7 +94,9 @@ def test_a_killed_bridge_seeds_again_after_a_restart(browser: Browser, stack: St
 
     bridge = start()
     try:
-        payload = ping_payload(upload(bridge.url, data, SECRET), data, stack.tracker.url, "映" * 100 + ".mp4")
+        payload = ping_payload(
+            upload(bridge.extra["media_url"], data, SECRET), data, stack.tracker.url, "映" * 100 + ".mp4"
+        )
         assert ping(bridge.url, payload)[0] == 200
         bridge.kill()  # no clean shutdown
         bridge = start()
@@ -137,8 +139,8 @@ def test_pings_need_a_matching_nip98_signature_and_torrent(stack: Stack, media_s
 
 def test_a_blob_uploaded_to_the_bridge_is_seeded_from_its_own_store(stack: Stack) -> None:
     data = DATA[:300_000]
-    url = upload(stack.bridge.url, data, SECRET)
+    url = upload(stack.media_url, data, SECRET)
     status, result = ping(stack.bridge.url, ping_payload(url, data, stack.tracker.url))
     assert status == 200 and result["state"] == "seeding", result
-    with urllib.request.urlopen(f"{stack.bridge.url}/{result['sha256']}") as response:
+    with urllib.request.urlopen(f"{stack.media_url}/{result['sha256']}") as response:
         assert response.read() == data

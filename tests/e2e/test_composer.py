@@ -192,7 +192,7 @@ def test_a_failing_server_falls_back_to_the_bridge_and_the_community_sees_the_po
     (note,) = [e for e in published(stack, bob.pubkey) if e["kind"] == 1]
     assert note["hashtags"] == ["asknostr"]
     (meta,) = note["imeta"]
-    assert meta["url"].startswith(stack.bridge.url + "/")
+    assert meta["url"].startswith(stack.media_url + "/")
     with urllib.request.urlopen(meta["url"]) as response:
         assert response.read() == data
     assert bridge_state(stack, meta["i"], user=bob) == "seeding"
@@ -279,7 +279,7 @@ def test_servers_are_ordered_and_removed_and_unreachable_ones_skipped(
         gina.page.eval_on_selector("#server-result", "node => { node.textContent = '' }")
         gina.page.click(f"#server-list li:nth-child({item}) {button}")
         gina.page.locator("#server-result", has_text="saved").wait_for()
-    expected = [broken_blossom.url, dead, stack.bridge.url]
+    expected = [broken_blossom.url, dead, stack.media_url]
     assert gina.page.locator("#server-list li .name").all_inner_texts() == expected
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:

@@ -19,9 +19,10 @@ from devstack.services import ROOT, ServiceError, free_port, start_relay
 
 
 def test_run_command_starts_the_stack_and_ctrl_c_stops_all_of_it(tmp_path: Path) -> None:
-    ports = [free_port() for _ in range(3)]
+    ports = [free_port() for _ in range(4)]
     argv = [sys.executable, "-m", "devstack", "--data-dir", str(tmp_path)]
     argv += ["--port", str(ports[0]), "--relay-port", str(ports[1]), "--tracker-port", str(ports[2])]
+    argv += ["--media-port", str(ports[3])]
     process = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert process.stdout is not None
     watchdog = threading.Timer(90, process.kill)  # readline() must not wait forever on a silent child
@@ -46,6 +47,7 @@ def test_run_command_starts_the_stack_and_ctrl_c_stops_all_of_it(tmp_path: Path)
         "relays": [f"ws://127.0.0.1:{ports[1]}"],
         "trackers": [f"ws://127.0.0.1:{ports[2]}"],
         "bridge": f"http://127.0.0.1:{ports[0]}",
+        "bridge_media": f"http://127.0.0.1:{ports[3]}",
         "max_upload_bytes": 100 * 1024 * 1024,
         "heartbeat_interval": 60.0,
         "ice_servers": [],

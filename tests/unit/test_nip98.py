@@ -1,7 +1,8 @@
 import pytest
 
 from asknostr import nip01
-from bridge.nip98 import HttpAuthError, check_request, payload_hash
+from bridge.errors import BridgeError
+from bridge.nip98 import check_request, payload_hash
 from tests.unit.nostr_keys import keypair, sign_event
 
 URL = "http://127.0.0.1:8700/api/ping"
@@ -22,9 +23,9 @@ def auth(**changes: object) -> nip01.Event:
 
 
 def test_a_matching_event_authorises_the_request() -> None:
-    assert check_request(auth(), url=URL, method="post", body=BODY, now=NOW) == keypair(98)[1]
+    assert check_request(auth(), urls=[URL], method="post", body=BODY, now=NOW) == keypair(98)[1]
     # scheme and host case do not matter; the query does
-    assert check_request(auth(), url="HTTP://127.0.0.1:8700/api/ping", method="POST", body=BODY, now=NOW)
+    assert check_request(auth(), urls=["HTTP://127.0.0.1:8700/api/ping"], method="POST", body=BODY, now=NOW)
 
 
 @pytest.mark.parametrize(
@@ -33,8 +34,8 @@ def test_a_matching_event_authorises_the_request() -> None:
         ({"kind": 24242}, {}, "kind 27235"),
         ({"created_at": NOW - 61}, {}, "last 60 s"),
         ({"created_at": NOW + 61}, {}, "last 60 s"),
-        ({}, {"url": URL + "?x=1"}, "another URL"),
-        ({}, {"url": "http://127.0.0.1:8701/api/ping"}, "another URL"),
+        ({}, {"urls": [URL + "?x=1"]}, "another URL"),
+        ({}, {"urls": ["http://127.0.0.1:8701/api/ping"]}, "another URL"),
         ({}, {"method": "PUT"}, "another method"),
         ({}, {"body": BODY + b" "}, "payload tag is not the sha256"),
         ({"tags": [["u", URL], ["method", "POST"]]}, {}, "no payload tag"),
@@ -44,7 +45,7 @@ def test_a_matching_event_authorises_the_request() -> None:
 def test_anything_else_is_refused_with_the_reason(
     changes: dict[str, object], request_changes: dict[str, object], reason: str
 ) -> None:
-    request: dict[str, object] = {"url": URL, "method": "POST", "body": BODY, "now": NOW} | request_changes
-    with pytest.raises(HttpAuthError, match=reason) as info:
+    request: dict[str, object] = {"urls": [URL], "method": "POST", "body": BODY, "now": NOW} | request_changes
+    with pytest.raises(BridgeError, match=reason) as info:
         check_request(auth(**changes), **request)  # type: ignore[arg-type]
     assert info.value.status == 401

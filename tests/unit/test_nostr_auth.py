@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from bridge.nostr_auth import AuthError, authorize, parse_authorization, require_x, verify_auth_event
+from bridge.errors import BridgeError
+from bridge.nostr_auth import authorize, parse_authorization, require_x, verify_auth_event
 from tests.unit.nostr_keys import keypair, sign_event
 
 NOW = 1_750_000_000
@@ -31,8 +32,8 @@ def header(event: dict[str, Any], *, urlsafe: bool = False) -> str:
     return "Nostr " + base64.b64encode(raw).decode()
 
 
-def rejected(hdr: str | None, verb: str = "upload", sha256: str | None = SHA, server: str | None = None) -> AuthError:
-    with pytest.raises(AuthError) as info:
+def rejected(hdr: str | None, verb: str = "upload", sha256: str | None = SHA, server: str | None = None) -> BridgeError:
+    with pytest.raises(BridgeError) as info:
         authorize(hdr, verb, now=NOW, sha256=sha256, server=server)
     return info.value
 
@@ -86,7 +87,7 @@ def test_wrong_x() -> None:
 def test_x_checked_later_when_hash_unknown() -> None:
     event = authorize(header(auth_event()), "upload", now=NOW)
     require_x(event, SHA)
-    with pytest.raises(AuthError, match="do not include"):
+    with pytest.raises(BridgeError, match="do not include"):
         require_x(event, OTHER_SHA)
 
 
@@ -133,9 +134,9 @@ def test_server_tag_scoping() -> None:
 def test_checks_follow_the_injected_clock() -> None:
     event = parse_authorization(header(auth_event()))
     assert verify_auth_event(event, "upload", now=NOW + 599, sha256=SHA)
-    with pytest.raises(AuthError, match="expired"):
+    with pytest.raises(BridgeError, match="expired"):
         verify_auth_event(event, "upload", now=NOW + 600, sha256=SHA)
-    with pytest.raises(AuthError, match="future"):
+    with pytest.raises(BridgeError, match="future"):
         verify_auth_event(event, "upload", now=NOW - 71, sha256=SHA)
 
 

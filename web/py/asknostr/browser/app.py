@@ -46,10 +46,13 @@ class App:
         bridge_url: str,
         max_file_bytes: int,
         heartbeat_interval: float = DEFAULT_HEARTBEAT_INTERVAL,
+        *,
+        bridge_media_url: str = "",
     ) -> None:
         self.me = me
         self.settings = settings
         self.bridge_url = bridge_url
+        self.bridge_media_url = bridge_media_url or bridge_url  # the Bridge's Blossom server: the blobs' own origin
         self.feed = Feed()
         self.pool = RelayPool(self._relay_message, self._relay_state_changed)
         self.viewer = Viewer(
@@ -302,7 +305,7 @@ class App:
 
     def storage_providers(self) -> list[MediaServer]:
         """getStorageProvider(): where a file is uploaded, in order; the Bridge last."""
-        return [*self.editable_servers(), MediaServer(media_servers.BLOSSOM, self.bridge_url, bridge=True)]
+        return [*self.editable_servers(), MediaServer(media_servers.BLOSSOM, self.bridge_media_url, bridge=True)]
 
     def _render_servers(self) -> None:
         container = dom.by_id("server-list")
@@ -340,7 +343,7 @@ class App:
 
         async def add() -> str:
             server = MediaServer(protocol, media_servers.normalize_server_url(form["server-input"]))
-            if server.url == media_servers.normalize_server_url(self.bridge_url):
+            if server.url == media_servers.normalize_server_url(self.bridge_media_url):
                 raise Unchanged("the Bridge is always tried last already")
 
             def change(current: list[MediaServer]) -> list[MediaServer]:
@@ -643,13 +646,22 @@ async def start() -> App | None:
         ice_servers = config.get("ice_servers")
         torrents.configure(ice_servers if isinstance(ice_servers, list) else [])
         bridge_url = bridge if isinstance(bridge, str) and bridge else str(window.location.origin)
+        media = config.get("bridge_media")
+        bridge_media_url = media if isinstance(media, str) and media else bridge_url
         limit = config.get("max_upload_bytes")
         max_file_bytes = limit if isinstance(limit, int) and limit > 0 else DEFAULT_MAX_FILE_BYTES
         interval = config.get("heartbeat_interval")
         heartbeat = (
             float(interval) if isinstance(interval, int | float) and interval > 0 else DEFAULT_HEARTBEAT_INTERVAL
         )
-        app = App(await signer.load_signer(), settings, bridge_url, max_file_bytes, heartbeat)
+        app = App(
+            await signer.load_signer(),
+            settings,
+            bridge_url,
+            max_file_bytes,
+            heartbeat,
+            bridge_media_url=bridge_media_url,
+        )
         app.run()
         document.body.dataset.pubkey = app.me.pubkey  # who is signed in, for tests and devtools
         # whether modules were imported from the set-up's precompiled bytecode (a source-only load is slower)

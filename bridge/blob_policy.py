@@ -1,0 +1,68 @@
+"""What a user's blob may do when a browser loads it: play inline if it is passive media, never run.
+
+Blobs are served from their own origin (the Bridge's media port or host, see bridge.config), so even a page that
+ran there would reach nothing of the app's. These headers are the second wall, on every blob response:
+- `Content-Security-Policy: sandbox` with no `allow-scripts`: a document opened from a blob has an opaque origin
+  and runs no script (an HTML page, an SVG with `<script>`, an XML document with XHTML inside);
+- `X-Content-Type-Options: nosniff`: the browser takes the type given, never guesses HTML from the bytes;
+- only passive media (images but SVG, audio, video, plain text) is `inline`; everything else is an `attachment`,
+  and the types a browser would run as a document or script (HTML, XML, SVG, JavaScript) go out as
+  `application/octet-stream`: a download, whatever a link to it says.
+Pure functions (no I/O), tested in CPython.
+"""
+
+from __future__ import annotations
+
+import re
+
+NEUTRAL_TYPE = "application/octet-stream"
+CONTENT_SECURITY_POLICY = (
+    "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'"
+)
+"""No `allow-scripts`: nothing runs. The sources let a blob opened on its own show as the browser's own image or
+media page (which styles itself inline)."""
+
+_INLINE = re.compile(r"(image/(?!svg)[\w.+-]+|audio/[\w.+-]+|video/[\w.+-]+|text/plain|application/octet-stream)")
+_ACTIVE = re.compile(
+    r"(text/html|application/xhtml\+xml|[\w.+-]+/(?:[\w.-]+\+)?xml|image/svg\+xml|"
+    r"(?:text|application)/(?:x-)?(?:java|ecma)script|application/(?:x-)?shockwave-flash|multipart/[\w.+-]+)"
+)
+_RANGE = re.compile(r"bytes=([0-9]{0,30})-([0-9]{0,30})")
+
+
+def response_headers(stored_type: str) -> dict[str, str]:
+    """The headers of a blob response for a blob stored with `stored_type` (lowercase, no parameters)."""
+    headers = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "X-Content-Type-Options": "nosniff"}
+    if _INLINE.fullmatch(stored_type):
+        headers["Content-Type"] = stored_type
+        headers["Content-Disposition"] = "inline"
+    else:
+        headers["Content-Type"] = NEUTRAL_TYPE if _ACTIVE.fullmatch(stored_type) else stored_type
+        headers["Content-Disposition"] = "attachment"
+    return headers
+
+
+def single_range(header: str | None) -> bool:
+    """Whether `header` is one well-formed byte range (the only kind served: RFC 9110 lets a server ignore the
+    rest, and then the whole blob is sent)."""
+    if header is None:
+        return False
+    match = _RANGE.fullmatch(header.strip())
+    if match is None:
+        return False
+    first, last = match.groups()
+    if first == "":
+        return last != ""
+    return last == "" or int(first) <= int(last)
+
+
+def range_satisfiable(header: str | None, size: int) -> bool:
+    """False for one well-formed range that selects no byte of a `size`-byte blob: it starts at or after the end,
+    or is a suffix of 0 bytes (`bytes=-0`). Such a request gets 416 (RFC 9110 §15.5.17)."""
+    if not single_range(header):
+        return True
+    assert header is not None
+    first, last = _RANGE.fullmatch(header.strip()).groups()  # type: ignore[union-attr]  # single_range matched
+    if first == "":
+        return int(last) > 0 and size > 0
+    return int(first) < size

@@ -1,0 +1,72 @@
+"""What the Bridge's parts share about stored media: the blob files, the database, the lock held from a blob's check
+to its use, and the public URLs. Built once in `make_app`, passed to Blossom, the bootstrap ping and the swarm
+keeper; opened and closed with the app."""
+
+from __future__ import annotations
+
+import asyncio
+import mimetypes
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from bridge.blob_store import BlobStore
+from bridge.db import BlobRow, Database
+
+
+class StorageClosed(RuntimeError):
+    """The database was used before the app started or after it stopped (a bug, not a client's doing)."""
+
+
+@dataclass
+class Storage:
+    data_dir: Path
+    app_url: str
+    """The PWA's and the API's base URL (NIP-98 requests are signed for it)."""
+    media_url: str
+    """The blobs' own origin: Blossom's base URL, never the app's origin."""
+    max_upload_bytes: int
+    clock: Callable[[], float] = time.time
+    store: BlobStore = field(init=False)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    """Held from a blob's check to its use: no DELETE nor handoff removes a file a ping is about to seed."""
+    _db: Database | None = None
+
+    def __post_init__(self) -> None:
+        self.store = BlobStore(self.data_dir / "blobs")
+
+    async def open(self) -> None:
+        await asyncio.to_thread(self.store.setup)
+        self._db = await Database.open(self.data_dir)
+
+    async def close(self) -> None:
+        db, self._db = self._db, None
+        if db is not None:
+            await db.close()
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            raise StorageClosed("the Bridge's database is not open")
+        return self._db
+
+    @property
+    def media_server(self) -> str | None:
+        """The blobs' domain, as BUD-11 `server` tags name it."""
+        return urlsplit(self.media_url).hostname
+
+    def blob_url(self, sha256: str, media_type: str) -> str:
+        ext = mimetypes.guess_extension(media_type, strict=False) or ".bin"
+        return f"{self.media_url.rstrip('/')}/{sha256}{ext}"
+
+    def descriptor(self, blob: BlobRow) -> dict[str, object]:
+        """A BUD-02 blob descriptor."""
+        return {
+            "url": self.blob_url(blob.sha256, blob.type),
+            "sha256": blob.sha256,
+            "size": blob.size,
+            "type": blob.type,
+            "uploaded": blob.uploaded,
+        }
