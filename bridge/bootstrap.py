@@ -22,6 +22,7 @@ import aiohttp
 from aiohttp import web
 from aiohttp.abc import AbstractResolver
 
+from asknostr import magnet as magnets
 from asknostr.nip01 import is_hex64
 from bridge.blob_store import BlobStore, Received, TooLarge
 from bridge.blossom import FALLBACK_TYPE
@@ -30,7 +31,7 @@ from bridge.errors import BridgeError, parse_json
 from bridge.signed_request import read_body, signer_of
 from bridge.storage import Storage
 from bridge.swarm import SWARM_KEY, SwarmKeeper
-from bridge.torrent import TorrentError, TorrentInfo, bad_pieces, parse_magnet, parse_torrent
+from bridge.torrent import TorrentError, TorrentInfo, bad_pieces, parse_torrent
 from bridge.url_guard import ForbiddenUrl, GuardedResolver, check_url, split_target
 
 log = logging.getLogger(__name__)
@@ -106,9 +107,9 @@ class Bootstrap:
         ):
             raise BridgeError(400, "body must be JSON {url, magnet, torrent} (torrent: base64 of the bencoded torrent)")
         try:
-            magnet = parse_magnet(payload["magnet"])
+            magnet = magnets.parse(payload["magnet"])
             info = parse_torrent(base64.b64decode(payload["torrent"], validate=True))
-        except (TorrentError, binascii.Error, ValueError) as exc:
+        except (TorrentError, magnets.MagnetError, binascii.Error, ValueError) as exc:
             raise BridgeError(400, str(exc)) from None
         try:
             split_target(payload["url"])  # before any use of it: a url no one could fetch is the pinger's mistake

@@ -237,10 +237,6 @@ class Database:
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'seeding') ON CONFLICT (info_hash) DO NOTHING"""
         await self._conn.execute(sql, (info_hash, sha256, name, size, info, "\n".join(trackers), pubkey, now))
 
-    async def torrent_state(self, info_hash: str) -> str | None:
-        row = await self.get_torrent(info_hash)
-        return None if row is None else row.state
-
     async def get_torrent(self, info_hash: str) -> TorrentRow | None:
         sql = f"SELECT {_TORRENT_COLUMNS} FROM torrents WHERE info_hash = ?"
         async with self._conn.execute(sql, (info_hash,)) as cursor:

@@ -1,4 +1,4 @@
-"""Torrents as WebTorrent makes them: magnet links, v1 single-file info dicts, infoHash, piece checks.
+"""Torrents as WebTorrent makes them: v1 single-file info dicts, infoHash, piece checks (magnet links: asknostr.magnet).
 
 The browser (webtorrent / create-torrent) seeds a file under an info dict `{length, name, piece length, pieces}`;
 the Bridge must reach the very same infoHash to join that swarm, and must check every piece of what it downloads
@@ -7,14 +7,12 @@ against the torrent before seeding it. Bencoding is libtorrent's (the Bridge see
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import libtorrent as lt
 
@@ -22,36 +20,7 @@ from asknostr import piece_length
 
 
 class TorrentError(ValueError):
-    """A magnet, torrent or file that is not what it claims; the message says what."""
-
-
-@dataclass(frozen=True)
-class Magnet:
-    info_hash: str  # 40 lowercase hex
-    trackers: tuple[str, ...] = ()
-    name: str = ""
-
-
-def parse_magnet(uri: str) -> Magnet:
-    parts = urlsplit(uri.strip())
-    if parts.scheme != "magnet":
-        raise TorrentError("not a magnet link: it must start with magnet:?")
-    params = parse_qs(parts.query)
-    hashes = [xt[len("urn:btih:") :] for xt in params.get("xt", []) if xt.lower().startswith("urn:btih:")]
-    if not hashes:
-        raise TorrentError("magnet link has no xt=urn:btih:<infoHash>")
-    raw = hashes[0]
-    if len(raw) == 40 and all(c in "0123456789abcdefABCDEF" for c in raw):
-        info_hash = raw.lower()
-    elif len(raw) == 32:
-        try:
-            info_hash = base64.b32decode(raw.upper()).hex()
-        except ValueError:
-            raise TorrentError("magnet infoHash is not valid base32") from None
-    else:
-        raise TorrentError("magnet infoHash must be 40 hex or 32 base32 characters")
-    trackers = tuple(dict.fromkeys(t for t in params.get("tr", []) if t.startswith(("ws://", "wss://", "http"))))
-    return Magnet(info_hash, trackers, (params.get("dn") or [""])[0])
+    """A torrent or file that is not what it claims; the message says what."""
 
 
 @dataclass(frozen=True)
@@ -121,12 +90,6 @@ def build_info(chunks: Iterable[bytes], name: str, length: int, piece: int | Non
     info: Any = {b"length": length, b"name": name.encode(), b"piece length": size, b"pieces": b"".join(digests)}
     info_bytes = bytes(lt.bencode(info))
     return _info_from_dict(info, info_bytes)
-
-
-def read_chunks(path: Path, size: int = 1024 * 1024) -> Iterable[bytes]:
-    with path.open("rb") as f:
-        while chunk := f.read(size):
-            yield chunk
 
 
 def bad_pieces(path: Path, info: TorrentInfo) -> list[int]:

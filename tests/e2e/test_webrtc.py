@@ -7,7 +7,8 @@ import hashlib
 import pytest
 from playwright.sync_api import Browser, Page
 
-from bridge.torrent import build_info, parse_magnet
+from asknostr import magnet as magnets
+from bridge.torrent import build_info
 from tests.e2e.harness import Stack
 
 SIZE = 1024 * 1024 + 12_345  # not a whole number of pieces
@@ -58,7 +59,7 @@ def test_two_browsers_exchange_a_file_over_webrtc(browser: Browser, stack: Stack
         assert result["sha256"] == hashlib.sha256(expected).hexdigest() == seeder.evaluate("window.seedDigest")
         assert "webrtc" in result["wires"]
         # the Bridge computes the very infoHash the browser made, so it can join the same swarm
-        assert parse_magnet(magnet).info_hash == build_info([expected], "sample.bin", SIZE).info_hash
+        assert magnets.parse(magnet).info_hash == build_info([expected], "sample.bin", SIZE).info_hash
     finally:
         seeder.context.close()
         leecher.context.close()

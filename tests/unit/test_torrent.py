@@ -1,4 +1,3 @@
-import base64
 import hashlib
 from pathlib import Path
 from typing import Any
@@ -6,7 +5,7 @@ from typing import Any
 import libtorrent as lt
 import pytest
 
-from bridge.torrent import TorrentError, bad_pieces, build_info, parse_magnet, parse_torrent
+from bridge.torrent import TorrentError, bad_pieces, build_info, parse_torrent
 
 
 def test_build_then_parse_round_trips_and_does_not_depend_on_chunking() -> None:
@@ -46,14 +45,3 @@ def test_bad_torrents_are_refused_clearly() -> None:
     info = {b"length": 10, b"name": b"x", b"piece length": 1000, b"pieces": b"x" * 20}
     with pytest.raises(TorrentError, match="invalid"):
         parse_torrent(lt.bencode(info))
-
-
-def test_magnets() -> None:
-    ih = "aa" * 20
-    magnet = parse_magnet(f"magnet:?xt=urn:btih:{ih.upper()}&dn=clip.mp4&tr=wss%3A%2F%2Ft.example&tr=udp%3A%2F%2Fx")
-    assert (magnet.info_hash, magnet.name, magnet.trackers) == (ih, "clip.mp4", ("wss://t.example",))
-    b32 = base64.b32encode(bytes.fromhex(ih)).decode()
-    assert parse_magnet(f"magnet:?xt=urn:btih:{b32}").info_hash == ih
-    for bad in ("http://x", "magnet:?dn=x", "magnet:?xt=urn:btih:1234", "magnet:?xt=urn:btih:" + "!" * 32):
-        with pytest.raises(TorrentError):
-            parse_magnet(bad)

@@ -1,31 +1,63 @@
-"""Magnet links (BEP 9): the infoHash (`xt=urn:btih:`, hex or base32) and the display name (`dn`)."""
+"""Magnet links (BEP 9): the one parser of the app and the Bridge. The infoHash (`xt=urn:btih:`, hex or base32),
+the trackers (`tr`: WebSocket and HTTP ones) and the display name (`dn`)."""
 
 from __future__ import annotations
 
 import base64
-import re
+import binascii
+from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
-_BTIH = re.compile(r"xt=urn:btih:([0-9a-fA-F]{40}|[A-Za-z2-7]{32})")
+
+class MagnetError(ValueError):
+    """Not a magnet link this app can use; the message says why."""
+
+
+@dataclass(frozen=True)
+class Magnet:
+    info_hash: str
+    """40 lowercase hex."""
+    trackers: tuple[str, ...] = ()
+    name: str = ""
+
+
+def parse(uri: str) -> Magnet:
+    """The magnet link's parts; MagnetError when it is not a magnet or has no usable `xt=urn:btih:`."""
+    try:
+        parts = urlsplit(uri.strip())
+    except ValueError:
+        raise MagnetError("not a magnet link: it must start with magnet:?") from None
+    if parts.scheme != "magnet":
+        raise MagnetError("not a magnet link: it must start with magnet:?")
+    params = parse_qs(parts.query)
+    hashes = [xt[len("urn:btih:") :] for xt in params.get("xt", []) if xt.lower().startswith("urn:btih:")]
+    if not hashes:
+        raise MagnetError("magnet link has no xt=urn:btih:<infoHash>")
+    raw = hashes[0]
+    if len(raw) == 40 and all(c in "0123456789abcdefABCDEF" for c in raw):
+        info_hash = raw.lower()
+    elif len(raw) == 32:
+        try:
+            info_hash = base64.b32decode(raw.upper()).hex()
+        except (binascii.Error, ValueError):
+            raise MagnetError("magnet infoHash is not valid base32") from None
+    else:
+        raise MagnetError("magnet infoHash must be 40 hex or 32 base32 characters")
+    trackers = tuple(dict.fromkeys(t for t in params.get("tr", []) if t.startswith(("ws://", "wss://", "http"))))
+    return Magnet(info_hash, trackers, (params.get("dn") or [""])[0])
 
 
 def info_hash(magnet: str) -> str:
-    """The 40-hex infoHash of a magnet link, or '' (base32 hashes are converted)."""
-    found = _BTIH.search(magnet)
-    if not found:
-        return ""
-    raw = found.group(1)
-    if len(raw) == 40:
-        return raw.lower()
+    """The 40-hex infoHash of a magnet link, or '' when it has none."""
     try:
-        return base64.b32decode(raw.upper()).hex()
-    except ValueError:
+        return parse(magnet).info_hash
+    except MagnetError:
         return ""
 
 
 def display_name(magnet: str) -> str:
     """The `dn` of a magnet link (the torrent's name, which is part of its infoHash), or ''."""
-    if not magnet.startswith("magnet:?"):
+    try:
+        return parse(magnet).name
+    except MagnetError:
         return ""
-    names = parse_qs(urlsplit(magnet).query).get("dn")
-    return names[0] if names else ""
