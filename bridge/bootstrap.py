@@ -114,7 +114,7 @@ class Bootstrap:
         try:
             split_target(payload["url"])  # before any use of it: a url no one could fetch is the pinger's mistake
         except ForbiddenUrl as exc:
-            raise BridgeError(400, f"the url cannot be fetched: {exc}") from None
+            raise BridgeError(403, f"will not fetch that url: {exc}") from None
         if magnet.info_hash != info.info_hash:
             raise BridgeError(400, "the magnet's infoHash is not the torrent's")
         if info.length > self.max_bytes:
