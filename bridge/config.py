@@ -31,6 +31,8 @@ class BridgeConfig:
     fetch_allow_hosts: tuple[str, ...] = ()
     handoff_seeders: int = 10
     handoff_age: float = 24 * 3600
+    proof_window: float = 3600
+    """Seconds a seeder's proof of possession counts (bridge.swarm_health.ProofBook)."""
     retention_interval: float = 600
     heartbeat_ttl: float = 180
     heartbeat_interval: float = 60
@@ -105,10 +107,16 @@ def parse_args(argv: list[str] | None = None) -> BridgeConfig:
         "--handoff-seeders",
         type=int,
         default=10,
-        help="hand a torrent off to the swarm once MORE than this many seeders are active (default 10)",
+        help="hand a torrent off to the swarm once MORE than this many seeders proved they hold it (default 10)",
     )
     swarm.add_argument(
         "--handoff-age-hours", type=float, default=24.0, help="...and it is older than this (default 24)"
+    )
+    swarm.add_argument(
+        "--proof-window",
+        type=float,
+        default=3600.0,
+        help="seconds a seeder's proof that it holds a torrent counts toward a handoff (default 3600)",
     )
     swarm.add_argument(
         "--retention-interval", type=float, default=600.0, help="seconds between retention runs (default 600; 0: off)"
@@ -144,6 +152,7 @@ def parse_args(argv: list[str] | None = None) -> BridgeConfig:
         stun=ns.stun,
         handoff_seeders=ns.handoff_seeders,
         handoff_age=ns.handoff_age_hours * 3600,
+        proof_window=ns.proof_window,
         retention_interval=ns.retention_interval,
         heartbeat_ttl=ns.heartbeat_ttl,
         heartbeat_interval=ns.heartbeat_interval,

@@ -18,12 +18,13 @@ from bridge.bootstrap import add_bootstrap_routes
 from bridge.config import BridgeConfig
 from bridge.errors import bridge_errors
 from bridge.heartbeat import add_heartbeat_routes
+from bridge.possession import PossessionVerifier
 from bridge.pwa import add_pwa_routes, pwa_headers
-from bridge.seeder import Seeder
+from bridge.seeder import PEER_FINGERPRINT, Seeder
 from bridge.status import add_status_routes
 from bridge.storage import Storage
 from bridge.swarm import SWARM_KEY, SwarmKeeper
-from bridge.swarm_health import HandoffPolicy, VoteBook
+from bridge.swarm_health import HandoffPolicy, ProofBook, VoteBook
 
 
 def origin(url: str) -> tuple[str, str | None, int | None]:
@@ -51,8 +52,15 @@ def make_app(
         storage,
         Seeder(config.data_dir / "seeding", stun_server=config.stun),
         VoteBook(config.heartbeat_ttl),
-        HandoffPolicy(config.handoff_seeders, config.handoff_age),
-        clock,
+        verifier=PossessionVerifier(
+            config.data_dir / "verifying",
+            stun_server=config.stun,
+            exclude_peer_ids=(PEER_FINGERPRINT.encode(),),
+            clock=clock,
+        ),
+        proofs=ProofBook(config.proof_window),
+        policy=HandoffPolicy(config.handoff_seeders, config.handoff_age),
+        clock=clock,
         scrape_trackers=config.trackers,
     )
     app[SWARM_KEY] = keeper
@@ -67,11 +75,13 @@ def make_app(
             await web.TCPSite(media, config.host, config.media_port).start()
         # seed again what was seeded before a restart
         keeper.seeder.start()
+        keeper.verifier.start()
         await keeper.resume()
         keeper.start(config.retention_interval)
         yield
         await keeper.close()
         await keeper.seeder.close()
+        keeper.verifier.close()
         await media.cleanup()
         await storage.close()
 

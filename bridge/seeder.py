@@ -22,6 +22,8 @@ from bridge.torrent import TorrentInfo
 
 log = logging.getLogger(__name__)
 
+PEER_FINGERPRINT = "-AS0001-"
+"""The start of the seeder's peer ids: the possession check (bridge.possession) never counts the Bridge itself."""
 ALERT_INTERVAL = 1.0
 OFFERS_PER_ANNOUNCE = 2
 SEEDED_FILE = "data"
@@ -59,6 +61,7 @@ class Seeder:
                 "enable_upnp": False,
                 "enable_natpmp": False,
                 "webtorrent_stun_server": self.stun_server,  # '' offline: host candidates only
+                "peer_fingerprint": PEER_FINGERPRINT,
                 # WebRTC offers sent with each announce (default 10), each a peer connection waiting up to 2 min:
                 # browsers that join send their own offers to the Bridge, so a few are enough for a seeder
                 "max_webtorrent_offers": OFFERS_PER_ANNOUNCE,

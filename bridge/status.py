@@ -63,6 +63,11 @@ class Snapshot(Collector):
         yield CounterMetricFamily(
             f"{PREFIX}_retention_passes", "Runs of the retention job", value=counters.retention_passes
         )
+        yield CounterMetricFamily(
+            f"{PREFIX}_possession_rounds",
+            "Rounds of the possession check (a swarm asked for pieces chosen at random)",
+            value=counters.possession_rounds,
+        )
 
 
 async def metrics(request: web.Request) -> web.Response:

@@ -1,9 +1,10 @@
 """The Bridge's part in each swarm it holds: seed it, resume it after a restart, watch its health, hand it off.
 
-`SwarmKeeper` ties the libtorrent seeder, the heartbeat votes (bridge.swarm_health) and the database together.
-Its retention pass runs on an interval: a torrent older than the policy's age whose active seeders exceed the
-policy's count is no longer seeded, its file is deleted, and the handoff is recorded. Until then nothing is
-deleted. The clock is injectable (tests move it a day forward).
+`SwarmKeeper` ties the libtorrent seeder, the heartbeat votes, the possession check (bridge.possession) and the
+database together. Its retention pass runs on an interval: a torrent older than the policy's age whose claimed
+seeders exceed the policy's count is checked (a round of the possession check); when the seeders that proved they
+hold it exceed that count, it is no longer seeded, its file is deleted, and the handoff is recorded. Until then
+nothing is deleted. The clock is injectable (tests move it a day forward).
 """
 
 from __future__ import annotations
@@ -19,14 +20,16 @@ from pathlib import Path
 from aiohttp import web
 
 from bridge.db import HANDED_OFF, MISSING, SEEDING, Database, TorrentRow
+from bridge.possession import PossessionVerifier
 from bridge.seeder import Seeder, SeedStatus
 from bridge.storage import Storage
 from bridge.swarm_health import (
     HandoffPolicy,
     Observed,
+    ProofBook,
     Report,
     VoteBook,
-    active_seeders,
+    claimed_seeders,
     tracker_seeders_besides_us,
 )
 from bridge.torrent import TorrentError, TorrentInfo, parse_torrent
@@ -44,6 +47,7 @@ class Counters:
     heartbeats_refused: dict[str, int] = field(default_factory=dict)
     handoffs: int = 0
     retention_passes: int = 0
+    possession_rounds: int = 0
 
     def refused(self, reason: str) -> None:
         self.heartbeats_refused[reason] = self.heartbeats_refused.get(reason, 0) + 1
@@ -54,6 +58,8 @@ class SwarmKeeper:
     storage: Storage
     seeder: Seeder
     votes: VoteBook
+    verifier: PossessionVerifier
+    proofs: ProofBook
     policy: HandoffPolicy = field(default_factory=HandoffPolicy)
     clock: Callable[[], float] = time.time
     scraper: Scraper = scrape_all
@@ -127,8 +133,27 @@ class SwarmKeeper:
         status = status or self.seeder.status(info_hash)
         return Observed(status.connected_seeds if status else 0, self.tracker_seeders.get(info_hash))
 
-    def active(self, info_hash: str, now: float) -> int:
-        return active_seeders(self.votes.voters(info_hash, now), self.observed(info_hash))
+    def claimed(self, info_hash: str, now: float) -> int:
+        return claimed_seeders(self.votes.voters(info_hash, now), self.observed(info_hash))
+
+    async def check_possession(self, row: TorrentRow) -> int:
+        """One round of the possession check on `row`'s swarm; the seeders proven (within the proofs' window)."""
+        info = parse_torrent(row.info)
+        result = await self.verifier.verify(info, row.trackers)
+        now = self.clock()
+        self.proofs.record(row.info_hash, result.proofs, result.failures, now)
+        self.counters.possession_rounds += 1
+        proven = self.proofs.proven(row.info_hash, now)
+        log.info(
+            "torrent %s: possession round, %d of %d pieces checked, %d proofs, %d failures; %d seeders proven",
+            row.info_hash,
+            len(result.verified),
+            len(result.pieces),
+            len(result.proofs),
+            len(result.failures),
+            proven,
+        )
+        return proven
 
     async def observe(self, rows: list[TorrentRow]) -> None:
         """Scrape the trackers of `rows` and keep their seeder counts, the Bridge's own announce taken off."""
@@ -151,9 +176,15 @@ class SwarmKeeper:
             await self.observe(candidates)
         handed: list[str] = []
         for row in candidates:
-            active = self.active(row.info_hash, now)
-            if self.policy.hand_off(created=row.created, now=now, active=active):
-                await self.hand_off(row, active, int(now))
+            if self.claimed(row.info_hash, now) <= self.policy.min_seeders:
+                continue  # not even claimed: not worth a check
+            try:
+                proven = await self.check_possession(row)
+            except (TorrentError, RuntimeError, OSError) as exc:
+                log.error("torrent %s: possession check failed (%s); kept", row.info_hash, exc)
+                continue
+            if self.policy.hand_off(created=row.created, now=self.clock(), active=proven):
+                await self.hand_off(row, proven, int(self.clock()))
                 handed.append(row.info_hash)
         self.counters.retention_passes += 1
         return handed
@@ -164,9 +195,10 @@ class SwarmKeeper:
             if await self.database().hand_off(row.info_hash, now, active):
                 await self.storage.store.delete(row.sha256)
         self.votes.forget(row.info_hash)
+        self.proofs.forget(row.info_hash)
         self.tracker_seeders.pop(row.info_hash, None)
         self.counters.handoffs += 1
-        log.info("torrent %s handed off to the swarm (%d active seeders)", row.info_hash, active)
+        log.info("torrent %s handed off to the swarm (%d seeders proved they hold it)", row.info_hash, active)
 
     def start(self, interval: float) -> None:
         """Run the retention pass every `interval` seconds (0: never; tests call `retention_pass`)."""
@@ -206,7 +238,8 @@ class SwarmKeeper:
             "state": row.state,
             "trackers": row.trackers,
             "seeders": {
-                "active": active_seeders(voters, observed) if row.state == SEEDING else row.handoff_seeders,
+                "active": self.proofs.proven(info_hash, now) if row.state == SEEDING else row.handoff_seeders,
+                "claimed": claimed_seeders(voters, observed) if row.state == SEEDING else None,
                 "heartbeat_keys": voters,
                 "claimed_median": self.votes.claimed_median(info_hash, now),
                 "connected_to_bridge": observed.connected_seeds,

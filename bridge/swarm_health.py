@@ -1,18 +1,21 @@
-"""Swarm health: who says they seed what, how many seeders the Bridge believes, and when it may let go.
+"""Swarm health: who says they seed what, who proved it, and when the Bridge may let go of its copy.
 
 Pure functions and plain data (no I/O, no clock of its own): the heartbeat endpoint feeds `VoteBook`, the
-retention job asks `active_seeders` and `HandoffPolicy`.
+possession check (bridge.possession) feeds `ProofBook`, the retention job asks `claimed_seeders`,
+`proven_seeders` and `HandoffPolicy`.
 
-A heartbeat is a vote: "pubkey P seeds infoHash H and sees N seeders". Votes are counted once per pubkey per
-infoHash and expire after a TTL, so a browser that stops reporting stops counting. What a browser *claims* to see
-(N) is kept for the operator but never decides anything: a single key could claim any number. The count that
-decides is the number of distinct live voters, capped by what the Bridge observes itself (seeds connected to its
-libtorrent session, the tracker's scrape): thousands of keys made by one person, with no real peer behind them,
-still count as the peers the Bridge can see.
+Claims: a heartbeat is a vote, "pubkey P seeds infoHash H and sees N seeders", counted once per pubkey per infoHash
+and alive for a TTL; the tracker's scrape counts announces. Keys and announces are free, so claims only decide
+whether a swarm is worth checking (`claimed_seeders`: distinct live voters, capped by what the Bridge observes).
+
+Proofs decide: a seeder counts toward a handoff only when it served the Bridge blocks of pieces the Bridge chose at
+random, which then passed their SHA-1 check, recently; counted by network address (an IPv6 /64 is one), so one
+machine with many keys, or many browsers behind one router, counts once.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import statistics
 from collections.abc import Iterable
@@ -113,9 +116,94 @@ class Observed:
         return max(self.connected_seeds, self.tracker_seeders or 0)
 
 
-def active_seeders(voters: int, observed: Observed) -> int:
-    """The seeders the Bridge believes in: distinct live voters, but no more than it can see itself."""
+def claimed_seeders(voters: int, observed: Observed) -> int:
+    """The seeders claimed: distinct live voters, but no more than the Bridge can see itself. Enough claims make a
+    swarm worth checking; they never make a handoff."""
     return min(voters, observed.seeders)
+
+
+@dataclass(frozen=True)
+class Proof:
+    """The peer at `address` (`peer_id`, hex) sent blocks of piece `piece`, which then passed its SHA-1 check."""
+
+    address: str
+    peer_id: str
+    piece: int
+    at: float
+
+
+@dataclass(frozen=True)
+class Failure:
+    """The peer sent blocks of `piece` and the piece failed its check; `sole`: it sent every block (so it lied)."""
+
+    address: str
+    peer_id: str
+    piece: int
+    at: float
+    sole: bool
+
+
+def _network(address: str, ipv6_prefix: int) -> str:
+    """The unit counted: an IPv4 address, or the IPv6 /`ipv6_prefix` it belongs to (one subscriber gets a /64)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, ipv6_prefix), strict=False))
+    return str(ip)
+
+
+def proven_seeders(
+    proofs: Iterable[Proof],
+    failures: Iterable[Failure],
+    *,
+    now: float,
+    window: float,
+    per_peer: bool = False,
+    ipv6_prefix: int = 64,
+    ignore: Iterable[str] = (),
+) -> int:
+    """The seeders proven within `window` seconds before `now`: distinct network addresses with a proof.
+
+    A peer (address and peer id) that alone sent a piece failing its check within the window counts for nothing.
+    `per_peer` counts (address, peer id) pairs instead of addresses: for tests, where every peer shares one address,
+    never in production (a peer id is the peer's own choice). `ignore`: addresses that are the Bridge's own."""
+    ignored = {_network(address, ipv6_prefix) for address in ignore}
+    liars = {(f.address, f.peer_id) for f in failures if f.sole and now - window < f.at <= now}
+    counted: set[tuple[str, str]] = set()
+    for proof in proofs:
+        if not now - window < proof.at <= now or (proof.address, proof.peer_id) in liars:
+            continue
+        network = _network(proof.address, ipv6_prefix)
+        if network not in ignored:
+            counted.add((network, proof.peer_id if per_peer else ""))
+    return len(counted)
+
+
+@dataclass
+class ProofBook:
+    """The proofs and failures of possession per infoHash, kept for `window` seconds."""
+
+    window: float
+    _proofs: dict[str, list[Proof]] = field(default_factory=dict)
+    _failures: dict[str, list[Failure]] = field(default_factory=dict)
+
+    def record(self, info_hash: str, proofs: Iterable[Proof], failures: Iterable[Failure], now: float) -> None:
+        fresh = [p for p in (*self._proofs.get(info_hash, ()), *proofs) if now - p.at < self.window]
+        failed = [f for f in (*self._failures.get(info_hash, ()), *failures) if now - f.at < self.window]
+        self._proofs[info_hash], self._failures[info_hash] = fresh, failed
+
+    def proven(self, info_hash: str, now: float) -> int:
+        return proven_seeders(
+            self._proofs.get(info_hash, ()), self._failures.get(info_hash, ()), now=now, window=self.window
+        )
+
+    def forget(self, info_hash: str) -> None:
+        self._proofs.pop(info_hash, None)
+        self._failures.pop(info_hash, None)
 
 
 def tracker_seeders_besides_us(complete: int, we_announce: bool) -> int:
@@ -125,7 +213,8 @@ def tracker_seeders_besides_us(complete: int, we_announce: bool) -> int:
 
 @dataclass(frozen=True)
 class HandoffPolicy:
-    """Let go of a torrent when more than `min_seeders` seeders are active and it is older than `min_age` seconds."""
+    """Let go of a torrent when more than `min_seeders` seeders proved they hold it (`active`, from
+    `proven_seeders`) and it is older than `min_age` seconds."""
 
     min_seeders: int = 10
     min_age: float = 24 * 3600

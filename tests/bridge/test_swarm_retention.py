@@ -4,6 +4,7 @@ moves) and the real WebSocket tracker."""
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -12,10 +13,12 @@ from pathlib import Path
 import pytest
 
 from bridge.config import BridgeConfig
+from bridge.torrent import parse_torrent
 from bridge.tracker_scrape import scrape_all
 from devstack.services import Service, free_port, start_tracker
 from tests.bridge.client import heartbeat, info_hash_of, ping_payload, request, signed_post, upload
 from tests.bridge.inprocess import InProcessBridge
+from tests.bridge.lt_peers import LtSeeder
 from tests.bridge.tracker_peers import TrackerSeeders
 from tests.unit.nostr_keys import keypair
 
@@ -61,11 +64,11 @@ def blob_status(bridge: InProcessBridge, data: bytes) -> int:
     return code
 
 
-def test_handoff_needs_a_day_and_more_than_ten_seeders_the_bridge_can_see(
-    bridge: InProcessBridge, tracker: Service
-) -> None:
-    healthy, lone, sybil = (bytes([n]) * (40_000 + n) for n in range(3))
-    a = seed(bridge, tracker, healthy, "healthy.mp4")
+def test_fake_announces_and_many_keys_never_force_a_handoff(bridge: InProcessBridge, tracker: Service) -> None:
+    """The attack: 11 tracker announces with no peer behind them and heartbeats from 11 fresh keys. Claims are free:
+    they make the Bridge check the swarm, and nobody serves it a piece, so its copy is kept."""
+    attacked, lone, sybil = (bytes([n]) * (40_000 + n) for n in range(3))
+    a = seed(bridge, tracker, attacked, "attacked.mp4")
     b = seed(bridge, tracker, lone, "lone.mp4")
     c = seed(bridge, tracker, sybil, "sybil.mp4")
     crowd = [TrackerSeeders(tracker.url, a, 11), TrackerSeeders(tracker.url, b, 11)]  # no one announces c
@@ -74,7 +77,7 @@ def test_handoff_needs_a_day_and_more_than_ten_seeders_the_bridge_can_see(
     try:
 
         def beat() -> None:
-            for secret, _ in KEYS:  # 11 distinct keys seed a and c
+            for secret, _ in KEYS:  # 11 distinct keys claim a and c
                 assert heartbeat(bridge.url, {a: 12, c: 12}, secret, now=bridge.clock())[0] == 200
             # one key claims a hundred seeders for b
             assert heartbeat(bridge.url, {b: 100}, UPLOADER[0], now=bridge.clock())[0] == 200
@@ -82,59 +85,91 @@ def test_handoff_needs_a_day_and_more_than_ten_seeders_the_bridge_can_see(
         beat()
         bridge.clock.advance(3600)
         beat()
-        assert bridge.call(bridge.keeper.retention_pass()) == []  # an hour old: kept, however healthy
-        seeders = status_of(bridge, a)["seeders"]
-        assert isinstance(seeders, dict) and seeders["heartbeat_keys"] == 11
+        assert bridge.call(bridge.keeper.retention_pass()) == []  # an hour old: kept, not even checked
+        assert bridge.keeper.counters.possession_rounds == 0
 
         bridge.clock.advance(DAY)  # the votes of a day ago have expired: fresh heartbeats
         beat()
-        assert bridge.call(bridge.keeper.retention_pass()) == [a]
+        assert bridge.call(bridge.keeper.retention_pass()) == []  # checked, nobody proved anything: kept
+        assert bridge.keeper.counters.possession_rounds == 1  # a only: b and c are not even claimed by 11
+        seeders = status_of(bridge, a)["seeders"]
+        assert isinstance(seeders, dict)
+        assert (seeders["active"], seeders["claimed"], seeders["heartbeat_keys"], seeders["tracker"]) == (0, 11, 11, 11)
     finally:
         for peers in crowd:
             bridge.call(peers.leave())
 
-    handed = status_of(bridge, a)
-    assert handed["state"] == "handed_off" and abs(int(bridge.clock()) - int(str(handed["handed_off"]))) <= 5
-    assert handed["seeders"] == {
-        "active": 11,
+    for kept, data in ((a, attacked), (b, lone), (c, sybil)):
+        assert status_of(bridge, kept)["state"] == "seeding" and blob_status(bridge, data) == 200
+        assert (bridge.config.data_dir / "seeding" / kept).is_dir()
+    lone_seeders = status_of(bridge, b)["seeders"]
+    assert isinstance(lone_seeders, dict)
+    assert lone_seeders["heartbeat_keys"] == 1 and lone_seeders["claimed"] == 1 and lone_seeders["active"] == 0
+    assert lone_seeders["tracker"] == 11 and lone_seeders["claimed_median"] == 100
+
+    with urllib.request.urlopen(f"{bridge.url}/metrics") as response:
+        metrics = response.read().decode()
+    assert 'asknostr_bridge_torrents{state="seeding"} 3.0' in metrics
+    assert "asknostr_bridge_handoffs_total 0.0" in metrics
+    assert "asknostr_bridge_possession_rounds_total 1.0" in metrics
+    assert "asknostr_bridge_heartbeats_total 36.0" in metrics
+
+
+@pytest.fixture
+def bridge_of_one(tmp_path: Path, tracker: Service) -> Iterator[InProcessBridge]:
+    """A Bridge that hands off once more than 0 seeders proved they hold a torrent: every peer of the test namespace
+    has the same address (10.77.0.1), so proofs count one seeder however many peers there are."""
+    config = BridgeConfig(
+        data_dir=tmp_path / "bridge", trackers=(tracker.url,), retention_interval=0, handoff_seeders=0
+    )
+    with InProcessBridge(config) as running:
+        yield running
+
+
+@pytest.mark.webrtc
+def test_a_seeder_that_proves_it_holds_the_file_lets_the_bridge_hand_off(
+    bridge_of_one: InProcessBridge, tracker: Service, tmp_path: Path
+) -> None:
+    bridge = bridge_of_one
+    data = os.urandom(600_000)
+    info_hash = seed(bridge, tracker, data, "proven.mp4")
+    path = tmp_path / "peer" / "proven.mp4"
+    path.parent.mkdir()
+    path.write_bytes(data)
+    row = bridge.call(bridge.keeper.database().get_torrent(info_hash))
+    assert row is not None
+    honest = LtSeeder(b"-HS0000-", path, parse_torrent(row.info), tracker.url)  # a real peer holding the file
+    try:
+        deadline = time.monotonic() + 15
+        while bridge.call(scrape_all({info_hash: [tracker.url]})).get(info_hash, 0) < 2:  # the peer and the Bridge
+            assert time.monotonic() < deadline, "the peer never announced"
+            time.sleep(0.2)
+        bridge.clock.advance(DAY + 1)
+        assert heartbeat(bridge.url, {info_hash: 2}, KEYS[0][0], now=bridge.clock())[0] == 200
+        handed: list[str] = []
+        for _ in range(3):  # a round proves whoever connected within it: the peer may miss the first
+            handed = bridge.call(bridge.keeper.retention_pass(), timeout=120)
+            if handed:
+                break
+        assert handed == [info_hash], (bridge.keeper.counters, status_of(bridge, info_hash))
+        assert honest.uploaded() > 0  # the proof came from the peer's bytes
+    finally:
+        honest.close()
+    status = status_of(bridge, info_hash)
+    assert status["state"] == "handed_off" and status["seeders"] == {
+        "active": 1,
+        "claimed": None,
         "heartbeat_keys": 0,
         "claimed_median": None,
         "connected_to_bridge": 0,
         "tracker": None,
     }
-    assert blob_status(bridge, healthy) == 404  # the Bridge's copy is gone...
-    assert not (bridge.config.data_dir / "seeding" / a).exists()
-    for kept, data in ((b, lone), (c, sybil)):  # ...the others are kept: 1 key; 11 keys nobody else sees
-        assert status_of(bridge, kept)["state"] == "seeding" and blob_status(bridge, data) == 200
-        assert (bridge.config.data_dir / "seeding" / kept).is_dir()
-    lone_seeders = status_of(bridge, b)["seeders"]
-    assert isinstance(lone_seeders, dict)
-    assert lone_seeders["heartbeat_keys"] == 1 and lone_seeders["active"] == 1
-    assert lone_seeders["tracker"] == 11 and lone_seeders["claimed_median"] == 100
-
-    with urllib.request.urlopen(f"{bridge.url}/metrics") as response:
-        metrics = response.read().decode()
-    assert 'asknostr_bridge_torrents{state="handed_off"} 1.0' in metrics
-    assert 'asknostr_bridge_torrents{state="seeding"} 2.0' in metrics
-    assert "asknostr_bridge_handoffs_total 1.0" in metrics
-    assert "asknostr_bridge_heartbeats_total 36.0" in metrics
-
-
-def test_a_handed_off_torrent_pinged_again_is_seeded_again(bridge: InProcessBridge, tracker: Service) -> None:
-    data = b"again" * 10_000
-    info_hash = seed(bridge, tracker, data, "again.mp4")
-    crowd = TrackerSeeders(tracker.url, info_hash, 11)
-    bridge.call(crowd.announce())
-    try:
-        bridge.clock.advance(DAY + 1)
-        for secret, _ in KEYS:
-            heartbeat(bridge.url, {info_hash: 11}, secret, now=bridge.clock())
-        assert bridge.call(bridge.keeper.retention_pass()) == [info_hash]
-    finally:
-        bridge.call(crowd.leave())
-    assert seed(bridge, tracker, data, "again.mp4") == info_hash  # a new upload and ping bring it back
-    assert status_of(bridge, info_hash)["state"] == "seeding"
-    assert bridge.keeper.seeder.seeding(info_hash)
+    assert blob_status(bridge, data) == 404  # the Bridge's copy is gone
+    assert not (bridge.config.data_dir / "seeding" / info_hash).exists()
+    assert not list((bridge.config.data_dir / "verifying").iterdir())  # the check leaves nothing behind
+    # a new upload and ping bring it back
+    assert seed(bridge, tracker, data, "proven.mp4") == info_hash
+    assert status_of(bridge, info_hash)["state"] == "seeding" and bridge.keeper.seeder.seeding(info_hash)
 
 
 def test_heartbeats_are_signed_well_formed_and_rate_limited(bridge: InProcessBridge, tracker: Service) -> None:

@@ -6,13 +6,17 @@ from hypothesis import strategies as st
 
 from bridge.rate_limit import RateLimiter
 from bridge.swarm_health import (
+    Failure,
     HandoffPolicy,
     HeartbeatError,
     Observed,
+    Proof,
+    ProofBook,
     Report,
     VoteBook,
-    active_seeders,
+    claimed_seeders,
     parse_heartbeat,
+    proven_seeders,
     tracker_seeders_besides_us,
 )
 
@@ -72,11 +76,11 @@ def test_expire_keeps_only_live_votes() -> None:
     connected=st.integers(0, 10_000),
     tracker=st.one_of(st.none(), st.integers(0, 10_000)),
 )
-def test_active_seeders_never_exceed_voters_nor_what_the_bridge_sees(
+def test_claimed_seeders_never_exceed_voters_nor_what_the_bridge_sees(
     voters: int, connected: int, tracker: int | None
 ) -> None:
     observed = Observed(connected, tracker)
-    active = active_seeders(voters, observed)
+    active = claimed_seeders(voters, observed)
     assert 0 <= active <= voters
     assert active <= max(connected, tracker or 0)
     assert active == min(voters, observed.seeders)
@@ -85,7 +89,7 @@ def test_active_seeders_never_exceed_voters_nor_what_the_bridge_sees(
 def test_one_key_claiming_a_hundred_seeders_counts_once() -> None:
     book = VoteBook(ttl=180)
     book.record("mallory", [Report(H1, 100)], now=0)
-    assert active_seeders(book.voters(H1, now=1), Observed(0, 100)) == 1
+    assert claimed_seeders(book.voters(H1, now=1), Observed(0, 100)) == 1
 
 
 def test_the_bridge_does_not_count_itself_in_the_scrape() -> None:
@@ -122,3 +126,40 @@ def test_rate_limiter_never_grants_more_than_burst_plus_rate_times_time(times: l
     times.sort()
     granted = sum(1 for t in times if limiter.allow("k", t) == 0)
     assert granted <= 5 + (times[-1] - times[0]) * 1 + 1e-9
+
+
+def test_proven_seeders_counts_fresh_distinct_addresses() -> None:
+    now = 1_000_000.0
+    proofs = [
+        Proof("203.0.113.1", "aa" * 20, 3, now - 10),
+        Proof("203.0.113.1", "bb" * 20, 4, now - 10),  # same address, another peer id: the same seeder
+        Proof("203.0.113.2", "cc" * 20, 5, now - DAY),  # too old
+        Proof("2001:db8:0:1::5", "dd" * 20, 1, now - 5),
+        Proof("2001:db8:0:1::6", "ee" * 20, 1, now - 5),  # same /64
+        Proof("::ffff:198.51.100.7", "ff" * 20, 2, now - 1),
+        Proof("198.51.100.7", "ab" * 20, 2, now - 1),  # the same IPv4 address, mapped or not
+        Proof("192.0.2.9", "cd" * 20, 2, now - 1),
+        Proof("192.0.2.10", "ef" * 20, 2, now + 60),  # from the future (a clock moved back): not counted
+    ]
+    liar = [Failure("192.0.2.9", "cd" * 20, 7, now - 2, sole=True)]
+    shared = [Failure("203.0.113.1", "aa" * 20, 8, now - 2, sole=False)]  # it may have been another's blocks
+    assert proven_seeders(proofs, [], now=now, window=3600) == 4
+    assert proven_seeders(proofs, liar, now=now, window=3600) == 3
+    assert proven_seeders(proofs, shared, now=now, window=3600) == 4
+    assert proven_seeders(proofs, [], now=now, window=2 * DAY) == 5
+    assert proven_seeders(proofs, [], now=now, window=3600, per_peer=True) == 7
+    assert proven_seeders(proofs, [], now=now, window=3600, ipv6_prefix=128) == 5
+    assert proven_seeders(proofs, [], now=now, window=3600, ignore=["198.51.100.7"]) == 3
+    assert proven_seeders([], [], now=now, window=3600) == 0
+
+
+def test_the_proof_book_keeps_proofs_for_its_window() -> None:
+    book = ProofBook(window=3600)
+    book.record(H1, [Proof("198.51.100.7", "aa", 0, 100.0), Proof("203.0.113.9", "bb", 1, 100.0)], [], now=100.0)
+    book.record(H1, [Proof("192.0.2.1", "cc", 2, 2000.0)], [], now=2000.0)
+    assert book.proven(H1, now=2000.0) == 3 and book.proven(H2, now=2000.0) == 0
+    assert book.proven(H1, now=3700.0) == 1  # the first two are older than the window
+    book.record(H1, [], [Failure("192.0.2.1", "cc", 3, 3800.0, sole=True)], now=3800.0)
+    assert book.proven(H1, now=3800.0) == 0  # caught alone sending a corrupt piece: counts for nothing
+    book.forget(H1)
+    assert book.proven(H1, now=3800.0) == 0
