@@ -22,10 +22,13 @@ CONTENT_SECURITY_POLICY = (
 """No `allow-scripts`: nothing runs. The sources let a blob opened on its own show as the browser's own image or
 media page (which styles itself inline)."""
 
-_INLINE = re.compile(r"(image/(?!svg)[\w.+-]+|audio/[\w.+-]+|video/[\w.+-]+|text/plain|application/octet-stream)")
+_INLINE = re.compile(
+    r"(image/(?!svg)[\w.+-]+|audio/[\w.+-]+|video/[\w.+-]+|text/plain|application/octet-stream)", re.ASCII | re.I
+)
 _ACTIVE = re.compile(
     r"(text/html|application/xhtml\+xml|[\w.+-]+/(?:[\w.-]+\+)?xml|image/svg\+xml|"
-    r"(?:text|application)/(?:x-)?(?:java|ecma)script|application/(?:x-)?shockwave-flash|multipart/[\w.+-]+)"
+    r"(?:text|application)/(?:x-)?(?:java|ecma)script|application/(?:x-)?shockwave-flash|multipart/[\w.+-]+)",
+    re.ASCII | re.I,
 )
 _RANGE = re.compile(r"bytes=([0-9]{0,30})-([0-9]{0,30})")
 
@@ -33,12 +36,12 @@ _RANGE = re.compile(r"bytes=([0-9]{0,30})-([0-9]{0,30})")
 def response_headers(stored_type: str) -> dict[str, str]:
     """The headers of a blob response for a blob stored with `stored_type` (lowercase, no parameters)."""
     headers = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "X-Content-Type-Options": "nosniff"}
-    if _INLINE.fullmatch(stored_type):
-        headers["Content-Type"] = stored_type
-        headers["Content-Disposition"] = "inline"
+    if _ACTIVE.fullmatch(stored_type):  # first: "image/x+xml" is XML, whatever its top type says
+        headers["Content-Type"], headers["Content-Disposition"] = NEUTRAL_TYPE, "attachment"
+    elif _INLINE.fullmatch(stored_type):
+        headers["Content-Type"], headers["Content-Disposition"] = stored_type, "inline"
     else:
-        headers["Content-Type"] = NEUTRAL_TYPE if _ACTIVE.fullmatch(stored_type) else stored_type
-        headers["Content-Disposition"] = "attachment"
+        headers["Content-Type"], headers["Content-Disposition"] = stored_type, "attachment"
     return headers
 
 
@@ -47,7 +50,7 @@ def single_range(header: str | None) -> bool:
     rest, and then the whole blob is sent)."""
     if header is None:
         return False
-    match = _RANGE.fullmatch(header.strip())
+    match = _RANGE.fullmatch(header.strip(" \t"))
     if match is None:
         return False
     first, last = match.groups()
@@ -62,7 +65,7 @@ def range_satisfiable(header: str | None, size: int) -> bool:
     if not single_range(header):
         return True
     assert header is not None
-    first, last = _RANGE.fullmatch(header.strip()).groups()  # type: ignore[union-attr]  # single_range matched
+    first, last = _RANGE.fullmatch(header.strip(" \t")).groups()  # type: ignore[union-attr]  # single_range matched
     if first == "":
         return int(last) > 0 and size > 0
     return int(first) < size

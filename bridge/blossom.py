@@ -35,7 +35,7 @@ PREFLIGHT_HEADERS = {
 }
 
 _DECIMAL = re.compile(r"[0-9]{1,30}")
-_MIME = re.compile(r"[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*")
+_MIME = re.compile(r"[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*", re.ASCII)
 BLOB_ROUTE = r"/{name:[0-9a-f]{64}(?:\.[A-Za-z0-9]{1,16})?}"
 
 STORAGE_KEY = web.AppKey("storage", Storage)

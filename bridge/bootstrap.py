@@ -26,7 +26,7 @@ from asknostr import magnet as magnets
 from asknostr.nip01 import is_hex64
 from bridge.blob_store import BlobStore, Received, TooLarge
 from bridge.blossom import FALLBACK_TYPE
-from bridge.db import SEEDING, BlobRow, Database
+from bridge.db import MISSING, SEEDING, BlobRow, Database
 from bridge.errors import BridgeError, parse_json
 from bridge.signed_request import read_body, signer_of
 from bridge.storage import Storage
@@ -143,7 +143,11 @@ class Bootstrap:
             await self._db().record_torrent(
                 info.info_hash, sha256, info.name, info.length, info.info_bytes, trackers, pubkey, now
             )
-            await self.keeper.seed(info, path, trackers)
+            try:
+                await self.keeper.seed(info, path, trackers)
+            except RuntimeError as exc:  # libtorrent's refusal: recorded as not seeded, never shown as seeding
+                await self._db().set_torrent_state(info.info_hash, MISSING)
+                raise BridgeError(422, f"the Bridge cannot seed this torrent: {exc}") from None
         return {"info_hash": info.info_hash, "sha256": sha256, "state": SEEDING, "trackers": trackers}
 
     async def announce_to(self, magnet_trackers: tuple[str, ...]) -> list[str]:
@@ -152,7 +156,8 @@ class Bootstrap:
         chosen: list[str] = []
         guard = GuardedResolver(self.resolver, self.fetch_allow_hosts)
         try:
-            for tracker in magnet_trackers:
+            # a few tried, not all: each costs a lookup of a name the pinger chose (20,000 in one magnet were seen)
+            for tracker in magnet_trackers[: 2 * MAX_MAGNET_TRACKERS]:
                 if len(chosen) >= MAX_MAGNET_TRACKERS or tracker in self.trackers:
                     continue
                 try:

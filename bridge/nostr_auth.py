@@ -32,7 +32,7 @@ def _b64decode(text: str) -> bytes:
 def parse_authorization(header: str | None) -> Event:
     """The event in an `Authorization: Nostr <base64 event JSON>` header, its shape and id checked (not its sig)."""
     if header is None or not header.strip():
-        raise BridgeError(401, "Missing Authorization header (expected: Nostr <base64 kind 24242 event>)")
+        raise BridgeError(401, "Missing Authorization header (expected: Nostr <base64 signed event>)")
     if len(header) > MAX_HEADER_CHARS:
         raise BridgeError(401, "Authorization header too long")
     scheme, _, token = header.strip().partition(" ")

@@ -71,7 +71,14 @@ def parse_torrent(data: bytes) -> TorrentInfo:
     info: Any = decoded.get(b"info", decoded)  # type: ignore[call-overload]
     if not isinstance(info, dict):
         raise TorrentError("torrent has no info dict")
-    return _info_from_dict(info, bytes(lt.bencode(info)))
+    parsed = _info_from_dict(info, bytes(lt.bencode(info)))
+    if parsed.length == 0:
+        raise TorrentError("the torrent's file is empty")
+    try:  # libtorrent seeds it: what it refuses (a piece length past its limit…) is refused here, not later
+        lt.torrent_info({b"info": info})  # type: ignore[call-overload]  # stubs lack it
+    except RuntimeError as exc:
+        raise TorrentError(f"the torrent is not one libtorrent can seed: {exc}") from None
+    return parsed
 
 
 def build_info(chunks: Iterable[bytes], name: str, length: int, piece: int | None = None) -> TorrentInfo:

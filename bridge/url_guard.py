@@ -20,6 +20,7 @@ import socket
 from urllib.parse import urlsplit
 
 import aiohttp
+import yarl
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -97,9 +98,14 @@ def split_target(url: str) -> tuple[str, int]:
             raise ForbiddenUrl("the URL's host is not a valid domain name") from None
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
-        raise ForbiddenUrl("the URL's port is invalid") from None
-    return host.lower(), port
+        # the host as aiohttp (yarl) will connect to it, not as urllib reads it: yarl turns "127。0。0。1" (ideographic
+        # full stops) into the literal 127.0.0.1, which aiohttp connects to without asking any resolver
+        connect_host = yarl.URL(url).raw_host
+    except (ValueError, UnicodeError):
+        raise ForbiddenUrl("the URL's host or port is invalid") from None
+    if not connect_host:
+        raise ForbiddenUrl("the URL has no host")
+    return connect_host.lower(), port
 
 
 def check_url(url: str, allow_hosts: frozenset[str] = frozenset()) -> tuple[str, int]:

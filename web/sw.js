@@ -46,7 +46,8 @@ self.addEventListener('activate', (event) => {
 })
 
 const STREAM_DESTINATIONS = new Set(['audio', 'video', 'image', ''])  // '': the app's own fetch()
-const PASSIVE_TYPE = /^(image\/(?!svg)[\w.+-]+|audio\/[\w.+-]+|video\/[\w.+-]+)$/
+const PASSIVE_TYPE = /^(image\/(?!svg)[\w.+-]+|audio\/[\w.+-]+|video\/[\w.+-]+)$/i
+const passive = (type) => PASSIVE_TYPE.test(type) && !/xml/i.test(type)  // "image/x+xml" is XML
 const STREAM_HEADERS = {
   'Content-Security-Policy': "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'",
   'X-Content-Type-Options': 'nosniff',
@@ -114,7 +115,7 @@ async function stream (event, key) {
   })
   const headers = {
     ...STREAM_HEADERS,
-    'Content-Type': PASSIVE_TYPE.test(head.type || '') ? head.type : 'application/octet-stream',
+    'Content-Type': passive(head.type || '') ? head.type : 'application/octet-stream',
     'Content-Length': String(head.end - head.start + 1),
     'Accept-Ranges': 'bytes'
   }

@@ -60,7 +60,7 @@ class Server:
                 outer.hits.append(self.path)
                 if self.path in outer.redirects:
                     self.send_response(302)
-                    self.send_header("Location", outer.redirects[self.path])
+                    self.send_header("Location", outer.redirects[self.path].encode().decode("latin-1"))  # UTF-8 bytes
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
@@ -87,10 +87,13 @@ class RebindingDns(AbstractResolver):
 
     def __init__(self) -> None:
         self.lookups: list[tuple[str, str]] = []
+        self.asked = 0
+        """Every lookup, of any name."""
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
+        self.asked += 1
         if host == "media.rebind.test":
             turn = sum(name == host for name, _ in self.lookups)
             address = PUBLIC if turn % 2 == 0 else LOOPBACK
@@ -124,6 +127,7 @@ def servers() -> Iterator[tuple[Server, Server]]:
             "/hop/name": f"http://internal.rebind.test:{port}/1.bin",  # a name answering loopback
             "/hop/literal": f"http://127.0.0.1:{port}/2.bin",
             "/hop/6to4": f"http://[2002:7f00:1::1]:{port}/3.bin",
+            "/hop/ideographic": f"http://127\u30020\u30020\u30021:{port}/4.bin",  # yarl reads 127.0.0.1
         }
         public.start()
         try:
@@ -145,9 +149,12 @@ def bridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[InProcess
         yield running, dns
 
 
-def ping(bridge: InProcessBridge, url: str, data: bytes) -> Reply:
-    """POST /api/ping for `data` at `url`, NIP-98 signed; the raw answer (status, X-Reason)."""
-    body = json.dumps(ping_payload(url, data, NO_TRACKER)).encode()
+def ping(bridge: InProcessBridge, url: str, data: bytes, trackers: tuple[str, ...] = ()) -> Reply:
+    """POST /api/ping for `data` at `url` (more `trackers` in its magnet), NIP-98 signed; the raw answer (status,
+    X-Reason)."""
+    payload = ping_payload(url, data, NO_TRACKER)
+    payload["magnet"] += "".join(f"&tr={tracker}" for tracker in trackers)
+    body = json.dumps(payload).encode()
     endpoint = f"{bridge.url}/api/ping"
     tags = [["u", endpoint], ["method", "POST"], ["payload", hashlib.sha256(body).hexdigest()]]
     event = sign_event({"kind": 27235, "content": "", "tags": tags, "created_at": int(bridge.clock())}, PINGER[0])
@@ -186,6 +193,7 @@ def test_a_rebinding_name_never_gets_the_bridge_to_loopback(
         ("name", "internal.rebind.test resolves to 127.0.0.1, not a public address"),
         ("literal", "127.0.0.1 is not a public address"),
         ("6to4", "2002:7f00:1::1 is a 6to4 address wrapping 127.0.0.1"),
+        ("ideographic", "127.0.0.1 is not a public address"),
     ],
 )
 def test_a_redirect_into_loopback_is_refused(
@@ -219,3 +227,17 @@ def test_addresses_that_wrap_private_ones_are_refused_with_the_reason(
     running, _dns = bridge
     reply = ping(running, f"http://{host}:80/x", host.encode() * 1000)
     assert 400 <= reply.status < 500 and reason in reply.reason, (reply.status, reply.reason)
+
+
+def test_a_magnet_with_thousands_of_trackers_costs_a_few_lookups(
+    bridge: tuple[InProcessBridge, RebindingDns], servers: tuple[Server, Server]
+) -> None:
+    """Each tracker of a magnet is looked up before libtorrent is told of it: a pinger's list is tried only so far
+    (20,000 names made 20,000 lookups of the pinger's choosing)."""
+    running, dns = bridge
+    public, _internal = servers
+    before = dns.asked
+    trackers = tuple(f"wss://t{n}.nowhere.test/announce" for n in range(2000))
+    reply = ping(running, f"http://hop.rebind.test:{public.port}/900.bin", media(900), trackers)
+    assert reply.status == 200, reply.reason
+    assert dns.asked - before <= 11  # the url's host, then at most twice the trackers kept (5)

@@ -52,6 +52,10 @@ def test_public_addresses_are(address: str) -> None:
         (f"http://[{TEREDO_VIA_TEN}]/", "Teredo address whose server 10.0.0.1"),
         ("http://127.1/", "not a canonical IP address"),  # legacy forms getaddrinfo maps onto 127.0.0.1
         ("http://2130706433/", "not a canonical IP address"),
+        # dots aiohttp's URL parser (yarl) reads as ".": a literal it connects to without any resolver
+        ("http://127\u30020\u30020\u30021:8700/", "127.0.0.1 is not a public address"),
+        ("http://169\uff61254\uff61169\uff61254/", "169.254.169.254 is not a public address"),
+        ("http://10\uff0e0\uff0e0\uff0e1/", "10.0.0.1 is not a public address"),
         ("file:///etc/passwd", "only http and https"),
         ("ftp://example.com/x", "only http and https"),
         ("http:///nohost", "no host"),
