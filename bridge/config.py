@@ -42,6 +42,17 @@ class BridgeConfig:
     offline deployment: host candidates only)."""
     heartbeat_per_key_per_minute: float = 6
     heartbeat_per_address_per_minute: float = 600
+    turn: tuple[str, ...] = ()
+    """`turn:`/`turns:` URLs of the deployment's TURN server (coturn with `use-auth-secret`); none by default."""
+    turn_secret: str = ""
+    """The secret shared with the TURN server (`static-auth-secret`), read from --turn-secret-file."""
+    turn_ttl: float = 3600
+    """Seconds a TURN credential lasts; the app asks for a new one before."""
+    turn_per_key_per_minute: float = 6
+    turn_per_address_per_minute: float = 120
+
+    def stun_urls(self) -> tuple[str, ...]:
+        return (f"stun:{self.stun}",) if self.stun else ()
 
     def _local(self, port: int) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
@@ -66,7 +77,9 @@ class BridgeConfig:
             "bridge_media": self.blossom_url(),
             "max_upload_bytes": self.max_upload_bytes,
             "heartbeat_interval": self.heartbeat_interval,
-            "ice_servers": [{"urls": f"stun:{self.stun}"}] if self.stun else [],
+            "ice_servers": [{"urls": url} for url in self.stun_urls()],
+            # TURN needs a credential: the app asks POST /api/turn (signed) for one, and for the next before it expires
+            "turn": bool(self.turn and self.turn_secret),
         }
 
 
@@ -102,6 +115,21 @@ def parse_args(argv: list[str] | None = None) -> BridgeConfig:
         help="public base URL of the blobs' origin: another host or port than the app's (default: http://host:media-port)",
     )
     parser.add_argument("--stun", default="", help="STUN server host:port for WebRTC (default: none)")
+    ice = parser.add_argument_group("TURN (browsers behind symmetric NATs)")
+    ice.add_argument("--turn", action="append", default=[], help="a turn: or turns: URL of the TURN server")
+    ice.add_argument(
+        "--turn-secret-file", type=Path, help="file holding the secret shared with the TURN server (static-auth-secret)"
+    )
+    ice.add_argument("--turn-ttl", type=float, default=3600.0, help="seconds a TURN credential lasts (default 3600)")
+    ice.add_argument(
+        "--turn-per-key", type=float, default=6.0, help="TURN credentials a minute per pubkey (default 6; 0: no limit)"
+    )
+    ice.add_argument(
+        "--turn-per-address",
+        type=float,
+        default=120.0,
+        help="TURN credentials a minute per client address (default 120; 0: no limit)",
+    )
     swarm = parser.add_argument_group("swarm health and retention")
     swarm.add_argument(
         "--handoff-seeders",
@@ -137,6 +165,14 @@ def parse_args(argv: list[str] | None = None) -> BridgeConfig:
         help="heartbeats a minute per client address (default 600; 0: no limit)",
     )
     ns = parser.parse_args(argv)
+    turn_secret = ""
+    if ns.turn_secret_file is not None:
+        try:
+            turn_secret = ns.turn_secret_file.read_text().strip()
+        except OSError as exc:
+            parser.error(f"cannot read --turn-secret-file: {exc.strerror}")
+    if bool(ns.turn) != bool(turn_secret):
+        parser.error("--turn and --turn-secret-file go together (coturn checks the credentials with that secret)")
     return BridgeConfig(
         host=ns.host,
         port=ns.port,
@@ -158,4 +194,9 @@ def parse_args(argv: list[str] | None = None) -> BridgeConfig:
         heartbeat_interval=ns.heartbeat_interval,
         heartbeat_per_key_per_minute=ns.heartbeats_per_key,
         heartbeat_per_address_per_minute=ns.heartbeats_per_address,
+        turn=tuple(ns.turn),
+        turn_secret=turn_secret,
+        turn_ttl=ns.turn_ttl,
+        turn_per_key_per_minute=ns.turn_per_key,
+        turn_per_address_per_minute=ns.turn_per_address,
     )

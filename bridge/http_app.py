@@ -25,6 +25,7 @@ from bridge.status import add_status_routes
 from bridge.storage import Storage
 from bridge.swarm import SWARM_KEY, SwarmKeeper
 from bridge.swarm_health import HandoffPolicy, ProofBook, VoteBook
+from bridge.turn import add_turn_routes
 
 
 def origin(url: str) -> tuple[str, str | None, int | None]:
@@ -91,6 +92,16 @@ def make_app(
         app,
         per_key_per_minute=config.heartbeat_per_key_per_minute,
         per_address_per_minute=config.heartbeat_per_address_per_minute,
+    )
+    add_turn_routes(
+        app,
+        storage,
+        urls=config.turn,
+        secret=config.turn_secret,
+        ttl=config.turn_ttl,
+        stun=config.stun_urls(),
+        per_key_per_minute=config.turn_per_key_per_minute,
+        per_address_per_minute=config.turn_per_address_per_minute,
     )
     add_status_routes(app)
     add_pwa_routes(app, config.web_root)

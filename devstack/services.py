@@ -89,8 +89,14 @@ def _check_port_free(name: str, host: str, port: int) -> None:
             raise ServiceError(message) from None
 
 
-def _spawn(name: str, argv: list[str], log_dir: Path, url: str, port: int, host: str, timeout: float) -> Service:
-    _check_port_free(name, host, port)
+def _spawn(
+    name: str, argv: list[str], log_dir: Path, url: str, port: int, host: str, timeout: float, netns: str = ""
+) -> Service:
+    """Start `argv` (inside the network namespace `netns` when given) and wait until it listens on host:port."""
+    if netns:
+        argv = ["ip", "netns", "exec", netns, *argv]
+    else:
+        _check_port_free(name, host, port)
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}.log"
     with log_path.open("wb") as log:
@@ -117,6 +123,7 @@ def start_relay(
     name: str = "relay",
     validators: tuple[str, ...] = SIGNED_ONLY,
     timeout: float = 30.0,
+    netns: str = "",
 ) -> Service:
     """A `nostr-relay` (SQLite) on ws://host:port. `validators` are names from `nostr_relay.validators`."""
     relay_dir = data_dir / name
@@ -132,7 +139,7 @@ def start_relay(
     config_path = relay_dir / "relay.yaml"
     config_path.write_text(json.dumps(config, indent=2))  # JSON is YAML
     argv = [str(VENV_BIN / "nostr-relay"), "-c", str(config_path), "serve"]
-    return _spawn(name, argv, data_dir / "logs", f"ws://{host}:{port}", port, host, timeout)
+    return _spawn(name, argv, data_dir / "logs", f"ws://{host}:{port}", port, host, timeout, netns)
 
 
 def node_tool(script: str, what: str, port: int, host: str) -> list[str]:
@@ -143,10 +150,12 @@ def node_tool(script: str, what: str, port: int, host: str) -> list[str]:
     return [node, str(ROOT / "tools" / script), "--port", str(port), "--host", host]
 
 
-def start_tracker(data_dir: Path, port: int, *, host: str = "127.0.0.1", timeout: float = 20.0) -> Service:
+def start_tracker(
+    data_dir: Path, port: int, *, host: str = "127.0.0.1", timeout: float = 20.0, netns: str = ""
+) -> Service:
     """The WebSocket tracker (npm `bittorrent-tracker`) on ws://host:port."""
     argv = node_tool("tracker.mjs", "the tracker", port, host)
-    return _spawn("tracker", argv, data_dir / "logs", f"ws://{host}:{port}", port, host, timeout)
+    return _spawn("tracker", argv, data_dir / "logs", f"ws://{host}:{port}", port, host, timeout, netns)
 
 
 def start_bridge(
@@ -160,12 +169,14 @@ def start_bridge(
     media_port: int | None = None,
     extra_args: tuple[str, ...] = (),
     timeout: float = 20.0,
+    netns: str = "",
 ) -> Service:
     """The Bridge, which also serves the PWA, on http://host:port, and its blobs (Blossom) on their own origin,
     http://host:media_port (a free port when not given), in `extra["media_url"]`; `extra_args` are more
     `python -m bridge` flags."""
-    media_port = media_port or free_port(host)
-    _check_port_free("bridge (blobs)", host, media_port)
+    media_port = media_port or free_port("127.0.0.1" if netns else host)  # a fresh namespace has every port free
+    if not netns:
+        _check_port_free("bridge (blobs)", host, media_port)
     argv = [sys.executable, "-m", "bridge", "--host", host, "--port", str(port), "--media-port", str(media_port)]
     argv += ["--web-root", str(web_root), "--data-dir", str(data_dir / "bridge")]
     for relay in relays:
@@ -173,6 +184,54 @@ def start_bridge(
     for tracker in trackers:
         argv += ["--tracker", tracker]
     argv += extra_args
-    service = _spawn("bridge", argv, data_dir / "logs", f"http://{host}:{port}", port, host, timeout)
+    service = _spawn("bridge", argv, data_dir / "logs", f"http://{host}:{port}", port, host, timeout, netns)
     service.extra["media_url"] = f"http://{host}:{media_port}"
     return service
+
+
+def start_turn(
+    data_dir: Path,
+    port: int,
+    *,
+    secret: str,
+    host: str = "127.0.0.1",
+    relay_ports: tuple[int, int] = (49152, 49999),
+    realm: str = "asknostr.test",
+    timeout: float = 20.0,
+    netns: str = "",
+) -> Service:
+    """coturn (Debian `coturn`: its `turnserver`, run here, not as the system's service) on host:port, UDP and TCP,
+    STUN and TURN; TURN with coturn's shared-secret credentials (`secret`, which the Bridge signs them with)."""
+    turnserver = shutil.which("turnserver")
+    if turnserver is None:
+        raise ServiceError("no turnserver: the TURN tests need Debian's coturn (tools/setup.sh --browser installs it)")
+    turn_dir = data_dir / "turn"
+    turn_dir.mkdir(parents=True, exist_ok=True)
+    config = [
+        f"listening-ip={host}",
+        f"relay-ip={host}",
+        f"listening-port={port}",
+        f"min-port={relay_ports[0]}",
+        f"max-port={relay_ports[1]}",
+        f"realm={realm}",
+        "use-auth-secret",
+        f"static-auth-secret={secret}",
+        "fingerprint",
+        "no-tls",
+        "no-dtls",
+        "no-cli",
+        "no-multicast-peers",
+        # no relaying into private networks (standard hardening); without it coturn also relays ICE checks to
+        # peers' unreachable private host candidates and closes the whole allocation on the first ENETUNREACH
+        "denied-peer-ip=10.0.0.0-10.255.255.255",
+        "denied-peer-ip=172.16.0.0-172.31.255.255",
+        "denied-peer-ip=192.168.0.0-192.168.255.255",
+        f"pidfile={turn_dir / 'turnserver.pid'}",
+        f"userdb={turn_dir / 'turndb'}",
+        "log-file=stdout",
+        "simple-log",
+    ]
+    config_path = turn_dir / "turnserver.conf"
+    config_path.write_text("\n".join(config) + "\n")
+    argv = [turnserver, "-c", str(config_path)]
+    return _spawn("turn", argv, data_dir / "logs", f"turn:{host}:{port}", port, host, timeout, netns)

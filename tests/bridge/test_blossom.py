@@ -312,6 +312,7 @@ def test_the_pwa_is_still_served(bridge: Bridge) -> None:
         "max_upload_bytes": LIMIT,
         "heartbeat_interval": 60.0,
         "ice_servers": [],
+        "turn": False,
     }
 
 

@@ -51,6 +51,7 @@ def test_run_command_starts_the_stack_and_ctrl_c_stops_all_of_it(tmp_path: Path)
         "max_upload_bytes": 100 * 1024 * 1024,
         "heartbeat_interval": 60.0,
         "ice_servers": [],
+        "turn": False,
     }
     assert (tmp_path / "relay" / "relay.sqlite3").exists()
 

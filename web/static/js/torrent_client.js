@@ -6,17 +6,20 @@ import { DownloadPieces, FilePieces } from './piece_store.js'
 import { tune } from './webtorrent_tuning.js'
 
 let clientPromise = null
-let iceServers = []
+// One object for the client's whole life: WebTorrent and its trackers keep this very object (shallow copies of
+// their options) and each new peer connection reads iceServers from it, so a TURN credential renewed later
+// reaches every connection made after.
+const rtcConfig = { iceServers: [] }
 
-// The ICE servers the client will use; called at start, before any torrent (it loads nothing).
+// The ICE servers the client uses for its next connections; at start, and whenever TURN credentials are renewed.
 export function configure (servers) {
-  iceServers = servers || []
+  rtcConfig.iceServers = servers || []
 }
 
 function client () {
   if (!clientPromise) {
     clientPromise = import('../vendor/webtorrent.min.js').then(({ default: WebTorrent }) => {
-      const wt = new WebTorrent({ tracker: { rtcConfig: { iceServers } } })
+      const wt = new WebTorrent({ tracker: { rtcConfig } })
       wt.on('add', tune) // less work per block
       return wt
     })

@@ -11,12 +11,13 @@ from typing import Any
 from pyscript import document, window
 from pyscript.ffi import create_proxy, to_js
 
-from asknostr import media_servers, nip01, nip02, nip19, nip57, nip65, nip92, subscriptions
+from asknostr import ice, media_servers, nip01, nip02, nip19, nip57, nip65, nip92, subscriptions
 from asknostr.browser import crypto, dom, signer, storage, torrents
 from asknostr.browser.background import Background
 from asknostr.browser.bridge_pings import BridgePinger
 from asknostr.browser.composer import Composer
 from asknostr.browser.errors import error_text
+from asknostr.browser.ice_servers import IceServers
 from asknostr.browser.relay_pool import RelayPool
 from asknostr.browser.swarm_orchestrator import SwarmOrchestrator
 from asknostr.browser.viewer import Viewer
@@ -643,8 +644,6 @@ async def start() -> App | None:
         settings = initial_settings(Settings.from_json(saved_text), server_config)
         config = server_config if isinstance(server_config, dict) else {}
         bridge = config.get("bridge")
-        ice_servers = config.get("ice_servers")
-        torrents.configure(ice_servers if isinstance(ice_servers, list) else [])
         bridge_url = bridge if isinstance(bridge, str) and bridge else str(window.location.origin)
         media = config.get("bridge_media")
         bridge_media_url = media if isinstance(media, str) and media else bridge_url
@@ -654,8 +653,13 @@ async def start() -> App | None:
         heartbeat = (
             float(interval) if isinstance(interval, int | float) and interval > 0 else DEFAULT_HEARTBEAT_INTERVAL
         )
+        me = await signer.load_signer()
+        # before any torrent: the deployment's STUN servers now, a TURN credential as soon as the Bridge gives one
+        ice_servers = IceServers(
+            me, bridge_url, ice.stun_servers(config.get("ice_servers")), config.get("turn") is True
+        )
         app = App(
-            await signer.load_signer(),
+            me,
             settings,
             bridge_url,
             max_file_bytes,
@@ -663,6 +667,7 @@ async def start() -> App | None:
             bridge_media_url=bridge_media_url,
         )
         app.run()
+        ice_servers.start()
         document.body.dataset.pubkey = app.me.pubkey  # who is signed in, for tests and devtools
         # whether modules were imported from the set-up's precompiled bytecode (a source-only load is slower)
         document.body.dataset.bytecode = "yes" if (nip01.__file__ or "").endswith(".pyc") else "no"

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from typing import Any
 
 from pyscript import window
-from pyscript.ffi import create_proxy, to_js
+from pyscript.ffi import create_proxy
 
-from asknostr import nip98
 from asknostr.browser import storage
 from asknostr.browser.errors import error_text
+from asknostr.browser.signed_post import signed_post
 from asknostr.browser.signer import Signer
 from asknostr.ping_queue import Ping, PingQueue, is_permanent
 
@@ -58,25 +57,15 @@ class BridgePinger:
 
     async def _send(self, ping: Ping) -> None:
         url = ping.bridge.rstrip("/") + "/api/ping"
-        body = json.dumps(ping.body())
         try:
-            auth = await self.signer.sign(nip98.http_auth_template(url, "POST", body.encode(), int(time.time())))
-            headers = {"Authorization": nip98.authorization(auth), "Content-Type": "application/json"}
-            options = {
-                "method": "POST",
-                "body": body,
-                "headers": headers,
-                "signal": window.AbortSignal.timeout(TIMEOUT_MS),
-            }
-            response = await window.fetch(url, to_js(options, dict_converter=window.Object.fromEntries))
-            status = int(response.status)
-            if response.ok:
+            answer = await signed_post(self.signer, url, ping.body(), TIMEOUT_MS)
+            if answer.ok:
                 self.queue.done(ping.info_hash)
                 self.sent.append(ping.info_hash)
             else:
-                reason = str(response.headers.get("X-Reason") or "") or f"HTTP {status}"
+                reason = answer.reason or f"HTTP {answer.status}"
                 window.console.warn(f"Bridge ping for {ping.info_hash}: {reason}")
-                self.queue.failed(ping.info_hash, reason, time.time(), permanent=is_permanent(status))
+                self.queue.failed(ping.info_hash, reason, time.time(), permanent=is_permanent(answer.status))
         except Exception as exc:  # offline, Bridge down, signer refused: try again later
             error = error_text(exc)
             retry = self.queue.failed(ping.info_hash, error, time.time())

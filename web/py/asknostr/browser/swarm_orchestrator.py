@@ -5,19 +5,16 @@ seeds them again after a reload, and reports what it seeds to the Bridge (NIP-98
 from __future__ import annotations
 
 import asyncio
-import json
-import time
 from collections.abc import Callable
 from typing import Any
 
 from pyscript import document, window
-from pyscript.ffi import to_js
 
-from asknostr import nip98
 from asknostr.auto_seed import Join, torrents_to_join
 from asknostr.browser import torrents
 from asknostr.browser.background import Background
 from asknostr.browser.errors import error_text
+from asknostr.browser.signed_post import signed_post
 from asknostr.browser.signer import Signer
 from asknostr.nip01 import Event
 from asknostr.quota_pruner import DoesNotFit, Ranks, plan_prune, resume_order
@@ -129,11 +126,7 @@ class SwarmOrchestrator:
             return
         url = self.bridge_url.rstrip("/") + "/api/heartbeat"
         reports = [{"info_hash": t["infoHash"], "seeders": int(t.get("numPeers", 0)) + 1} for t in active]
-        body = json.dumps({"torrents": reports})
-        auth = await self.signer.sign(nip98.http_auth_template(url, "POST", body.encode(), int(time.time())))
-        headers = {"Authorization": nip98.authorization(auth), "Content-Type": "application/json"}
-        options = {"method": "POST", "body": body, "headers": headers, "signal": window.AbortSignal.timeout(20_000)}
-        response = await window.fetch(url, to_js(options, dict_converter=window.Object.fromEntries))
-        if not response.ok:
-            raise ValueError(f"the Bridge answered {int(response.status)}: {response.headers.get('X-Reason')}")
+        answer = await signed_post(self.signer, url, {"torrents": reports})
+        if not answer.ok:
+            raise ValueError(f"the Bridge answered {answer.status}: {answer.reason}")
         self.heartbeats_sent += 1

@@ -8,6 +8,7 @@ import asyncio
 import base64
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,8 +41,8 @@ class Seeded:
     torrent: str  # base64 of the .torrent file (what the Bridge ping carries)
 
 
-def configure(ice_servers: list[object]) -> None:
-    torrent_client.configure(to_js(ice_servers, dict_converter=window.Object.fromEntries))
+def configure(ice_servers: Sequence[object]) -> None:
+    torrent_client.configure(to_js(list(ice_servers), dict_converter=window.Object.fromEntries))
 
 
 async def seed(

@@ -1,0 +1,146 @@
+"""A simulated internet in network namespaces, for the tests and benchmarks of the swarm across NATs.
+
+Built after the checked recipe `shared/recipes/webrtc-nat` (its README lists the traps this code avoids):
+- `<name>-inet`: the internet, a bridge 198.18.0.1/24 (198.18.0.0/15 is the benchmarking range: no real host).
+  The Bridge, the relay, the tracker and the TURN server listen there. Nothing routes out of it.
+- a home per user behind its own NAT router: `<name>-r<i>` (WAN 198.18.0.<10+i>, LAN 10.0.<i>.1/24) and
+  `<name>-h<i>` (10.0.<i>.2, default route via the router: Chromium gathers candidates only on an interface with
+  one). Kinds: `cone` (MASQUERADE: port-preserving, endpoint-independent mapping, as most home routers),
+  `symmetric` (MASQUERADE --random-fully: a new port per destination, as mobile carriers and many offices),
+  `no-udp` (cone, and the router drops every UDP packet: WebRTC cannot work, HTTP can).
+- the process that builds it (the test run, itself in the private namespace of tools/netns.sh) joins the internet
+  through a veth of its own, 198.18.0.254, so it reaches the services there; it is not routed anywhere else.
+
+Routers drop unsolicited WAN packets at INPUT (else an early ICE check leaves a conntrack entry that makes
+MASQUERADE pick another port and hole punching fails), forward nothing but to 198.18.0.0/24, and each namespace
+gets a resolv.conf of its own (`ip netns exec` would give it the host's). `close()` deletes everything it made.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import stat
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+INTERNET = "198.18.0.1"
+TEST_HOST = "198.18.0.254"
+KINDS = ("cone", "symmetric", "no-udp")
+
+
+class InternetError(RuntimeError):
+    """The simulated internet could not be built (not root, no iptables…)."""
+
+
+def _run(*argv: str) -> None:
+    result = subprocess.run(argv, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise InternetError(f"{shlex.join(argv)}: {result.stderr.strip() or result.returncode}")
+
+
+@dataclass(frozen=True)
+class Home:
+    name: str
+    """The namespace a user's browser runs in."""
+    router: str
+    kind: str
+    lan_address: str
+    wan_address: str
+    """The router's public address: what peers and servers see of this home."""
+
+
+@dataclass
+class Internet:
+    name: str = field(default_factory=lambda: f"sw{os.getpid() % 100000}")
+    homes: dict[str, Home] = field(default_factory=dict)
+    _namespaces: list[str] = field(default_factory=list)
+
+    @property
+    def inet(self) -> str:
+        return f"{self.name}-inet"
+
+    def _netns(self, namespace: str) -> None:
+        _run("ip", "netns", "add", namespace)
+        self._namespaces.append(namespace)
+        resolv = Path("/etc/netns") / namespace
+        resolv.mkdir(parents=True, exist_ok=True)
+        (resolv / "resolv.conf").write_text("nameserver 127.0.0.1\n")  # no DNS to the host's resolver
+        _run("ip", "netns", "exec", namespace, "ip", "link", "set", "lo", "up")
+
+    def build(self) -> Internet:
+        """The internet namespace and the test process's way into it."""
+        self._netns(self.inet)
+        inet = ("ip", "netns", "exec", self.inet)
+        _run(*inet, "ip", "link", "add", "br0", "type", "bridge")
+        _run(*inet, "ip", "addr", "add", f"{INTERNET}/24", "dev", "br0")
+        _run(*inet, "ip", "link", "set", "br0", "up")
+        _run(*inet, "sysctl", "-qw", "net.ipv4.ip_forward=0")
+        # the test process's own port on the internet: a veth here, its peer on the bridge
+        _run("ip", "link", "add", f"{self.name}-t", "type", "veth", "peer", "name", "tport", "netns", self.inet)
+        _run(*inet, "ip", "link", "set", "tport", "master", "br0", "up")
+        _run("ip", "addr", "add", f"{TEST_HOST}/24", "dev", f"{self.name}-t")
+        _run("ip", "link", "set", f"{self.name}-t", "up")
+        return self
+
+    def add_home(self, user: str, kind: str) -> Home:
+        if kind not in KINDS:
+            raise ValueError(f"a home is {', '.join(KINDS)}, not {kind!r}")
+        i = len(self.homes) + 1
+        router, home = f"{self.name}-r{i}", f"{self.name}-h{i}"
+        self._netns(router)
+        self._netns(home)
+        r, h = ("ip", "netns", "exec", router), ("ip", "netns", "exec", home)
+        inet = ("ip", "netns", "exec", self.inet)
+        wan, lan = f"198.18.0.{10 + i}", f"10.0.{i}.2"
+        _run(*inet, "ip", "link", "add", f"wan{i}", "type", "veth", "peer", "name", "wan", "netns", router)
+        _run(*inet, "ip", "link", "set", f"wan{i}", "master", "br0", "up")
+        _run(*r, "ip", "addr", "add", f"{wan}/24", "dev", "wan")
+        _run(*r, "ip", "link", "set", "wan", "up")
+        _run(*r, "ip", "link", "add", "lan", "type", "veth", "peer", "name", "eth0", "netns", home)
+        _run(*r, "ip", "addr", "add", f"10.0.{i}.1/24", "dev", "lan")
+        _run(*r, "ip", "link", "set", "lan", "up")
+        _run(*h, "ip", "addr", "add", f"{lan}/24", "dev", "eth0")
+        _run(*h, "ip", "link", "set", "eth0", "up")
+        _run(*h, "ip", "route", "add", "default", "via", f"10.0.{i}.1")
+        _run(*r, "ip", "route", "add", "default", "via", INTERNET)  # the internet forwards nothing: it ends there
+        _run(*r, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+        ipt = (*r, "iptables", "-w")
+        _run(*ipt, "-A", "INPUT", "-i", "wan", "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT")
+        _run(*ipt, "-A", "INPUT", "-i", "wan", "-j", "DROP")
+        _run(*ipt, "-P", "FORWARD", "DROP")
+        _run(*ipt, "-A", "FORWARD", "-o", "wan", "!", "-d", "198.18.0.0/24", "-j", "DROP")
+        if kind == "no-udp":
+            _run(*ipt, "-A", "FORWARD", "-p", "udp", "-j", "DROP")
+        _run(*ipt, "-A", "FORWARD", "-i", "lan", "-o", "wan", "-j", "ACCEPT")
+        _run(*ipt, "-A", "FORWARD", "-i", "wan", "-o", "lan", "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED",
+             "-j", "ACCEPT")  # fmt: skip
+        masquerade = ["-t", "nat", "-A", "POSTROUTING", "-o", "wan", "-j", "MASQUERADE"]
+        _run(*ipt, *masquerade, *(["--random-fully"] if kind == "symmetric" else []))
+        self.homes[user] = Home(home, router, kind, lan, wan)
+        return self.homes[user]
+
+    def launcher(self, user: str, program: str, directory: Path) -> Path:
+        """An executable that runs `program` with its arguments inside `user`'s home (Playwright's
+        `executable_path`: its pipe to the browser survives `ip netns exec`)."""
+        path = directory / f"{self.name}-{user}-{Path(program).name}"
+        path.write_text(f'#!/bin/sh\nexec ip netns exec {self.homes[user].name} {shlex.quote(program)} "$@"\n')
+        path.chmod(path.stat().st_mode | stat.S_IXUSR)
+        return path
+
+    def in_internet(self, argv: list[str]) -> list[str]:
+        """`argv` run in the internet namespace (where the services listen)."""
+        return ["ip", "netns", "exec", self.inet, *argv]
+
+    def close(self) -> None:
+        for namespace in reversed(self._namespaces):
+            subprocess.run(["ip", "netns", "del", namespace], capture_output=True)
+            resolv = Path("/etc/netns") / namespace
+            (resolv / "resolv.conf").unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # another run's namespace may share the folder
+                resolv.rmdir()
+        subprocess.run(["ip", "link", "del", f"{self.name}-t"], capture_output=True)
+        self._namespaces.clear()
+        self.homes.clear()
