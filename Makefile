@@ -23,4 +23,5 @@ bench:
 	tools/netns.sh .venv/bin/python bench/bridge_swarm.py
 	tools/netns.sh .venv/bin/python bench/p2p_throughput.py
 	tools/netns.sh .venv/bin/python bench/first_frame.py
+	tools/netns.sh .venv/bin/python bench/nat_pairs.py
 	.venv/bin/python bench/prune_speed.py

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 PEER_FINGERPRINT = "-AS0001-"
 """The start of the seeder's peer ids: the possession check (bridge.possession) never counts the Bridge itself."""
 ALERT_INTERVAL = 1.0
-OFFERS_PER_ANNOUNCE = 2
+OFFERS_PER_ANNOUNCE = 10
 SEEDED_FILE = "data"
 
 
@@ -62,8 +62,10 @@ class Seeder:
                 "enable_natpmp": False,
                 "webtorrent_stun_server": self.stun_server,  # '' offline: host candidates only
                 "peer_fingerprint": PEER_FINGERPRINT,
-                # WebRTC offers sent with each announce (default 10), each a peer connection waiting up to 2 min:
-                # browsers that join send their own offers to the Bridge, so a few are enough for a seeder
+                # WebRTC offers sent with each announce, and (libtorrent 2.1.1) also the number of incoming WebRTC
+                # connections it answers while they open, each place held until its channel opens, fails or 2 min
+                # pass: at 2, browsers whose connections never opened (a NAT, a tab closed) left a browser behind a
+                # symmetric NAT unanswered, "peers but no data" (tests/e2e/test_internet.py); libtorrent's default
                 "max_webtorrent_offers": OFFERS_PER_ANNOUNCE,
                 "alert_mask": lt.alert.category_t.error_notification,
             }

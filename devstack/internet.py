@@ -26,6 +26,17 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from devstack.services import (
+    WEB_ROOT,
+    Service,
+    free_port,
+    start_bridge,
+    start_relay,
+    start_tracker,
+    start_turn,
+    stop_all,
+)
+
 INTERNET = "198.18.0.1"
 TEST_HOST = "198.18.0.254"
 KINDS = ("cone", "symmetric", "no-udp")
@@ -144,3 +155,64 @@ class Internet:
         subprocess.run(["ip", "link", "del", f"{self.name}-t"], capture_output=True)
         self._namespaces.clear()
         self.homes.clear()
+
+
+@dataclass
+class InternetServices:
+    """The services of the simulated internet, all on INTERNET: what a public deployment runs."""
+
+    relay: Service
+    tracker: Service
+    turn: Service
+    bridge: Service
+
+    def all(self) -> list[Service]:
+        return [self.relay, self.tracker, self.turn, self.bridge]
+
+    def browser_flags(self) -> list[str]:
+        """What a home's Chromium needs beyond the usual flags: the Bridge's plain-http origins treated as secure
+        (a service worker, WebCrypto) as HTTPS would be, and real host candidates instead of mDNS names."""
+        origins = f"{self.bridge.url},{self.bridge.extra['media_url']}"
+        return [
+            f"--unsafely-treat-insecure-origin-as-secure={origins}",
+            "--disable-features=WebRtcHideLocalIpsWithMdns",
+        ]
+
+
+def start_services(
+    internet: Internet,
+    data_dir: Path,
+    *,
+    turn_secret: str,
+    web_root: Path = WEB_ROOT,
+    bridge_args: tuple[str, ...] = (),
+) -> InternetServices:
+    """The relay, the tracker, coturn (STUN and TURN on port 3478, the shared secret `turn_secret`) and a Bridge that
+    offers them to browsers, in the internet namespace. The caller stops them (`stop_all(services.all())`)."""
+    started: list[Service] = []
+    try:
+        started.append(start_relay(data_dir, free_port(), host=INTERNET, netns=internet.inet))
+        started.append(start_tracker(data_dir, free_port(), host=INTERNET, netns=internet.inet))
+        started.append(start_turn(data_dir, 3478, secret=turn_secret, host=INTERNET, netns=internet.inet))
+        secret_file = data_dir / "turn-secret"
+        secret_file.write_text(turn_secret)
+        secret_file.chmod(0o600)
+        args = ["--stun", f"{INTERNET}:3478", "--turn", f"turn:{INTERNET}:3478?transport=udp"]
+        args += ["--turn-secret-file", str(secret_file), *bridge_args]
+        relay, tracker = started[0], started[1]
+        started.append(
+            start_bridge(
+                data_dir,
+                free_port(),
+                host=INTERNET,
+                relays=[relay.url],
+                trackers=[tracker.url],
+                web_root=web_root,
+                extra_args=tuple(args),
+                netns=internet.inet,
+            )
+        )
+    except BaseException:
+        stop_all(started)
+        raise
+    return InternetServices(*started)

@@ -230,6 +230,7 @@ def start_turn(
         f"userdb={turn_dir / 'turndb'}",
         "log-file=stdout",
         "simple-log",
+        "verbose",  # sessions and allocations in the log (who was relayed, how many bytes)
     ]
     config_path = turn_dir / "turnserver.conf"
     config_path.write_text("\n".join(config) + "\n")

@@ -4,8 +4,10 @@ relay client (for what no honest app would send)."""
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import os
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +32,17 @@ CHROMIUM_FLAGS = [
 ]
 BOOT_TIMEOUT_MS = 90_000
 LOOPBACK = ("127.0.0.1", "localhost", "[::1]", "::1")
+SIMULATED_INTERNET = ipaddress.ip_network("198.18.0.0/15")  # devstack.internet's: namespaces the test run made
+
+
+def is_test_host(host: str | None) -> bool:
+    """Loopback, or an address of the simulated internet: the only places a test's browser may reach."""
+    if host in LOOPBACK:
+        return True
+    try:
+        return ipaddress.ip_address(host or "") in SIMULATED_INTERNET
+    except ValueError:
+        return False
 
 
 # A stand-in NIP-07 extension, injected before the page's scripts like a real one. It signs with the vendored
@@ -45,6 +58,17 @@ EXTENSION = """(secret) => {
     },
   }
 }"""
+
+
+def eventually(page: Page, expression: str, timeout_ms: float = 30_000) -> None:
+    """Wait until the JS `expression` (it may be a Promise) is true in `page`. Playwright's wait_for_function does
+    not await a Promise: one counts as true at once, whatever it resolves to. Polled through the page, so the
+    page's requests routed through this process go on meanwhile (time.sleep would hold them)."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not page.evaluate(f"async () => Boolean(await ({expression}))"):
+        if time.monotonic() > deadline:
+            raise PlaywrightTimeout(f"not true within {timeout_ms:.0f} ms: {expression}")
+        page.wait_for_timeout(200)
 
 
 @dataclass
@@ -100,7 +124,7 @@ class AppUser:
 
     def _guard(self, route: Route) -> None:
         url = route.request.url
-        if url.startswith(("data:", "blob:")) or urlsplit(url).hostname in LOOPBACK:
+        if url.startswith(("data:", "blob:")) or is_test_host(urlsplit(url).hostname):
             route.continue_()
         else:
             self.foreign.append(url)

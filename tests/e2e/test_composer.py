@@ -25,7 +25,7 @@ from playwright.sync_api import Browser, FilePayload
 from devstack.blossom import start_blossom
 from devstack.nip96 import start_nip96
 from devstack.services import ROOT, Service, free_port
-from tests.e2e.harness import AppUser, Stack, UserFactory, relay_query
+from tests.e2e.harness import AppUser, Stack, UserFactory, eventually, relay_query
 from tests.e2e.test_bridge_seeding import download_in_browser
 
 
@@ -261,10 +261,7 @@ def test_pings_wait_in_indexeddb_while_the_bridge_is_away(new_user: UserFactory,
     frank.page.reload()  # ...and the next start sends what waited in IndexedDB at once
     frank.wait_ready()
     assert bridge_state(stack, info_hash, timeout=20, user=frank) == "seeding"
-    frank.page.wait_for_function(
-        f"{QUEUED}.then((q) => q === '[]')",
-        timeout=10_000,
-    )
+    eventually(frank.page, f"{QUEUED}.then((q) => q === '[]')", timeout_ms=10_000)
 
 
 def test_servers_are_ordered_and_removed_and_unreachable_ones_skipped(

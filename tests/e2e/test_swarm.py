@@ -14,16 +14,14 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage
 
 from asknostr import nip01
-from tests.e2e.harness import AppUser, Stack, UserFactory, relay_publish, relay_query
+from tests.e2e.harness import AppUser, Stack, UserFactory, eventually, relay_publish, relay_query
 from tests.e2e.test_bridge_seeding import download_in_browser
 from tests.e2e.test_composer import LIST, bridge_state, post_files, published
 
 
 def seeds(user: AppUser, info_hash: str, timeout_ms: int = 30_000) -> dict[str, Any]:
     """Wait until `user`'s browser has the whole torrent and seeds it; its entry."""
-    user.page.wait_for_function(
-        f"{LIST}.then((l) => l.some((t) => t.infoHash === '{info_hash}' && t.done))", timeout=timeout_ms
-    )
+    eventually(user.page, f"{LIST}.then((l) => l.some((t) => t.infoHash === '{info_hash}' && t.done))", timeout_ms)
     (entry,) = [t for t in user.page.evaluate(LIST) if t["infoHash"] == info_hash]
     return dict(entry)
 

@@ -16,7 +16,7 @@ import pytest
 from devstack.blossom import start_blossom
 from devstack.services import Service, free_port
 from tests.bridge.client import upload
-from tests.e2e.harness import AppUser, Stack, UserFactory, relay_publish
+from tests.e2e.harness import AppUser, Stack, UserFactory, eventually, relay_publish
 from tests.e2e.test_composer import LIST, add_server, log_lines, post_files, published
 from tests.unit.nostr_keys import keypair, sign_event
 
@@ -150,7 +150,7 @@ def test_a_seeder_present_plays_over_p2p_and_the_media_server_sees_no_request(
     bob.show("settings")
     bob.submit("storage-result", {"#quota-input": "500", "#cap-input": "1"}, "#storage-save", "saved")
     bob.show("community")  # the post in view: its swarm is joined ahead of play, and no piece is fetched
-    bob.page.wait_for_function(f"{LIST}.then((l) => l.some((t) => t.infoHash === '{meta['i']}' && t.numPeers > 0))")
+    eventually(bob.page, f"{LIST}.then((l) => l.some((t) => t.infoHash === '{meta['i']}' && t.numPeers > 0))")
     bob.page.wait_for_timeout(1000)
     (ahead,) = [t for t in bob.page.evaluate(LIST) if t["infoHash"] == meta["i"]]
     assert ahead["downloaded"] == 0 and ahead["received"] < 16_384, ahead  # the metadata, no block of a piece

@@ -77,5 +77,7 @@ def test_progress_text_says_source_peers_and_speed() -> None:
     p2p = trying.peers_changed(2, 1).data(10, 1)
     assert progress_text(p2p, speed=1_500_000, fraction=0.456, peers=2) == "P2P · 2 peers · 1.5 MB/s · 46%"
     http = trying.tick(6)
-    assert progress_text(http, speed=2e6, fraction=1, peers=0, done=True) == "HTTP · complete"
-    assert progress_text(http, speed=2e6, fraction=0.5, peers=1) == "HTTP · 1 peer · 2.0 MB/s · 50%"
+    # the caption says why P2P was not used
+    assert progress_text(http, speed=2e6, fraction=1, peers=0, done=True) == "HTTP (no peer after 5 s) · complete"
+    assert progress_text(http, speed=2e6, fraction=0.5, peers=1) == "HTTP (no peer after 5 s) · 1 peer · 2.0 MB/s · 50%"
+    assert progress_text(Race(started=0, state=HTTP), speed=0, fraction=1, peers=0, done=True) == "HTTP · complete"

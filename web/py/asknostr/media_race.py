@@ -77,6 +77,8 @@ def progress_text(race: Race, *, speed: float, fraction: float, peers: int, done
     if race.state == TRYING:
         return f"P2P · looking for peers ({peers} connected)" if race.has_url else f"P2P only · {peers} peers"
     source = "P2P" if race.state == P2P else "HTTP"
+    if race.state == HTTP and race.reason:
+        source += f" ({race.reason})"  # why P2P was not used: a person should not have to guess
     parts = [source]
     if race.state == P2P or peers:
         parts.append(f"{peers} peer" + ("" if peers == 1 else "s"))

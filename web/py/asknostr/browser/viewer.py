@@ -157,7 +157,7 @@ class Viewer:
         }
         self._show(info_hash, progress_text(race, speed=0, fraction=0, peers=0), **decided)
         if race.state == HTTP:
-            await self._over_http(info_hash, item, watch)
+            await self._over_http(info_hash, item, watch, race)
         else:
             await self._over_p2p(info_hash, item, watch)
 
@@ -181,11 +181,11 @@ class Viewer:
         self._show(info_hash, progress_text(race, speed=0, fraction=1, peers=int(watch.state().peers), done=True),
                    shared="yes" if shared else "no")  # fmt: skip
 
-    async def _over_http(self, info_hash: str, item: Item, watch: Any) -> None:
+    async def _over_http(self, info_hash: str, item: Item, watch: Any, race: Race) -> None:
+        """`race`: decided for HTTP, with the reason the caption gives."""
         media = item.media
         download = http_download.download(media.url, media.size or 0, media.mime, self.memory_cap())
         media_stream.provide(info_hash, download)
-        race = Race(started=0, state=HTTP)
         blob = asyncio.ensure_future(download.blob())
         while not blob.done():
             elapsed = max(1e-3, (window.performance.now() - download.started) / 1000)

@@ -1,0 +1,203 @@
+"""The swarm on a simulated internet (devstack.internet): every user's Chromium in a home of its own behind a NAT
+router, the Bridge, relay, tracker and TURN server (coturn, with the Bridge's short-lived credentials) on the
+internet. Followers behind home (cone) NATs seed from each other peer to peer, a browser behind a symmetric NAT
+plays through TURN, the Bridge serves when the browsers are gone, and a network without UDP plays over HTTP within
+the 5-second rule, saying why."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Playwright
+
+from devstack.internet import Internet, start_services
+from devstack.services import Service, free_port, stop_all
+from tests.e2e.conftest import chromium_path
+from tests.e2e.harness import CHROMIUM_FLAGS, AppUser, Stack, eventually
+from tests.e2e.test_composer import LIST, bridge_state, post_files, published
+from tests.e2e.test_swarm import seeds
+from tests.e2e.test_viewer import READ, play, wav
+
+TURN_SECRET = "simulated-internet-turn-secret"
+HOMES = {"alice": "cone", "bob": "cone", "carol": "symmetric", "dave": "symmetric", "erin": "no-udp"}
+
+
+@dataclass
+class World:
+    internet: Internet
+    stack: Stack
+    turn: Service
+    browsers: dict[str, Browser]
+
+    def user(self, name: str) -> AppUser:
+        context = self.browsers[name].new_context()
+        context.add_init_script(KEEP_PEER_CONNECTIONS)
+        return AppUser.in_context(context, self.stack.app_url)
+
+
+# every RTCPeerConnection the page makes, kept in window.peerConnections (WebTorrent's are out of reach otherwise)
+KEEP_PEER_CONNECTIONS = """(() => {
+  const Native = window.RTCPeerConnection
+  window.peerConnections = []
+  window.RTCPeerConnection = class extends Native {
+    constructor (...args) { super(...args); window.peerConnections.push(this) }
+  }
+})()"""
+
+# the candidate pairs that carried bytes, on the connections still open: which kinds of candidates, how many bytes
+PAIRS = """async () => {
+  const out = []
+  for (const pc of window.peerConnections) {
+    if (pc.connectionState === 'closed') continue
+    const stats = await pc.getStats()
+    const byId = new Map()
+    stats.forEach((s) => byId.set(s.id, s))
+    stats.forEach((s) => {
+      if (s.type === 'candidate-pair' && s.bytesReceived + s.bytesSent > 0) {
+        const local = byId.get(s.localCandidateId)?.candidateType
+        const remote = byId.get(s.remoteCandidateId)?.candidateType
+        out.push({ local, remote, sent: s.bytesSent, received: s.bytesReceived })
+      }
+    })
+  }
+  return out
+}"""
+
+
+def received(user: AppUser, relayed: bool) -> int:
+    """Bytes `user` received on open connections through a TURN relay (either end's candidate), or not."""
+    pairs = user.page.evaluate(PAIRS)
+    return sum(p["received"] for p in pairs if ("relay" in (p["local"], p["remote"])) == relayed)
+
+
+@pytest.fixture(scope="module")
+def world(playwright: Playwright, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """The simulated internet, its services and one Chromium per home, built once for the module."""
+    data_dir = tmp_path_factory.mktemp("internet")
+    internet = Internet()
+    services: list[Service] = []
+    browsers: dict[str, Browser] = {}
+    try:
+        internet.build()
+        for user, kind in HOMES.items():
+            internet.add_home(user, kind)
+        bridge_args = ("--heartbeat-interval", "2", "--heartbeats-per-key", "120")
+        started = start_services(internet, data_dir, turn_secret=TURN_SECRET, bridge_args=bridge_args)
+        services = started.all()
+        stack = Stack(started.relay, started.relay, started.tracker, started.bridge)
+        for user in HOMES:
+            launcher = internet.launcher(user, chromium_path(), data_dir)
+            flags = [*CHROMIUM_FLAGS, *started.browser_flags()]
+            browsers[user] = playwright.chromium.launch(executable_path=str(launcher), args=flags)
+        yield World(internet, stack, started.turn, browsers)
+    finally:
+        for browser in browsers.values():
+            browser.close()
+        stop_all(services)
+        internet.close()
+
+
+def torrent_of(user: AppUser, info_hash: str) -> dict[str, Any]:
+    entries = [t for t in user.page.evaluate(LIST) if t["infoHash"] == info_hash]
+    return dict(entries[0]) if entries else {}
+
+
+def bridge_status(stack: Stack, info_hash: str) -> dict[str, Any]:
+    with urllib.request.urlopen(f"{stack.bridge.url}/api/torrents/{info_hash}") as response:
+        status: dict[str, Any] = json.loads(response.read())
+    return status
+
+
+def allocated_for(turn: Service, user: AppUser) -> bool:
+    """Whether the TURN server gave `user` a relay (the credential's username holds the pubkey): the Bridge's
+    credentials work."""
+    log = turn.log_path.read_text(errors="replace")
+    return any(user.pubkey in line and "ALLOCATE processed, success" in line for line in log.splitlines())
+
+
+@pytest.mark.webrtc
+@pytest.mark.slow
+def test_the_swarm_across_home_and_symmetric_nats(world: World) -> None:
+    stack = world.stack
+    alice, bob, carol = world.user("alice"), world.user("bob"), world.user("carol")
+    for user in (alice, bob, carol):
+        eventually(user.page, "document.body.dataset.turn === 'ready'", 20_000)  # a TURN credential from the Bridge
+    bob.follow(alice.npub)  # Carol does not: she sees the post in the community feed, and joins only to play it
+
+    # Alice posts; the Bridge is not told (its ping refused): only browsers have the file
+    audio = wav(30, tone=550)  # 480 KB
+    alice.page.route("**/api/ping", lambda route: route.abort())
+    post_files(alice, "from my home", [("home.wav", "audio/wav", audio)], community=True)
+    (note,) = [e for e in published(stack, alice.pubkey) if e["kind"] == 1]
+    info_hash = note["imeta"][0]["i"]
+
+    # Bob, behind another home NAT, seeds it by himself, from Alice's browser: nobody else has it
+    seeds(bob, info_hash, timeout_ms=60_000)
+    assert torrent_of(alice, info_hash)["uploaded"] >= len(audio)  # the bytes came from Alice, peer to peer
+    # two home NATs: a direct path (STUN's server-reflexive candidates), no relay
+    assert received(bob, relayed=False) >= len(audio) and received(bob, relayed=True) == 0, bob.page.evaluate(PAIRS)
+
+    # Alice leaves; Carol, behind a symmetric NAT, plays it from Bob through the TURN relay
+    alice.close()
+    uploaded_before = torrent_of(bob, info_hash)["uploaded"]
+    seen = play(carol, info_hash)
+    assert seen["source"] == "p2p", seen
+    assert carol.page.evaluate(READ, info_hash)["sha256"] == hashlib.sha256(audio).hexdigest()
+    assert torrent_of(bob, info_hash)["uploaded"] - uploaded_before >= len(audio)  # from Bob
+    # through a TURN relay: no direct path exists between a symmetric NAT and a home NAT
+    assert received(carol, relayed=True) >= len(audio), carol.page.evaluate(PAIRS)
+    assert allocated_for(world.turn, carol)  # with the credential the Bridge gave her
+    bob.close()
+    carol.close()
+
+
+@pytest.mark.webrtc
+@pytest.mark.slow
+def test_the_bridge_serves_a_symmetric_nat_and_a_network_without_udp_plays_over_http(world: World) -> None:
+    stack = world.stack
+    alice = world.user("alice")
+    audio = wav(20, tone=770)
+    post_files(alice, "pinged from home", [("pinged.wav", "audio/wav", audio)], community=True)
+    notes = [e for e in published(stack, alice.pubkey) if e["kind"] == 1]
+    info_hash = notes[0]["imeta"][0]["i"]
+    assert bridge_state(stack, info_hash, user=alice, timeout=60) == "seeding"
+    alice.close()  # nobody but the Bridge has it now
+
+    dave = world.user("dave")
+    seen = play(dave, info_hash)
+    assert seen["source"] == "p2p", seen
+    assert dave.page.evaluate(READ, info_hash)["sha256"] == hashlib.sha256(audio).hexdigest()
+    assert bridge_status(stack, info_hash)["uploaded"] >= len(audio)  # the Bridge's libtorrent served it
+
+    erin = world.user("erin")  # her network drops every UDP packet: WebRTC cannot connect, HTTP can
+    t0 = time.monotonic()
+    seen = play(erin, info_hash)
+    assert seen["source"] == "http" and seen["reason"] == "no peer after 5 s", seen
+    assert 5000 <= int(seen["decidedMs"]) <= 6500 and time.monotonic() - t0 < 30
+    assert erin.page.evaluate(READ, info_hash)["sha256"] == hashlib.sha256(audio).hexdigest()
+    caption = erin.page.locator(f'figure.torrent-media[data-infohash="{info_hash}"] figcaption').first.inner_text()
+    assert caption.startswith("HTTP (no peer after 5 s)"), caption  # it says why P2P was not used
+
+
+def test_the_simulated_internet_is_built_and_deleted() -> None:
+    """Homes reach the internet only through their routers, and nothing of it outlives `close()`."""
+    internet = Internet(name=f"swt{free_port() % 10000}").build()
+    try:
+        home = internet.add_home("x", "symmetric")
+        assert home.wan_address == "198.18.0.11" and home.lan_address == "10.0.1.2"
+        listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+        assert f"{internet.name}-inet" in listed and home.name in listed and home.router in listed
+    finally:
+        internet.close()
+    listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    assert internet.name not in listed
+    assert not Path(f"/etc/netns/{internet.name}-inet").exists()
