@@ -246,6 +246,7 @@ class SwarmKeeper:
                 "tracker": observed.tracker_seeders,
             },
             "peers": seed.peers if seed else 0,
+            "announced": seed.announced if seed else False,
             "uploaded": seed.uploaded if seed else 0,
             "handed_off": row.handed_off,
             "handoff": {"min_seeders": self.policy.min_seeders, "min_age": self.policy.min_age}

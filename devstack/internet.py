@@ -133,6 +133,13 @@ class Internet:
         self.homes[user] = Home(home, router, kind, lan, wan)
         return self.homes[user]
 
+    def name_hosts(self, names: list[str]) -> None:
+        """Host names that resolve to INTERNET for the programs started in the internet namespace from now on
+        (`ip netns exec` mounts /etc/netns/<namespace>/hosts over /etc/hosts). Browsers are told with
+        `--host-resolver-rules`."""
+        hosts = "127.0.0.1 localhost\n" + "".join(f"{INTERNET} {name}\n" for name in names)
+        (Path("/etc/netns") / self.inet / "hosts").write_text(hosts)
+
     def launcher(self, user: str, program: str, directory: Path) -> Path:
         """An executable that runs `program` with its arguments inside `user`'s home (Playwright's
         `executable_path`: its pipe to the browser survives `ip netns exec`)."""
@@ -150,6 +157,7 @@ class Internet:
             subprocess.run(["ip", "netns", "del", namespace], capture_output=True)
             resolv = Path("/etc/netns") / namespace
             (resolv / "resolv.conf").unlink(missing_ok=True)
+            (resolv / "hosts").unlink(missing_ok=True)
             with contextlib.suppress(OSError):  # another run's namespace may share the folder
                 resolv.rmdir()
         subprocess.run(["ip", "link", "del", f"{self.name}-t"], capture_output=True)

@@ -170,6 +170,7 @@ def start_bridge(
     extra_args: tuple[str, ...] = (),
     timeout: float = 20.0,
     netns: str = "",
+    env: dict[str, str] | None = None,
 ) -> Service:
     """The Bridge, which also serves the PWA, on http://host:port, and its blobs (Blossom) on their own origin,
     http://host:media_port (a free port when not given), in `extra["media_url"]`; `extra_args` are more
@@ -178,6 +179,8 @@ def start_bridge(
     if not netns:
         _check_port_free("bridge (blobs)", host, media_port)
     argv = [sys.executable, "-m", "bridge", "--host", host, "--port", str(port), "--media-port", str(media_port)]
+    if env:  # through env(1): the process started is still the one stopped
+        argv = ["env", *(f"{name}={value}" for name, value in env.items()), *argv]
     argv += ["--web-root", str(web_root), "--data-dir", str(data_dir / "bridge")]
     for relay in relays:
         argv += ["--relay", relay]
@@ -236,3 +239,31 @@ def start_turn(
     config_path.write_text("\n".join(config) + "\n")
     argv = [turnserver, "-c", str(config_path)]
     return _spawn("turn", argv, data_dir / "logs", f"turn:{host}:{port}", port, host, timeout, netns)
+
+
+def start_caddy(
+    data_dir: Path,
+    sites: dict[str, str],
+    *,
+    host: str = "127.0.0.1",
+    timeout: float = 30.0,
+    netns: str = "",
+) -> Service:
+    """Caddy (Debian `caddy`) as the TLS reverse proxy of a public deployment: each site name served on
+    https://name (port 443 on `host`) from the `host:port` it maps to, with certificates from Caddy's own local CA
+    (`local_certs`: its root is `data_dir/caddy/pki/authorities/local/root.crt`), as a test's stand-in for
+    Let's Encrypt. WebSockets (relay, tracker) pass through as they are."""
+    caddy = shutil.which("caddy")
+    if caddy is None:
+        raise ServiceError("no caddy: the deployment test needs Debian's caddy (tools/setup.sh --browser installs it)")
+    caddy_dir = data_dir / "caddy"
+    caddy_dir.mkdir(parents=True, exist_ok=True)
+    lines = ["{", "\tadmin off", f"\tstorage file_system {caddy_dir}", "\tlocal_certs", "\tskip_install_trust", "}"]
+    for name, upstream in sites.items():
+        lines += [f"{name} {{", f"\tbind {host}", f"\treverse_proxy {upstream}", "}"]
+    config = caddy_dir / "Caddyfile"
+    config.write_text("\n".join(lines) + "\n")
+    # its own folders, not the user's ~/.config and ~/.local/share
+    argv = ["env", f"XDG_CONFIG_HOME={caddy_dir}", f"XDG_DATA_HOME={caddy_dir}", caddy, "run", "--config", str(config)]
+    argv += ["--adapter", "caddyfile"]
+    return _spawn("caddy", argv, data_dir / "logs", f"https://{host}", 443, host, timeout, netns)

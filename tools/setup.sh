@@ -29,12 +29,12 @@ if [ "${1:-}" = "--browser" ]; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
   fi
-  # the tests' simulated internet: a TURN server (coturn's turnserver, run by the tests, not as a service) and
-  # the NAT routers' iptables
-  if ! command -v turnserver >/dev/null || ! command -v iptables >/dev/null; then
-    echo "== installing Debian coturn and iptables for the network tests"
+  # the tests' simulated internet: a TURN server (coturn's turnserver), the NAT routers' iptables, and the TLS
+  # reverse proxy of the public deployment (caddy); the tests run them, not the system's services
+  if ! command -v turnserver >/dev/null || ! command -v iptables >/dev/null || ! command -v caddy >/dev/null; then
+    echo "== installing Debian coturn, iptables and caddy for the network tests"
     if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
     $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq coturn iptables >/dev/null
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq coturn iptables caddy >/dev/null
   fi
 fi

@@ -36,8 +36,10 @@ SIMULATED_INTERNET = ipaddress.ip_network("198.18.0.0/15")  # devstack.internet'
 
 
 def is_test_host(host: str | None) -> bool:
-    """Loopback, or an address of the simulated internet: the only places a test's browser may reach."""
-    if host in LOOPBACK:
+    """Loopback, an address of the simulated internet, or a name under .test (RFC 6761: reserved, resolved only by
+    the test's own `--host-resolver-rules`, into the simulated internet): the only places a test's browser may
+    reach."""
+    if host in LOOPBACK or (host or "").endswith(".test"):
         return True
     try:
         return ipaddress.ip_address(host or "") in SIMULATED_INTERNET
