@@ -192,6 +192,7 @@ def test_the_bridge_serves_a_symmetric_nat_and_a_network_without_udp_plays_over_
     assert caption.startswith("HTTP (no peer after 5 s)"), caption  # it says why P2P was not used
 
 
+@pytest.mark.webrtc  # root, in the private namespace: it makes namespaces of its own
 def test_the_simulated_internet_is_built_and_deleted() -> None:
     """Homes reach the internet only through their routers, and nothing of it outlives `close()`."""
     internet = Internet(name=f"swt{free_port() % 10000}").build()
