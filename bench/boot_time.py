@@ -25,8 +25,7 @@ from playwright.sync_api import Browser, sync_playwright  # noqa: E402
 
 from bench.bench_site import bench_web_root  # noqa: E402
 from devstack.services import free_port, start_bridge, start_relay, start_tracker, stop_all  # noqa: E402
-from tests.e2e.conftest import chromium_path  # noqa: E402
-from tests.e2e.harness import CHROMIUM_FLAGS  # noqa: E402
+from tests.e2e.harness import CHROMIUM_FLAGS, chromium_path  # noqa: E402
 
 PAGES = {"bare": "bench/bare_pyodide.html", "app": ""}
 

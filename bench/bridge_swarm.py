@@ -33,8 +33,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 from devstack.services import Service, free_port, start_bridge, start_tracker, stop_all  # noqa: E402
 from tests.bridge.client import auth_header, info_hash_of, ping_payload, signed_post, upload  # noqa: E402
-from tests.e2e.conftest import chromium_path  # noqa: E402
-from tests.e2e.harness import CHROMIUM_FLAGS  # noqa: E402
+from tests.e2e.harness import CHROMIUM_FLAGS, chromium_path  # noqa: E402
 from tests.e2e.test_bridge_seeding import DOWNLOAD  # noqa: E402
 from tests.unit.nostr_keys import keypair, sign_event  # noqa: E402
 

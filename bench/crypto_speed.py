@@ -26,8 +26,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 from bench.bench_site import bench_web_root  # noqa: E402
 from devstack.services import free_port, start_bridge  # noqa: E402
-from tests.e2e.conftest import chromium_path  # noqa: E402
-from tests.e2e.harness import CHROMIUM_FLAGS  # noqa: E402
+from tests.e2e.harness import CHROMIUM_FLAGS, chromium_path  # noqa: E402
 
 JS_BENCH = """async (n) => {
   const sk = '0101010101010101010101010101010101010101010101010101010101010101'

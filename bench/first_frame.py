@@ -33,8 +33,12 @@ from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 
 from devstack.blossom import start_blossom  # noqa: E402
 from devstack.services import free_port, start_bridge, start_relay, start_tracker, stop_all  # noqa: E402
-from tests.e2e.conftest import chromium_path  # noqa: E402
-from tests.e2e.harness import CHROMIUM_FLAGS, AppUser, Stack  # noqa: E402
+from tests.e2e.harness import (  # noqa: E402
+    CHROMIUM_FLAGS,
+    AppUser,
+    Stack,
+    chromium_path,
+)
 from tests.e2e.test_viewer import post_alone  # noqa: E402
 
 RECORD = """async (seconds) => {

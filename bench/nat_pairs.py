@@ -35,8 +35,7 @@ from bench.bench_site import bench_web_root  # noqa: E402
 from bridge.turn import credential  # noqa: E402
 from devstack.internet import INTERNET, Internet, start_services  # noqa: E402
 from devstack.services import stop_all  # noqa: E402
-from tests.e2e.conftest import chromium_path  # noqa: E402
-from tests.e2e.harness import CHROMIUM_FLAGS  # noqa: E402
+from tests.e2e.harness import CHROMIUM_FLAGS, chromium_path  # noqa: E402
 
 PAGES = ("nat_pairs.html", "nat_pairs.js")
 SECRET = "nat-pairs-bench"

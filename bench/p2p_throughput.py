@@ -55,8 +55,7 @@ from bench.bench_site import bench_web_root  # noqa: E402
 from devstack.processes import descendants, processes  # noqa: E402
 from devstack.services import Service, free_port, start_bridge, start_tracker, stop_all  # noqa: E402
 from tests.bridge.client import sha, upload  # noqa: E402
-from tests.e2e.conftest import chromium_path  # noqa: E402
-from tests.e2e.harness import CHROMIUM_FLAGS  # noqa: E402
+from tests.e2e.harness import CHROMIUM_FLAGS, chromium_path  # noqa: E402
 from tests.unit.nostr_keys import keypair  # noqa: E402
 
 KIB = 1024

@@ -81,8 +81,22 @@ class Internet:
         (resolv / "resolv.conf").write_text("nameserver 127.0.0.1\n")  # no DNS to the host's resolver
         _run("ip", "netns", "exec", namespace, "ip", "link", "set", "lo", "up")
 
+    def __enter__(self) -> Internet:
+        return self.build()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
     def build(self) -> Internet:
-        """The internet namespace and the test process's way into it."""
+        """The internet namespace and the test process's way into it (deleted again if this fails half way)."""
+        try:
+            self._build()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def _build(self) -> None:
         self._netns(self.inet)
         inet = ("ip", "netns", "exec", self.inet)
         _run(*inet, "ip", "link", "add", "br0", "type", "bridge")
@@ -94,6 +108,11 @@ class Internet:
         _run(*inet, "ip", "link", "set", "tport", "master", "br0", "up")
         _run("ip", "addr", "add", f"{TEST_HOST}/24", "dev", f"{self.name}-t")
         _run("ip", "link", "set", f"{self.name}-t", "up")
+
+    def add_homes(self, kinds: dict[str, str]) -> Internet:
+        """A home per user, of the kind given (`KINDS`)."""
+        for user, kind in kinds.items():
+            self.add_home(user, kind)
         return self
 
     def add_home(self, user: str, kind: str) -> Home:

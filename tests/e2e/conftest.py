@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,7 +9,7 @@ import pytest
 from playwright.sync_api import Browser, Playwright, sync_playwright
 
 from devstack.services import Service, free_port, start_bridge, start_relay, start_tracker, stop_all
-from tests.e2e.harness import CHROMIUM_FLAGS, AppUser, Stack, UserFactory
+from tests.e2e.harness import CHROMIUM_FLAGS, AppUser, Stack, UserFactory, chromium_path
 
 
 @pytest.fixture(scope="session")
@@ -35,14 +34,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield Stack(*services)
     finally:
         stop_all(services)
-
-
-def chromium_path() -> str:
-    for candidate in ("chromium", "chromium-browser"):
-        found = shutil.which(candidate)
-        if found:
-            return found
-    pytest.fail("no Chromium found: `make test` installs Debian's chromium (tools/setup.sh --browser)")
 
 
 @pytest.fixture(scope="session")

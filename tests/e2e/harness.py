@@ -7,18 +7,21 @@ import asyncio
 import ipaddress
 import json
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Request, Route
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, Request, Route
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from asknostr import nip19
+from devstack.internet import Internet
 from devstack.services import Service
 from tests.async_runner import run
 
@@ -243,3 +246,27 @@ def module_page(browser: Browser, stack: Stack, path: str, name: str, helpers: s
         yield page
     finally:
         page.context.close()
+
+
+@contextmanager
+def home_browsers(
+    playwright: Playwright, internet: Internet, data_dir: Path, flags: list[str]
+) -> Iterator[dict[str, Browser]]:
+    """One Chromium in each home of the simulated internet (devstack.internet), by user; closed at the end."""
+    browsers: dict[str, Browser] = {}
+    try:
+        for user in internet.homes:
+            launcher = internet.launcher(user, chromium_path(), data_dir)
+            browsers[user] = playwright.chromium.launch(executable_path=str(launcher), args=[*CHROMIUM_FLAGS, *flags])
+        yield browsers
+    finally:
+        for browser in browsers.values():
+            browser.close()
+
+
+def chromium_path() -> str:
+    for candidate in ("chromium", "chromium-browser"):
+        found = shutil.which(candidate)
+        if found:
+            return found
+    raise RuntimeError("no Chromium found: `make test` installs Debian's chromium (tools/setup.sh --browser)")

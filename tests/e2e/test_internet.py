@@ -21,8 +21,7 @@ from playwright.sync_api import Browser, Playwright
 
 from devstack.internet import Internet, start_services
 from devstack.services import Service, free_port, stop_all
-from tests.e2e.conftest import chromium_path
-from tests.e2e.harness import CHROMIUM_FLAGS, AppUser, Stack, eventually
+from tests.e2e.harness import AppUser, Stack, eventually, home_browsers
 from tests.e2e.test_composer import LIST, bridge_state, post_files, published
 from tests.e2e.test_swarm import seeds
 from tests.e2e.test_viewer import READ, play, wav
@@ -83,27 +82,16 @@ def received(user: AppUser, relayed: bool) -> int:
 def world(playwright: Playwright, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """The simulated internet, its services and one Chromium per home, built once for the module."""
     data_dir = tmp_path_factory.mktemp("internet")
-    internet = Internet()
-    services: list[Service] = []
-    browsers: dict[str, Browser] = {}
-    try:
-        internet.build()
-        for user, kind in HOMES.items():
-            internet.add_home(user, kind)
+    with Internet() as internet:
+        internet.add_homes(HOMES)
         bridge_args = ("--heartbeat-interval", "2", "--heartbeats-per-key", "120")
         started = start_services(internet, data_dir, turn_secret=TURN_SECRET, bridge_args=bridge_args)
-        services = started.all()
-        stack = Stack(started.relay, started.relay, started.tracker, started.bridge)
-        for user in HOMES:
-            launcher = internet.launcher(user, chromium_path(), data_dir)
-            flags = [*CHROMIUM_FLAGS, *started.browser_flags()]
-            browsers[user] = playwright.chromium.launch(executable_path=str(launcher), args=flags)
-        yield World(internet, stack, started.turn, browsers)
-    finally:
-        for browser in browsers.values():
-            browser.close()
-        stop_all(services)
-        internet.close()
+        try:
+            with home_browsers(playwright, internet, data_dir, started.browser_flags()) as browsers:
+                stack = Stack(started.relay, started.relay, started.tracker, started.bridge)
+                yield World(internet, stack, started.turn, browsers)
+        finally:
+            stop_all(started.all())
 
 
 def torrent_of(user: AppUser, info_hash: str) -> dict[str, Any]:

@@ -30,8 +30,7 @@ from devstack.services import (
     start_turn,
     stop_all,
 )
-from tests.e2e.conftest import chromium_path
-from tests.e2e.harness import CHROMIUM_FLAGS, AppUser, Stack, eventually
+from tests.e2e.harness import AppUser, Stack, eventually, home_browsers
 from tests.e2e.test_composer import bridge_state, post_files, published
 from tests.e2e.test_internet import KEEP_PEER_CONNECTIONS, swarm_across_nats
 from tests.e2e.test_viewer import wav
@@ -84,56 +83,47 @@ def spki_hashes(data_dir: Path, timeout: float = 20) -> list[str]:
 @pytest.fixture(scope="module")
 def deployment(playwright: Playwright, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     data_dir = tmp_path_factory.mktemp("deployment")
-    internet = Internet()
     services: list[Service] = []
-    browsers: dict[str, Browser] = {}
-    try:
-        internet.build()
-        for user, kind in HOMES.items():
-            internet.add_home(user, kind)
+    with Internet() as internet:
+        internet.add_homes(HOMES)
         internet.name_hosts(list(NAMES.values()))
-        ports = {role: free_port() for role in NAMES}
-        sites = {NAMES[role]: f"{INTERNET}:{port}" for role, port in ports.items()}
-        services.append(start_caddy(data_dir, sites, host=INTERNET, netns=internet.inet))
-        trust = spki_hashes(data_dir)
-        netns = internet.inet
-        services.append(start_relay(data_dir, ports["relay"], host=INTERNET, netns=netns))
-        services.append(start_tracker(data_dir, ports["tracker"], host=INTERNET, netns=netns))
-        services.append(start_turn(data_dir, 3478, secret=TURN_SECRET, host=INTERNET, netns=netns))
-        secret_file = data_dir / "turn-secret"
-        secret_file.write_text(TURN_SECRET)
-        args = ["--public-url", f"https://{NAMES['app']}", "--media-url", f"https://{NAMES['media']}"]
-        args += ["--stun", f"{INTERNET}:3478", "--turn", f"turn:{INTERNET}:3478?transport=udp"]
-        args += ["--turn-secret-file", str(secret_file), "--heartbeat-interval", "2", "--heartbeats-per-key", "120"]
-        root = data_dir / "caddy" / "pki" / "authorities" / "local" / "root.crt"
-        bridge = start_bridge(
-            data_dir,
-            ports["app"],
-            media_port=ports["media"],
-            host=INTERNET,
-            relays=[f"wss://{NAMES['relay']}"],
-            trackers=[f"wss://{NAMES['tracker']}"],
-            extra_args=tuple(args),
-            netns=netns,
-            env={"SSL_CERT_FILE": str(root)},  # libtorrent announces over wss: Caddy's CA, as the public one
-        )
-        services.append(bridge)
-        stack = Stack(services[1], services[1], services[2], bridge)
-        flags = [
-            *CHROMIUM_FLAGS,
-            "--host-resolver-rules=" + ",".join(f"MAP {name} {INTERNET}" for name in NAMES.values()),
-            "--ignore-certificate-errors-spki-list=" + ",".join(trust),
-            "--disable-features=WebRtcHideLocalIpsWithMdns",
-        ]
-        for user in HOMES:
-            launcher = internet.launcher(user, chromium_path(), data_dir)
-            browsers[user] = playwright.chromium.launch(executable_path=str(launcher), args=flags)
-        yield Deployment(internet, stack, services[3], browsers)
-    finally:
-        for browser in browsers.values():
-            browser.close()
-        stop_all(services)
-        internet.close()
+        try:
+            ports = {role: free_port() for role in NAMES}
+            sites = {NAMES[role]: f"{INTERNET}:{port}" for role, port in ports.items()}
+            services.append(start_caddy(data_dir, sites, host=INTERNET, netns=internet.inet))
+            trust = spki_hashes(data_dir)
+            netns = internet.inet
+            services.append(start_relay(data_dir, ports["relay"], host=INTERNET, netns=netns))
+            services.append(start_tracker(data_dir, ports["tracker"], host=INTERNET, netns=netns))
+            services.append(start_turn(data_dir, 3478, secret=TURN_SECRET, host=INTERNET, netns=netns))
+            secret_file = data_dir / "turn-secret"
+            secret_file.write_text(TURN_SECRET)
+            args = ["--public-url", f"https://{NAMES['app']}", "--media-url", f"https://{NAMES['media']}"]
+            args += ["--stun", f"{INTERNET}:3478", "--turn", f"turn:{INTERNET}:3478?transport=udp"]
+            args += ["--turn-secret-file", str(secret_file), "--heartbeat-interval", "2", "--heartbeats-per-key", "120"]
+            root = data_dir / "caddy" / "pki" / "authorities" / "local" / "root.crt"
+            bridge = start_bridge(
+                data_dir,
+                ports["app"],
+                media_port=ports["media"],
+                host=INTERNET,
+                relays=[f"wss://{NAMES['relay']}"],
+                trackers=[f"wss://{NAMES['tracker']}"],
+                extra_args=tuple(args),
+                netns=netns,
+                env={"SSL_CERT_FILE": str(root)},  # libtorrent announces over wss: Caddy's CA, as the public one
+            )
+            services.append(bridge)
+            stack = Stack(services[1], services[1], services[2], bridge)
+            flags = [
+                "--host-resolver-rules=" + ",".join(f"MAP {name} {INTERNET}" for name in NAMES.values()),
+                "--ignore-certificate-errors-spki-list=" + ",".join(trust),
+                "--disable-features=WebRtcHideLocalIpsWithMdns",
+            ]
+            with home_browsers(playwright, internet, data_dir, flags) as browsers:
+                yield Deployment(internet, stack, services[3], browsers)
+        finally:
+            stop_all(services)
 
 
 @pytest.mark.webrtc

@@ -7,8 +7,7 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import Playwright
 
-from tests.e2e.conftest import chromium_path
-from tests.e2e.harness import BOOT_TIMEOUT_MS, CHROMIUM_FLAGS, AppUser, Stack, UserFactory
+from tests.e2e.harness import BOOT_TIMEOUT_MS, CHROMIUM_FLAGS, AppUser, Stack, UserFactory, chromium_path
 
 
 def test_shell_paints_before_python_and_boots_from_own_origin_only(new_user: UserFactory, stack: Stack) -> None:
