@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +51,9 @@ class BridgeConfig:
     """Seconds a TURN credential lasts; the app asks for a new one before."""
     turn_per_key_per_minute: float = 6
     turn_per_address_per_minute: float = 120
+    trusted_proxies: tuple[str, ...] = ()
+    """Reverse proxies whose X-Forwarded-For names the client (rate limits per address count clients, not the
+    proxy); none by default."""
 
     def stun_urls(self) -> tuple[str, ...]:
         return (f"stun:{self.stun}",) if self.stun else ()
@@ -115,6 +119,12 @@ def parse_args(argv: list[str] | None = None) -> BridgeConfig:
         help="public base URL of the blobs' origin: another host or port than the app's (default: http://host:media-port)",
     )
     parser.add_argument("--stun", default="", help="STUN server host:port for WebRTC (default: none)")
+    parser.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=[],
+        help="address of a reverse proxy whose X-Forwarded-For is believed (e.g. 127.0.0.1 behind Caddy)",
+    )
     ice = parser.add_argument_group("TURN (browsers behind symmetric NATs)")
     ice.add_argument("--turn", action="append", default=[], help="a turn: or turns: URL of the TURN server")
     ice.add_argument(
@@ -165,6 +175,11 @@ def parse_args(argv: list[str] | None = None) -> BridgeConfig:
         help="heartbeats a minute per client address (default 600; 0: no limit)",
     )
     ns = parser.parse_args(argv)
+    for proxy in ns.trusted_proxy:
+        try:
+            ipaddress.ip_address(proxy)
+        except ValueError:
+            parser.error(f"--trusted-proxy must be an IP address, not {proxy!r}")
     turn_secret = ""
     if ns.turn_secret_file is not None:
         try:
@@ -194,6 +209,7 @@ def parse_args(argv: list[str] | None = None) -> BridgeConfig:
         heartbeat_interval=ns.heartbeat_interval,
         heartbeat_per_key_per_minute=ns.heartbeats_per_key,
         heartbeat_per_address_per_minute=ns.heartbeats_per_address,
+        trusted_proxies=tuple(ns.trusted_proxy),
         turn=tuple(ns.turn),
         turn_secret=turn_secret,
         turn_ttl=ns.turn_ttl,

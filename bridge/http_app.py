@@ -15,6 +15,7 @@ from aiohttp import web
 
 from bridge.blossom import BLOB_ROUTE, STORAGE_KEY, make_media_app, to_media_origin
 from bridge.bootstrap import add_bootstrap_routes
+from bridge.client_address import trusting
 from bridge.config import BridgeConfig
 from bridge.errors import bridge_errors
 from bridge.heartbeat import add_heartbeat_routes
@@ -41,7 +42,7 @@ def make_app(
     if origin(config.app_url()) == origin(config.blossom_url()):
         raise ValueError("the blobs' URL must not be the app's origin: give it another port or host")
     storage = Storage(config.data_dir, config.app_url(), config.blossom_url(), config.max_upload_bytes, clock)
-    app = web.Application(middlewares=[pwa_headers, bridge_errors])
+    app = web.Application(middlewares=[trusting(config.trusted_proxies), pwa_headers, bridge_errors])
     app[STORAGE_KEY] = storage
 
     async def client_config(_request: web.Request) -> web.Response:

@@ -89,13 +89,19 @@ def upload(server: str, data: bytes, secret: str, *, now: float | None = None, c
     return str(descriptor["url"])
 
 
-def signed_post(url: str, payload: object, secret: str, *, now: float | None = None, signed_url: str = "") -> Any:
-    """POST `payload` as JSON with a NIP-98 header signed by `secret`; (status, answer)."""
+def signed_post(
+    url: str, payload: object, secret: str, *, now: float | None = None, signed_url: str = "", forwarded_for: str = ""
+) -> Any:
+    """POST `payload` as JSON with a NIP-98 header signed by `secret` (and an X-Forwarded-For, as a reverse proxy
+    adds); (status, answer)."""
     body = json.dumps(payload).encode()
     tags = [["u", signed_url or url], ["method", "POST"], ["payload", hashlib.sha256(body).hexdigest()]]
     created = int(time.time() if now is None else now)
     event = sign_event({"kind": 27235, "content": "", "tags": tags, "created_at": created}, secret)
-    return request("POST", url, body, {"Authorization": auth_header(event), "Content-Type": "application/json"})
+    headers = {"Authorization": auth_header(event), "Content-Type": "application/json"}
+    if forwarded_for:
+        headers["X-Forwarded-For"] = forwarded_for
+    return request("POST", url, body, headers)
 
 
 def ping_payload(url: str, data: bytes, tracker: str, name: str = "clip.mp4") -> dict[str, str]:

@@ -112,3 +112,26 @@ def test_a_bridge_without_turn_says_so(tmp_path: Path) -> None:
         assert status == 200 and config["turn"] is False and config["ice_servers"] == []
         status, answer = signed_post(f"{bridge.url}/api/turn", {}, USER[0], now=bridge.clock())
         assert status == 404 and "no TURN server" in answer["error"]
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_address_limit(tmp_path: Path, turn: Service) -> None:
+    """Behind Caddy every request comes from 127.0.0.1: a limit per address would be one for everyone."""
+    config = BridgeConfig(
+        data_dir=tmp_path / "bridge",
+        retention_interval=0,
+        turn=(f"{turn.url}?transport=udp",),
+        turn_secret=SECRET,
+        turn_per_address_per_minute=2,  # a burst of 1
+        trusted_proxies=("127.0.0.1",),
+    )
+    with InProcessBridge(config) as bridge:
+
+        def ask(client: str, key: int) -> int:
+            status: int = signed_post(
+                f"{bridge.url}/api/turn", {}, keypair(key)[0], now=bridge.clock(), forwarded_for=client
+            )[0]
+            return status
+
+        assert [ask("203.0.113.9", 710), ask("203.0.113.9", 711)] == [200, 429]
+        assert ask("198.51.100.7", 712) == 200  # another client behind the same proxy: its own limit
+        assert ask("198.51.100.7, 203.0.113.10", 713) == 200  # what the client wrote itself is not believed

@@ -101,6 +101,7 @@ def deployment(playwright: Playwright, tmp_path_factory: pytest.TempPathFactory)
             args = ["--public-url", f"https://{NAMES['app']}", "--media-url", f"https://{NAMES['media']}"]
             args += ["--stun", f"{INTERNET}:3478", "--turn", f"turn:{INTERNET}:3478?transport=udp"]
             args += ["--turn-secret-file", str(secret_file), "--heartbeat-interval", "2", "--heartbeats-per-key", "120"]
+            args += ["--trusted-proxy", INTERNET]  # Caddy, on the same host
             root = data_dir / "caddy" / "pki" / "authorities" / "local" / "root.crt"
             bridge = start_bridge(
                 data_dir,
