@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
@@ -45,7 +45,7 @@ class BridgeConfig:
     heartbeat_per_address_per_minute: float = 600
     turn: tuple[str, ...] = ()
     """`turn:`/`turns:` URLs of the deployment's TURN server (coturn with `use-auth-secret`); none by default."""
-    turn_secret: str = ""
+    turn_secret: str = field(default="", repr=False)
     """The secret shared with the TURN server (`static-auth-secret`), read from --turn-secret-file."""
     turn_ttl: float = 3600
     """Seconds a TURN credential lasts; the app asks for a new one before."""
@@ -186,6 +186,13 @@ def parse_args(argv: list[str] | None = None) -> BridgeConfig:
             turn_secret = ns.turn_secret_file.read_text().strip()
         except OSError as exc:
             parser.error(f"cannot read --turn-secret-file: {exc.strerror}")
+    if not 60 <= ns.turn_ttl <= 86400:  # also refuses nan and inf
+        parser.error("--turn-ttl must be from 60 to 86400 seconds")
+    for url in ns.turn:
+        if not url.startswith(("turn:", "turns:")) or not url.split(":", 1)[1]:
+            parser.error(f"--turn takes turn: or turns: URLs, not {url!r}")
+    if ns.stun and (":" not in ns.stun or ns.stun.startswith(("stun:", "stuns:"))):
+        parser.error(f"--stun takes host:port (no stun: prefix), not {ns.stun!r}")
     if bool(ns.turn) != bool(turn_secret):
         parser.error("--turn and --turn-secret-file go together (coturn checks the credentials with that secret)")
     return BridgeConfig(

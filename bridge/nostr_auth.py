@@ -7,7 +7,6 @@ human-readable reason for the `X-Reason` header.
 from __future__ import annotations
 
 import base64
-import binascii
 
 import coincurve
 
@@ -39,9 +38,11 @@ def parse_authorization(header: str | None) -> Event:
     if scheme.lower() != "nostr" or not token.strip():
         raise BridgeError(401, "Authorization scheme must be 'Nostr <base64 event>'")
     try:
-        obj = parse_json(_b64decode(token), "the Authorization header's event")
-    except binascii.Error:
+        raw = _b64decode(token)
+    except ValueError:  # binascii.Error, and text that is not ASCII at all
         raise BridgeError(401, "Authorization header is not base64-encoded event JSON") from None
+    try:
+        obj = parse_json(raw, "the Authorization header's event")
     except BridgeError as exc:
         raise BridgeError(401, exc.reason) from None
     try:

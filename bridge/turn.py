@@ -14,7 +14,7 @@ import base64
 import hashlib
 import hmac
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import web
 
@@ -37,7 +37,7 @@ def credential(secret: str, pubkey: str, expires: int) -> tuple[str, str]:
 class TurnService:
     urls: tuple[str, ...]
     """turn: / turns: URLs of the deployment's TURN server."""
-    secret: str
+    secret: str = field(repr=False)
     ttl: float
     stun: tuple[str, ...]
     """The STUN servers browsers get too (`stun:` URLs)."""

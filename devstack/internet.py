@@ -88,7 +88,11 @@ class Internet:
         self.close()
 
     def build(self) -> Internet:
-        """The internet namespace and the test process's way into it (deleted again if this fails half way)."""
+        """The internet namespace and the test process's way into it (deleted again if this fails half way). Only
+        inside the private namespace of tools/netns.sh: elsewhere the test port would sit on the host's own
+        network, where the homes could reach its services."""
+        if os.environ.get("ASKNOSTR_NETNS") != "1":
+            raise InternetError("the simulated internet is built inside tools/netns.sh's private namespace only")
         try:
             self._build()
         except BaseException:

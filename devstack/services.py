@@ -224,11 +224,20 @@ def start_turn(
         "no-dtls",
         "no-cli",
         "no-multicast-peers",
-        # no relaying into private networks (standard hardening); without it coturn also relays ICE checks to
-        # peers' unreachable private host candidates and closes the whole allocation on the first ENETUNREACH
+        "no-tcp-relay",
+        # no relaying into private, carrier, link-local or reserved space (the README's public configuration, but
+        # for 198.18.0.0/15: the simulated internet's own); without it coturn also relays ICE checks to peers'
+        # unreachable private host candidates and closes the whole allocation on the first ENETUNREACH
+        "denied-peer-ip=0.0.0.0-0.255.255.255",
         "denied-peer-ip=10.0.0.0-10.255.255.255",
+        "denied-peer-ip=100.64.0.0-100.127.255.255",
+        "denied-peer-ip=169.254.0.0-169.254.255.255",
         "denied-peer-ip=172.16.0.0-172.31.255.255",
+        "denied-peer-ip=192.0.0.0-192.0.0.255",
         "denied-peer-ip=192.168.0.0-192.168.255.255",
+        "denied-peer-ip=240.0.0.0-255.255.255.255",
+        "denied-peer-ip=fc00::-fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+        "denied-peer-ip=fe80::-febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
         f"pidfile={turn_dir / 'turnserver.pid'}",
         f"userdb={turn_dir / 'turndb'}",
         "log-file=stdout",

@@ -91,6 +91,11 @@ def bridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bridge]:
         # no rate limits: the fuzzer's signed heartbeats must reach the body's parsing, not a 429
         heartbeat_per_key_per_minute=0,
         heartbeat_per_address_per_minute=0,
+        # POST /api/turn is a real endpoint here (no TURN server behind it: its credentials are never used)
+        turn=("turn:127.0.0.1:3478?transport=udp",),
+        turn_secret="malformed-input",
+        turn_per_key_per_minute=0,
+        turn_per_address_per_minute=0,
     )
     errors = ServerErrors()
     logging.getLogger().addHandler(errors)
@@ -135,6 +140,15 @@ def test_deeply_nested_json_in_the_authorization_header(
 ) -> None:
     reply, log = bridge.send(method, path, [("Authorization", nested_auth()), *extra], b"{}")
     assert_error(reply, method, (400, 401), log)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("POST", "/api/ping"), ("POST", "/api/heartbeat"), ("POST", "/api/turn"), ("PUT", "/upload")]
+)
+def test_an_authorization_header_that_is_not_ascii(bridge: Bridge, method: str, path: str) -> None:
+    # base64 of text that is not ASCII: a ValueError, not the binascii.Error that was caught (a 500)
+    reply, log = bridge.send(method, path, [("Authorization", "Nostr éé".encode())], b"{}")
+    assert_error(reply, method, (401,), log)
 
 
 @pytest.mark.parametrize("path", ["/api/ping", "/api/heartbeat"])
@@ -339,7 +353,7 @@ extension = st.one_of(
 def paths(draw: st.DrawFn) -> str:
     """The Bridge's route shapes with mutated segments, or any path at all."""
     shape = draw(
-        st.sampled_from(["upload", "list", "blob", "blob.ext", "ping", "heartbeat", "torrents", "fixed", "any"])
+        st.sampled_from(["upload", "list", "blob", "blob.ext", "ping", "heartbeat", "turn", "torrents", "fixed", "any"])
     )
     if shape == "upload":
         path = "/upload" + draw(st.sampled_from(["", "/", "/x", ".json"]))
@@ -352,6 +366,8 @@ def paths(draw: st.DrawFn) -> str:
         path = "/api/ping" + draw(st.sampled_from(["", "/", "/x"]))
     elif shape == "heartbeat":
         path = "/api/heartbeat" + draw(st.sampled_from(["", "/", "/x"]))
+    elif shape == "turn":
+        path = "/api/turn" + draw(st.sampled_from(["", "/", "/x"]))
     elif shape == "torrents":
         path = "/api/torrents/" + draw(st.one_of(st.text(HEX + "ABCDEF", min_size=40, max_size=40), segment))
     elif shape == "fixed":
@@ -609,7 +625,7 @@ def signed_blossom_requests(draw: st.DrawFn) -> Request:
 @st.composite
 def signed_api_requests(draw: st.DrawFn) -> Request:
     """POST /api/ping and /api/heartbeat, NIP-98 signed for this very request, so that the body gets parsed."""
-    path = draw(st.sampled_from(["/api/ping", "/api/heartbeat"]))
+    path = draw(st.sampled_from(["/api/ping", "/api/heartbeat", "/api/turn"]))
     query = draw(st.one_of(st.just(""), queries().map(lambda q: "?" + q)))
     headers = [h for h in draw(header_lists()) if h[0] != "Authorization"]
     body = draw(bodies())

@@ -666,8 +666,8 @@ async def start() -> App | None:
             heartbeat,
             bridge_media_url=bridge_media_url,
         )
+        await ice_servers.start()  # before the torrents resumed at start make their first offers
         app.run()
-        ice_servers.start()
         document.body.dataset.pubkey = app.me.pubkey  # who is signed in, for tests and devtools
         # whether modules were imported from the set-up's precompiled bytecode (a source-only load is slower)
         document.body.dataset.bytecode = "yes" if (nip01.__file__ or "").endswith(".pyc") else "no"

@@ -16,32 +16,49 @@ from asknostr.browser.errors import error_text
 from asknostr.browser.signed_post import signed_post
 from asknostr.browser.signer import Signer
 
+FIRST_WAIT = 2.0
+"""Seconds the start waits for the first credential: the torrents resumed at start offer with it."""
+TICK = 60.0
+"""The longest sleep: a timer frozen with a suspended laptop or a background tab resumes where it stopped, so the
+wall clock is looked at again at least this often."""
+
 
 class IceServers:
     def __init__(self, signer: Signer, bridge_url: str, stun: list[dict[str, object]], turn: bool) -> None:
         self.signer, self.url, self.stun, self.turn = signer, bridge_url.rstrip("/") + "/api/turn", stun, turn
         self.background = Background("ICE servers")
+        self._first = asyncio.Event()
         torrents.configure(stun)
 
-    def start(self) -> None:
-        if self.turn:
-            self.background.spawn(self._renew())
+    async def start(self) -> None:
+        """Ask for the first credential and keep renewing it; returns once the first is here (or after FIRST_WAIT)."""
+        if not self.turn:
+            return
+        self.background.spawn(self._renew())
+        try:
+            await asyncio.wait_for(self._first.wait(), FIRST_WAIT)
+        except TimeoutError:
+            window.console.warn(f"no TURN credential within {FIRST_WAIT:.0f} s: STUN alone until it comes")
 
     async def _renew(self) -> None:
         backoff = Backoff(base=5, cap=300)
         while True:
             try:
                 grant = await self._ask()
-            except Exception as exc:  # the Bridge away, the signer refusing: STUN alone until the next try
-                wait = backoff.next_delay()
+                torrents.configure(grant.servers)
+            except Exception as exc:  # the Bridge away, the signer refusing: what we have until the next try
+                renew_at = time.time() + backoff.next_delay()
                 document.body.dataset.turn = f"error: {error_text(exc)}"
-                window.console.warn(f"no TURN credential: {error_text(exc)}; next try in {wait:.0f} s")
+                window.console.warn(
+                    f"no TURN credential: {error_text(exc)}; next try in {renew_at - time.time():.0f} s"
+                )
             else:
                 backoff.reset()
-                torrents.configure(grant.servers)
                 document.body.dataset.turn = "ready"  # for tests and devtools
-                wait = ice.renew_in(grant, time.time())
-            await asyncio.sleep(wait)
+                renew_at = time.time() + ice.renew_in(grant, time.time())
+            self._first.set()
+            while (left := renew_at - time.time()) > 0:  # noqa: ASYNC110  # the wall clock, not an event
+                await asyncio.sleep(min(left, TICK))
 
     async def _ask(self) -> ice.IceGrant:
         answer = await signed_post(self.signer, self.url, {})
