@@ -28,6 +28,7 @@ class IceServers:
         self.signer, self.url, self.stun, self.turn = signer, bridge_url.rstrip("/") + "/api/turn", stun, turn
         self.background = Background("ICE servers")
         self._first = asyncio.Event()
+        self.grants = 0
         torrents.configure(stun)
 
     async def start(self) -> None:
@@ -54,7 +55,9 @@ class IceServers:
                 )
             else:
                 backoff.reset()
+                self.grants += 1
                 document.body.dataset.turn = "ready"  # for tests and devtools
+                document.body.dataset.turnGrants = str(self.grants)
                 renew_at = time.time() + ice.renew_in(grant, time.time())
             self._first.set()
             while (left := renew_at - time.time()) > 0:  # noqa: ASYNC110  # the wall clock, not an event
