@@ -45,27 +45,30 @@ def response_headers(stored_type: str) -> dict[str, str]:
     return headers
 
 
+def _single(header: str | None) -> tuple[str, str] | None:
+    """(first, last) of `header` when it is one well-formed byte range (either may be '', not both; first <= last)."""
+    match = _RANGE.fullmatch(header.strip(" \t")) if header is not None else None  # aiohttp strips no other space
+    if match is None:
+        return None
+    first, last = match.groups()
+    if first == "":
+        return (first, last) if last != "" else None
+    return (first, last) if last == "" or int(first) <= int(last) else None
+
+
 def single_range(header: str | None) -> bool:
     """Whether `header` is one well-formed byte range (the only kind served: RFC 9110 lets a server ignore the
     rest, and then the whole blob is sent)."""
-    if header is None:
-        return False
-    match = _RANGE.fullmatch(header.strip(" \t"))
-    if match is None:
-        return False
-    first, last = match.groups()
-    if first == "":
-        return last != ""
-    return last == "" or int(first) <= int(last)
+    return _single(header) is not None
 
 
 def range_satisfiable(header: str | None, size: int) -> bool:
     """False for one well-formed range that selects no byte of a `size`-byte blob: it starts at or after the end,
     or is a suffix of 0 bytes (`bytes=-0`). Such a request gets 416 (RFC 9110 §15.5.17)."""
-    if not single_range(header):
+    bounds = _single(header)
+    if bounds is None:
         return True
-    assert header is not None
-    first, last = _RANGE.fullmatch(header.strip(" \t")).groups()  # type: ignore[union-attr]  # single_range matched
+    first, last = bounds
     if first == "":
         return int(last) > 0 and size > 0
     return int(first) < size

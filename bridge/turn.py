@@ -13,14 +13,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import math
 from dataclasses import dataclass, field
 
 from aiohttp import web
 
 from bridge.errors import BridgeError
-from bridge.rate_limit import RateLimiter
-from bridge.signed_request import read_body, signer_of
+from bridge.signed_request import RequestLimits, read_body, signer_of
 from bridge.storage import Storage
 
 MAX_BODY = 1024
@@ -41,8 +39,7 @@ class TurnService:
     ttl: float
     stun: tuple[str, ...]
     """The STUN servers browsers get too (`stun:` URLs)."""
-    per_address: RateLimiter
-    per_key: RateLimiter
+    limits: RequestLimits
     storage: Storage
 
     def ice_servers(self, pubkey: str, now: float) -> dict[str, object]:
@@ -56,21 +53,13 @@ class TurnService:
 TURN_KEY = web.AppKey("turn", TurnService)
 
 
-def _too_many(wait: float, counted: str) -> BridgeError:
-    return BridgeError(429, f"too many TURN requests from this {counted}", {"Retry-After": str(math.ceil(wait))})
-
-
 async def turn_handler(request: web.Request) -> web.Response:
     service = request.app[TURN_KEY]
     now = service.storage.clock()
-    wait = service.per_address.allow(request.remote or "", now)
-    if wait:
-        raise _too_many(wait, "address")
+    service.limits.check_address(request.remote or "", now)
     body = await read_body(request, MAX_BODY, "TURN request")
     pubkey = signer_of(request, body, int(now), service.storage.app_url)
-    wait = service.per_key.allow(pubkey, now)
-    if wait:
-        raise _too_many(wait, "key")
+    service.limits.check_key(pubkey, now)
     return web.json_response(service.ice_servers(pubkey, now))
 
 
@@ -98,8 +87,7 @@ def add_turn_routes(
         secret,
         ttl,
         stun,
-        RateLimiter(per_address_per_minute, burst=max(1.0, per_address_per_minute / 2)),
-        RateLimiter(per_key_per_minute, burst=max(1.0, per_key_per_minute / 2)),
+        RequestLimits.per_minute("TURN requests", per_key=per_key_per_minute, per_address=per_address_per_minute),
         storage,
     )
     app.router.add_post("/api/turn", turn_handler)
