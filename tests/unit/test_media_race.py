@@ -1,7 +1,8 @@
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from asknostr.media_race import HTTP, P2P, TRYING, Race, progress_text
+from asknostr.media_race import HTTP, P2P, P2P_WAIT, TRYING, Race, progress_text, rate_text
 
 
 def test_no_peer_and_no_byte_for_five_seconds_switches_to_http() -> None:
@@ -25,50 +26,109 @@ def test_every_tracker_must_say_no_seeder() -> None:
     assert race.tracker_answers({}, 0, 0.3).state == TRYING  # no tracker at all: the 5-second rule
 
 
-def test_data_over_p2p_wins_for_good() -> None:
-    race = Race(started=0.0).peers_changed(1, 1.0).data(16_384, 1.5)
-    assert (
-        race.state == P2P and race.tick(100.0).state == P2P and race.tracker_answers({"ws://t": 0}, 1, 100).state == P2P
-    )
-
-
-def test_peers_that_send_nothing_are_given_up_later() -> None:
+def test_a_peer_that_connects_and_sends_nothing_does_not_hold_playback_past_five_seconds() -> None:
     race = Race(started=0.0).peers_changed(2, 1.0)
-    assert race.tick(10.0).state == TRYING and race.next_deadline() == 15.0
-    assert race.tick(15.0).state == HTTP
+    assert race.tick(4.9).state == TRYING and race.next_deadline() == 5.0
+    switched = race.tick(5.0)
+    assert switched.state == HTTP and switched.reason == "peers sent nothing in 5 s"
+
+
+def test_data_over_p2p_plays_over_p2p_while_playback_does_not_wait() -> None:
+    race = Race(started=0.0, size=1_000_000).peers_changed(1, 1.0).data(16_384, 1.5)
+    assert race.state == P2P and race.reason == "data arrived over P2P"
+    race = race.playback(1.5, 1.6).data(500_000, 30.0).playback(4.9, 60.0).tick(100.0)
+    assert race.state == P2P  # playback waited 4.9 s in all: P2P keeps it
+    assert race.tracker_answers({"ws://t": 0}, 1, 100).state == P2P  # the tracker is out of date: a peer serves
+
+
+def test_a_peer_that_sends_one_block_and_stops_gives_way_within_five_seconds_of_play() -> None:
+    race = Race(started=0.0, size=1_000_000).peers_changed(1, 0.5).data(16_384, 1.0)  # one block, then nothing
+    assert race.playback(4.0, 4.0).state == P2P  # the element waits for the first piece since play
+    switched = race.playback(5.0, 5.0)
+    assert switched.state == HTTP and switched.reason == "P2P stalled after 5 s"
+    assert switched.received == 16_384  # kept: HTTP fetches only what P2P has not got
+
+
+def test_waits_add_up_since_play() -> None:
+    race = Race(started=0.0, size=10_000_000).data(1, 0.2)
+    for second in range(1, 60):  # P2P dribbles: playback waits a tenth of each second
+        race = race.data(second * 100_000, second).playback(second / 10, second)
+        if race.state == HTTP:
+            break
+    assert race.state == HTTP and race.reason == "P2P stalled after 5 s" and second == 50
+
+
+def test_p2p_slower_than_playback_needs_gives_way_after_a_window_of_five_seconds() -> None:
+    race = Race(started=0.0).data(100_000, 0.5).needs(10_000_000, 10.0, 0.6)  # 1 MB/s to keep up
+    assert race.need_rate == 1_000_000 and race.size == 10_000_000
+    race = race.data(2_000_000, 5.4)
+    assert race.state == P2P  # 5 s not over
+    slow = race.data(2_100_000, 5.5)  # 0.4 MB/s over 5 s
+    assert slow.state == HTTP and slow.reason == "P2P too slow: 400 kB/s of 1.0 MB/s"
+    fast = Race(started=0.0).needs(1_000_000, 10.0, 0.1).data(1, 0.5).data(600_000, 5.5)  # 120 kB/s, 100 needed
+    assert fast.state == P2P and fast.window == (5.5, 600_000)  # a new window begins
+    assert fast.data(650_000, 10.5).state == HTTP  # 10 kB/s in the next one
+
+
+def test_without_a_duration_speed_alone_switches_nothing() -> None:
+    race = Race(started=0.0).data(1, 0.5).needs(10_000_000, 0.0, 0.6).data(2, 100.0)
+    assert race.state == P2P and race.need_rate == 0
+    assert Race(started=0).needs(10, float("inf"), 1).need_rate == 0  # a live stream has no end
+
+
+def test_p2p_with_the_whole_file_is_kept() -> None:
+    race = Race(started=0.0, size=100).data(100, 0.1).playback(30.0, 40.0)
+    assert race.state == P2P and race.complete
+    assert Race(started=0.0, size=100).data(100, 9).state == P2P  # complete late: no reason to fetch anything
 
 
 def test_without_an_http_url_p2p_is_kept() -> None:
     race = Race(started=0.0, has_url=False)
     assert race.tick(1000.0).state == TRYING and race.tracker_answers({"ws://t": 0}, 1, 1).state == TRYING
     assert race.next_deadline() is None
+    assert race.data(5, 1).playback(100, 100).state == P2P
+
+
+def test_bad_figures_are_refused_in_plain_words() -> None:
+    with pytest.raises(ValueError, match="no negative figure"):
+        Race(started=0.0, size=-1)
+    with pytest.raises(ValueError, match="cannot be played"):
+        Race(started=0.0).needs(10, float("nan"), 1)
+    with pytest.raises(ValueError, match="cannot be played"):
+        Race(started=0.0).needs(-5, 1, 1)
 
 
 events = st.lists(
-    st.tuples(st.sampled_from(["tick", "peers", "data", "tracker"]), st.floats(0, 30), st.integers(0, 5)),
+    st.tuples(
+        st.sampled_from(["tick", "peers", "data", "tracker", "wait", "needs"]), st.floats(0, 30), st.integers(0, 5)
+    ),
     max_size=30,
 )
 
 
 @given(events)
-def test_http_is_never_chosen_after_p2p_data(steps: list[tuple[str, float, int]]) -> None:
-    race = Race(started=0.0)
-    got_data = False
+def test_http_is_final_and_playback_never_waits_past_five_seconds(steps: list[tuple[str, float, int]]) -> None:
+    race = Race(started=0.0, size=1_000)
     for kind, at, value in sorted(steps, key=lambda s: s[1]):
-        before = race.state
+        before = race
         if kind == "tick":
             race = race.tick(at)
         elif kind == "peers":
             race = race.peers_changed(value, at)
         elif kind == "data":
             race = race.data(value, at)
+        elif kind == "wait":
+            race = race.playback(min(at, value * 1.5), at)  # playback cannot have waited longer than it has been
+        elif kind == "needs":
+            race = race.needs(1_000, value, at)
         else:
             race = race.tracker_answers({"ws://t": value}, 1, at)
-        if before in (P2P, HTTP):
-            assert race.state == before  # decisions are final
-        got_data = got_data or (kind == "data" and value > 0 and before == TRYING)
-        if got_data:
-            assert race.state == P2P
+        if before.state == HTTP:
+            assert (race.state, race.reason) == (HTTP, before.reason)  # decisions for HTTP are final
+        if race.state == TRYING:
+            assert race.received == 0 and at < P2P_WAIT
+        if race.waited >= P2P_WAIT:
+            assert race.state == HTTP  # the rule of the issue: no playback waits past 5 s
 
 
 def test_progress_text_says_source_peers_and_speed() -> None:
@@ -81,3 +141,15 @@ def test_progress_text_says_source_peers_and_speed() -> None:
     assert progress_text(http, speed=2e6, fraction=1, peers=0, done=True) == "HTTP (no peer after 5 s) · complete"
     assert progress_text(http, speed=2e6, fraction=0.5, peers=1) == "HTTP (no peer after 5 s) · 1 peer · 2.0 MB/s · 50%"
     assert progress_text(Race(started=0, state=HTTP), speed=0, fraction=1, peers=0, done=True) == "HTTP · complete"
+
+
+def test_progress_text_says_when_p2p_and_http_both_served() -> None:
+    stalled = Race(started=0.0, size=100).data(25, 1).playback(5, 5)
+    text = progress_text(stalled, speed=0, fraction=1, peers=1, done=True, p2p_share=0.25)
+    assert text == "P2P 25% + HTTP (P2P stalled after 5 s) · 1 peer · complete"
+    silent = Race(started=0.0).peers_changed(1, 1).tick(5)
+    assert (
+        progress_text(silent, speed=1e6, fraction=0.1, peers=1)
+        == "HTTP (peers sent nothing in 5 s) · 1 peer · 1.0 MB/s · 10%"
+    )
+    assert rate_text(16_000) == "16 kB/s" and rate_text(2_500_000) == "2.5 MB/s"

@@ -1,12 +1,15 @@
 """The viewer's race between P2P and HTTP (the 5-second rule), as a pure state machine fed by the adapter.
 
-P2P is tried first. The viewer switches to the post's HTTP `url` when
-  - no peer and no byte after `P2P_WAIT` seconds (5), or
+No playback waits on P2P past `P2P_WAIT` seconds (5). P2P is tried first; the post's HTTP `url` takes over when
+  - no peer and no byte after 5 s, or peers that sent nothing in 5 s, or
   - every tracker of the torrent has answered that the swarm has no seeder, and no peer is connected (no point
     waiting; a tracker that does not answer leaves the 5-second rule in charge), or
-  - peers are connected but nothing arrived after `STALL_WAIT` seconds (peers that cannot serve).
-Once P2P has delivered a byte, HTTP is never used. Without an HTTP url, P2P is the only way and is kept.
-In HTTP mode the torrent stays joined in the background, so what was fetched can be seeded afterwards.
+  - P2P sent bytes but playback has waited 5 s in all since play (peers that stopped sending, or send too slowly
+    to keep up: each wait for bytes P2P has not got counts), or
+  - P2P delivers slower than playback consumes the file, over a window of 5 s (playback would stall).
+HTTP then fetches only what P2P has not got (asknostr.http_ranges), so P2P bytes already here are used, and the
+torrent stays joined: P2P pieces that come later are used too, and the file is seeded afterwards. A decision for
+HTTP is final; P2P is never given up once it has the whole file, nor without an HTTP url (it is the only way).
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 P2P_WAIT = 5.0
-STALL_WAIT = 15.0
 
 TRYING, P2P, HTTP = "trying-p2p", "p2p", "http"
 
@@ -24,31 +26,56 @@ TRYING, P2P, HTTP = "trying-p2p", "p2p", "http"
 class Race:
     started: float
     has_url: bool = True
+    size: int = 0  # the file's bytes (0: not known yet); P2P with all of them is kept
     state: str = TRYING
     peers: int = 0
-    received: int = 0
+    received: int = 0  # bytes P2P has
+    waited: float = 0.0  # seconds playback has waited for bytes since play, in all (the streaming route's count)
+    need_rate: float = 0.0  # bytes/s playback consumes (the file over its duration; 0: not known)
+    window: tuple[float, int] | None = None  # (when, received) at the start of the current speed window
     reason: str = ""
+
+    def __post_init__(self) -> None:
+        if self.size < 0 or self.received < 0 or self.waited < 0 or self.need_rate < 0:
+            raise ValueError(f"a media race takes no negative figure: {self}")
 
     @property
     def source(self) -> str:
-        """What plays the media: "p2p" (also while trying) or "http"."""
+        """What plays the media: "p2p" (also while trying) or "http" (HTTP filling what P2P has not got)."""
         return HTTP if self.state == HTTP else P2P
 
+    @property
+    def complete(self) -> bool:
+        return self.size > 0 and self.received >= self.size
+
+    def _http(self, reason: str) -> Race:
+        return replace(self, state=HTTP, reason=reason)
+
     def _decide(self, now: float, no_seeders: bool = False) -> Race:
-        if self.state != TRYING:
+        if self.state == TRYING and self.received > 0:
+            return replace(self, state=P2P, reason="data arrived over P2P", window=(now, self.received))._decide(now)
+        if self.state == HTTP or not self.has_url or self.complete:
             return self
-        if self.received > 0:
-            return replace(self, state=P2P, reason="data arrived over P2P")
-        if not self.has_url:
+        waited = max(self.waited, now - self.started) if self.state == TRYING else self.waited
+        if self.state == TRYING:
+            if no_seeders and self.peers == 0:
+                return self._http("the tracker knows no seeder")
+            if waited >= P2P_WAIT:
+                return self._http(f"peers sent nothing in {P2P_WAIT:.0f} s" if self.peers else
+                                  f"no peer after {P2P_WAIT:.0f} s")  # fmt: skip
             return self
-        if no_seeders and self.peers == 0:
-            return replace(self, state=HTTP, reason="the tracker knows no seeder")
-        waited = now - self.started
-        if self.peers == 0 and waited >= P2P_WAIT:
-            return replace(self, state=HTTP, reason=f"no peer after {P2P_WAIT:.0f} s")
-        if waited >= STALL_WAIT:
-            return replace(self, state=HTTP, reason=f"peers but no data after {STALL_WAIT:.0f} s")
-        return self
+        if waited >= P2P_WAIT:
+            return self._http(f"P2P stalled after {P2P_WAIT:.0f} s")
+        return self._check_speed(now)
+
+    def _check_speed(self, now: float) -> Race:
+        since, then = self.window or (now, self.received)
+        if now - since < P2P_WAIT:
+            return self if self.window else replace(self, window=(since, then))
+        speed = (self.received - then) / (now - since)
+        if self.need_rate and speed < self.need_rate:
+            return self._http(f"P2P too slow: {rate_text(speed)} of {rate_text(self.need_rate)}")
+        return replace(self, window=(now, self.received))
 
     def tick(self, now: float) -> Race:
         return self._decide(now)
@@ -57,7 +84,20 @@ class Race:
         return replace(self, peers=peers)._decide(now)
 
     def data(self, received: int, now: float) -> Race:
+        """`received`: the bytes P2P has so far (it only grows)."""
         return replace(self, received=max(self.received, received))._decide(now)
+
+    def playback(self, waited: float, now: float) -> Race:
+        """`waited`: the seconds playback has waited for bytes since play, in all (it only grows)."""
+        return replace(self, waited=max(self.waited, waited))._decide(now)
+
+    def needs(self, size: int, duration: float, now: float) -> Race:
+        """The file's size, and its duration in seconds once the element knows it (0: not known, or an image): what
+        playback consumes, to tell P2P that cannot keep up."""
+        if size < 0 or not duration >= 0:  # not >=: NaN too
+            raise ValueError(f"a media file of {size} bytes and {duration} s cannot be played")
+        rate = size / duration if size and duration > 0 and duration != float("inf") else 0.0
+        return replace(self, size=size or self.size, need_rate=rate)._decide(now)
 
     def tracker_answers(self, seeders: Mapping[str, int], trackers: int, now: float) -> Race:
         """What each tracker said of the swarm's seeders (`complete` of its last answer, by tracker URL), out of the
@@ -66,19 +106,30 @@ class Race:
         return self._decide(now, no_seeders=heard_all and not any(seeders.values()))
 
     def next_deadline(self) -> float | None:
-        """When `tick` may change something, for the adapter's timer."""
+        """When `tick` alone may change something while trying, for the adapter's timer (later, playback's waits
+        decide, which the adapter reports as they grow)."""
         if self.state != TRYING or not self.has_url:
             return None
-        return self.started + (P2P_WAIT if self.peers == 0 else STALL_WAIT)
+        return self.started + P2P_WAIT
 
 
-def progress_text(race: Race, *, speed: float, fraction: float, peers: int, done: bool = False) -> str:
-    """The line under a media element: where it comes from, peers, speed (bytes/s), how much is here (0..1)."""
+def rate_text(speed: float) -> str:
+    """A speed in bytes/s, as the caption says it."""
+    return f"{speed / 1e6:.1f} MB/s" if speed >= 1e6 else f"{speed / 1e3:.0f} kB/s"
+
+
+def progress_text(
+    race: Race, *, speed: float, fraction: float, peers: int, done: bool = False, p2p_share: float = 0.0
+) -> str:
+    """The line under a media element: where it comes from, peers, speed (bytes/s), how much is here (0..1);
+    `p2p_share`: the part of the file P2P gave when HTTP fills the rest (0..1)."""
     if race.state == TRYING:
         return f"P2P · looking for peers ({peers} connected)" if race.has_url else f"P2P only · {peers} peers"
     source = "P2P" if race.state == P2P else "HTTP"
     if race.state == HTTP and race.reason:
         source += f" ({race.reason})"  # why P2P was not used: a person should not have to guess
+    if race.state == HTTP and p2p_share > 0:
+        source = f"P2P {p2p_share:.0%} + {source}"  # both served: P2P's bytes were kept
     parts = [source]
     if race.state == P2P or peers:
         parts.append(f"{peers} peer" + ("" if peers == 1 else "s"))
