@@ -116,8 +116,8 @@ class SwarmKeeper:
                 return path
         return None
 
-    def heartbeat(self, pubkey: str, reports: list[Report]) -> tuple[int, int]:
-        """Record a checked heartbeat's votes; (accepted, ignored) — reports about unknown torrents are ignored."""
+    def heartbeat(self, pubkey: str, reports: list[Report]) -> list[str]:
+        """Record a checked heartbeat's votes; the infoHashes counted — reports about unknown torrents are ignored."""
         mine = [report for report in reports if report.info_hash in self.known]
         now = self.clock()
         if now - self._expired_at >= self.votes.ttl:  # memory follows the live votes, retention job or not
@@ -126,7 +126,7 @@ class SwarmKeeper:
         self.votes.record(pubkey, mine, now)
         self.counters.heartbeats += 1
         self.counters.heartbeat_reports += len(mine)
-        return len(mine), len(reports) - len(mine)
+        return [report.info_hash for report in mine]
 
     def observed(self, info_hash: str, status: SeedStatus | None = None) -> Observed:
         """What the Bridge sees of the swarm (`status`: the seeder's, when the caller already has it)."""

@@ -59,6 +59,16 @@ def parse_heartbeat(payload: object) -> list[Report]:
     return list(reports.values())
 
 
+def asks_held(payload: object) -> bool:
+    """Whether a heartbeat (checked by parse_heartbeat) asks which of its torrents the Bridge holds: `"ask_held":
+    true`, answered with `"held": [<infoHash>, …]` (opt-in: an older client gets the answer it knows, and no list of
+    up to 1,000 infoHashes it does not read)."""
+    ask = payload.get("ask_held", False) if isinstance(payload, dict) else False
+    if not isinstance(ask, bool):
+        raise HeartbeatError("ask_held must be true or false")
+    return ask
+
+
 @dataclass(frozen=True)
 class Vote:
     at: float
