@@ -5,11 +5,13 @@ seeds them again after a reload, and reports what it seeds to the Bridge (NIP-98
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable
 from typing import Any
 
 from pyscript import document, window
 
+from asknostr import heartbeat
 from asknostr.auto_seed import Join, torrents_to_join
 from asknostr.browser import torrents
 from asknostr.browser.background import Background
@@ -44,6 +46,7 @@ class SwarmOrchestrator:
         self.zapped: set[str] = set()  # creators the user zapped (their signed zap requests in receipts)
         self.seeding_for: dict[str, str] = {}  # infoHash -> creator, for "Seeding for [User]"
         self.heartbeats_sent = 0
+        self.heartbeat_plan = heartbeat.HeartbeatPlan()  # what the Bridge holds: what each heartbeat reports
         self._slots = asyncio.Semaphore(PARALLEL_DOWNLOADS)
         self._background = Background("swarm")
         self._early: list[Event] | None = []  # events that came before the kept files were known (None: known)
@@ -121,12 +124,21 @@ class SwarmOrchestrator:
                 window.console.warn(f"heartbeat not sent: {error_text(exc)}")
 
     async def send_heartbeat(self) -> None:
-        active = [t for t in await torrents.seeding() if t.get("done")]
-        if not active:
+        """Tell the Bridge what this page seeds, in a body it accepts however many files are kept: the plan reports
+        the ones the Bridge holds and asks about the rest in turn (asknostr.heartbeat)."""
+        done = {str(t["infoHash"]): t for t in await torrents.seeding() if t.get("done")}
+        if not done:
+            return
+        added = {k.info_hash: k.added for k in await torrents.kept()}
+        # newest first (the Bridge lets old ones go first); one played but not kept is the newest of all
+        newest = sorted(done, key=lambda h: added.get(h, math.inf), reverse=True)
+        reports = self.heartbeat_plan.next(heartbeat.Report(h, int(done[h].get("numPeers", 0)) + 1) for h in newest)
+        if not reports:  # nothing held, nothing due: no request, but the turn goes on (rechecks count heartbeats)
+            self.heartbeat_plan.record([], None)
             return
         url = self.bridge_url.rstrip("/") + "/api/heartbeat"
-        reports = [{"info_hash": t["infoHash"], "seeders": int(t.get("numPeers", 0)) + 1} for t in active]
-        answer = await signed_post(self.signer, url, {"torrents": reports})
+        answer = await signed_post(self.signer, url, heartbeat.body(reports))
         if not answer.ok:
             raise ValueError(f"the Bridge answered {answer.status}: {answer.reason}")
+        self.heartbeat_plan.record(reports, heartbeat.held_in((await answer.response.json()).to_py()))
         self.heartbeats_sent += 1
