@@ -1,109 +1,211 @@
-// One HTTP download of a post's media, readable while it comes in: the viewer's HTTP source (a stream source for
-// media_stream.js) and, once complete, the Blob that is seeded over WebTorrent (no second download).
-const STALL_MS = 30000 // no byte for this long: the download has failed
+// The viewer's source for a streamed media file (a stream source for media_stream.js): P2P's verified pieces where
+// the torrent has them, and the byte ranges Python asks for over HTTP (Range requests; asknostr.http_ranges plans
+// them once asknostr.media_race lets HTTP take over), readable while either comes in. Once whole, the file is one
+// Blob, which is seeded over WebTorrent (no second download), and reads are served from it.
+const STALL_MS = 30000 // no byte of a range for this long: the download has failed
+const SLICE = 1 << 20 // bytes read from the whole file's Blob at a time
+const WAKE_MS = 250 // a read waiting for a byte looks again this often (a verified piece or an HTTP chunk wakes it at once)
 
-// Start downloading `url`. `sizeHint`/`typeHint` (from the post's imeta tag) stand in when the server does not
-// say; `maxBytes` caps what is kept in memory (a longer body is an error).
-export function download (url, sizeHint, typeHint, maxBytes) {
-  const controller = new AbortController()
-  const chunks = []
-  const ends = [] // ends[i]: offset just after chunks[i]
-  let received = 0
-  let complete = false
+// WebTorrent's torrent behind `p2p` (torrent_client.fileSource), for its bitfield and its 'verified' event: a read
+// of a file not complete yet is WebTorrent's FileIterator, which holds it; null once the file is complete (then
+// every piece is here). torrent_client.js exports no bitfield of its own (asked for).
+function torrentOf (p2p) {
+  const iterator = p2p.read(0, 0)
+  const torrent = iterator._torrent || null
+  if (iterator.return) iterator.return()
+  return torrent
+}
+
+// `url`: the post's HTTP copy ('' for none); `sizeHint`/`typeHint` from its imeta tag stand in until a source says;
+// `maxBytes` caps what HTTP fetches (all of it is kept in memory until seeded); `p2p`: the torrent's file (torrent_client.fileSource) or null.
+export function download (url, sizeHint, typeHint, maxBytes, p2p) {
+  const parts = [] // HTTP bytes: {start, bytes}, sorted, never overlapping
+  let received = 0 // bytes that came over HTTP
   let failure = null
+  let whole = null // the Blob once complete
+  let torrent = null
+  let allP2P = false // the torrent's file was complete when it was looked at
   let wakers = []
+  const waiting = new Map() // read -> the position it waits for
+  let lastRead = 0
   const wake = () => { const w = wakers; wakers = []; w.forEach((f) => f()) }
-  const changed = () => new Promise((resolve) => wakers.push(resolve))
+  const changed = () => new Promise((resolve) => { wakers.push(resolve); setTimeout(resolve, WAKE_MS) })
   const source = {
     url,
-    size: sizeHint > 0 ? sizeHint : 0,
+    size: 0,
     type: typeHint || '',
-    status: 0,
     started: performance.now(),
     get received () { return received },
-    get complete () { return complete },
-    get error () { return failure && String(failure.message || failure) }
+    get error () { return failure && String(failure.message || failure) },
+    // where playback reads: the first byte a read waits for, else just after the last byte served
+    get position () { return waiting.size ? Math.min(...waiting.values()) : lastRead }
   }
+  const fail = (err) => { failure = failure || (err instanceof Error ? err : new Error(String(err))); wake() }
 
-  const fail = (err) => {
-    failure = err instanceof Error ? err : new Error(String(err))
-    controller.abort()
+  let readyResolve
+  source.ready = new Promise((resolve) => { readyResolve = resolve })
+  const sized = (size) => {
+    if (source.size && source.size !== size) throw new Error(`the media server's copy has ${size} bytes, the torrent's ${source.size}`)
+    source.size = size
+    readyResolve(source)
+  }
+  if (p2p) {
+    p2p.ready.then(() => {
+      if (source.size && p2p.size !== source.size) return // not the HTTP copy's file: its pieces are not mixed in
+      try { sized(p2p.size) } catch (err) { return fail(err) }
+      if (!source.type) source.type = p2p.type
+      torrent = torrentOf(p2p)
+      allP2P = !torrent
+      if (torrent) torrent.on('verified', wake)
+    }, () => {})
+  }
+  if (!url && !p2p) fail(new Error('no source for this media'))
+
+  const pieceLength = () => (torrent ? torrent.pieceLength : source.size || 1)
+  const p2pHas = (position) => allP2P || Boolean(torrent && torrent.bitfield &&
+    torrent.bitfield.get(Math.floor(position / torrent.pieceLength)))
+
+  // the part holding byte `position`, or null (binary search: many parts, looked up for every chunk served)
+  const partAt = (position) => {
+    let low = 0
+    let high = parts.length - 1
+    while (low <= high) {
+      const middle = (low + high) >> 1
+      const part = parts[middle]
+      if (position < part.start) high = middle - 1
+      else if (position >= part.start + part.bytes.length) low = middle + 1
+      else return part
+    }
+    return null
+  }
+  const addPart = (start, bytes) => {
+    let index = parts.length
+    while (index > 0 && parts[index - 1].start > start) index-- // appended in order, as a rule
+    parts.splice(index, 0, { start, bytes })
+    received += bytes.length
     wake()
   }
 
-  let readyResolve, readyReject
-  source.ready = new Promise((resolve, reject) => { readyResolve = resolve; readyReject = reject })
-  source.ready.catch(() => {})
+  // The pieces P2P has verified, as text ('1' each: asknostr.http_ranges.pieces), and their length.
+  source.pieces = () => {
+    if (allP2P) return { bits: '1', pieceLength: source.size || 1 }
+    if (!torrent || !torrent.bitfield) return { bits: '', pieceLength: pieceLength() }
+    let bits = ''
+    for (let index = 0; index < torrent.pieces.length; index++) bits += torrent.bitfield.get(index) ? '1' : '0'
+    return { bits, pieceLength: torrent.pieceLength }
+  }
 
-  const run = async () => {
-    let stall = setTimeout(() => fail(new Error('the download stalled')), STALL_MS)
+  // The byte ranges HTTP holds, [[start, end), ...] (end exclusive), joined where they touch.
+  source.held = () => {
+    const held = []
+    for (const { start, bytes } of parts) {
+      const last = held[held.length - 1]
+      if (last && last[1] === start) last[1] += bytes.length; else held.push([start, start + bytes.length])
+    }
+    return held
+  }
+
+  // Ask the HTTP server for bytes start..end-1 (asknostr.http_ranges.next_fetch); resolves once they are here.
+  source.fetch = async (start, end) => {
+    if (failure) throw failure
+    const controller = new AbortController()
+    let stall = null
+    const arm = () => {
+      clearTimeout(stall)
+      stall = setTimeout(() => { controller.abort(); fail(new Error('the download stalled')) }, STALL_MS)
+    }
+    arm()
     try {
-      const response = await fetch(url, { signal: controller.signal, cache: 'no-store' })
-      source.status = response.status
-      if (!response.ok) throw new Error(`the media server answered ${response.status}`)
-      const length = Number(response.headers.get('content-length'))
-      if (length > 0 && !response.headers.get('content-encoding')) source.size = length
-      const type = (response.headers.get('content-type') || '').split(';')[0].trim()
-      if (!source.type && type) source.type = type
-      if (source.size > maxBytes) throw new Error(`too large: ${source.size} bytes`)
-      const sizeKnown = source.size > 0
-      if (sizeKnown) readyResolve(source)
+      const response = await fetch(url, { signal: controller.signal, cache: 'no-store',
+        headers: { Range: `bytes=${start}-${end - 1}` } })
+      let at = start
+      if (response.status === 206) {
+        const range = /^bytes (\d+)-\d+\/(\d+)$/.exec(response.headers.get('content-range') || '')
+        if (range && Number(range[1]) !== start) throw new Error(`the media server sent bytes from ${range[1]}, not ${start}`)
+        if (range) sized(Number(range[2]))
+        else if (!source.size) throw new Error('the media server does not say how large the file is')
+      } else if (response.status === 200) { // no ranges there: the whole body, of which bytes start..end-1 are kept
+        const length = Number(response.headers.get('content-length'))
+        if (length > 0 && !response.headers.get('content-encoding')) sized(length)
+        at = 0
+      } else {
+        throw new Error(`the media server answered ${response.status}`)
+      }
+      if (source.size > maxBytes) throw new Error(`too large to keep: ${source.size} bytes`) // P2P alone has no cap
+      if (!source.type) source.type = (response.headers.get('content-type') || '').split(';')[0].trim()
       const reader = response.body.getReader()
-      for (;;) {
+      while (at < end) {
         const { done, value } = await reader.read()
         if (done) break
-        clearTimeout(stall)
-        stall = setTimeout(() => fail(new Error('the download stalled')), STALL_MS)
-        received += value.length
-        if (received > maxBytes || (sizeKnown && received > source.size)) throw new Error('more bytes than announced')
-        chunks.push(value)
-        ends.push(received)
-        wake()
+        arm()
+        const from = Math.max(at, start)
+        const to = Math.min(at + value.length, end)
+        if (to > from) addPart(from, value.subarray(from - at, to - at))
+        at += value.length
       }
-      if (sizeKnown && received !== source.size) throw new Error(`got ${received} of ${source.size} bytes`)
-      source.size = received
-      complete = true
-      readyResolve(source)
-      wake()
+      if (at < end && (response.status === 206 || !source.size)) sized(at) // a 200 without a length: the file ends here
+      if (at < Math.min(end, source.size)) throw new Error(`got ${at - start} of ${end - start} bytes`)
+      controller.abort() // a 200 answer goes on past what was asked: not wanted
     } catch (err) {
-      fail(failure || err)
-      readyReject(failure)
+      if (!failure) fail(err)
+      throw failure
     } finally {
       clearTimeout(stall)
     }
   }
 
-  // Bytes start..end (inclusive), waiting for them to arrive.
+  // Bytes start..end (inclusive), from whichever source has them, waiting for them to arrive.
   source.read = async function * (start, end) {
+    const me = {}
     let position = start
-    while (position <= end) {
-      if (failure) throw failure
-      if (position >= received) {
-        if (complete) return
+    try {
+      while (position <= end && (!source.size || position < source.size)) {
+        if (failure) throw failure
+        if (whole) {
+          const last = Math.min(end + 1, position + SLICE)
+          yield new Uint8Array(await whole.slice(position, last).arrayBuffer())
+          position = lastRead = last
+          continue
+        }
+        const part = partAt(position)
+        if (part) {
+          const piece = part.bytes.subarray(position - part.start, Math.min(part.bytes.length, end - part.start + 1))
+          position += piece.length
+          lastRead = position
+          yield piece
+          continue
+        }
+        if (p2pHas(position)) {
+          const before = position
+          const last = Math.min(end, source.size - 1, (Math.floor(position / pieceLength()) + 1) * pieceLength() - 1)
+          waiting.delete(me)
+          for await (const chunk of p2p.read(position, last)) {
+            position += chunk.length
+            lastRead = position
+            yield chunk
+          }
+          if (position > before) continue // else the store could not read it: wait and look again
+        }
+        waiting.set(me, position)
         await changed()
-        continue
       }
-      let index = 0
-      while (ends[index] <= position) index++ // few, large chunks: a walk is enough
-      for (; index < chunks.length && position <= end; index++) {
-        const chunkStart = ends[index] - chunks[index].length
-        const piece = chunks[index].subarray(position - chunkStart, Math.min(chunks[index].length, end - chunkStart + 1))
-        position += piece.length
-        yield piece
-      }
+    } finally {
+      waiting.delete(me)
     }
   }
 
-  // The whole file once downloaded (rejects if the download failed).
+  // The whole file as one Blob, once every byte is here (rejects if the download failed); reads use it from then on.
   source.blob = async () => {
-    while (!complete) {
-      if (failure) throw failure
-      await changed()
-    }
-    return new Blob(chunks, { type: source.type })
+    if (whole) return whole
+    await source.ready
+    const pieces = []
+    for await (const chunk of source.read(0, source.size - 1)) pieces.push(chunk)
+    whole = new Blob(pieces, { type: source.type })
+    parts.length = 0 // in the Blob now
+    if (torrent) torrent.removeListener('verified', wake)
+    return whole
   }
 
   source.abort = () => fail(new Error('aborted'))
-  run()
   return source
 }

@@ -6,7 +6,30 @@
 // start..end (inclusive); `ready` (optional) resolves once size and type are known.
 const STREAM_MESSAGE = 'asknostr-stream'
 const streams = new Map() // key -> {promise, resolve, reject, source}
+const waits = new Map() // key -> {open: Set of waits under way, since, total (ms)}
 let onDemand = () => {}
+
+// A wait of the element for `key` begins (its request's head, or a chunk it pulled): the returned function ends it
+// (once; a cancelled read's wait ends too, even if its source never answers).
+function waitBegins (key) {
+  let w = waits.get(key)
+  if (!w) { w = { open: new Set(), since: 0, total: 0 }; waits.set(key, w) }
+  const token = {}
+  if (!w.open.size) w.since = performance.now()
+  w.open.add(token)
+  return () => {
+    if (!w.open.delete(token) || w.open.size) return
+    w.total += performance.now() - w.since
+  }
+}
+
+// Seconds the media elements have waited for bytes of `key` since its first request, in all (for asknostr.media_race:
+// no playback waits past 5 s). Time when several requests wait at once counts once.
+export function waited (key) {
+  const w = waits.get(key)
+  if (!w) return 0
+  return (w.total + (w.open.size ? performance.now() - w.since : 0)) / 1000
+}
 
 function entry (key) {
   let found = streams.get(key)
@@ -61,11 +84,14 @@ async function onMessage (event) {
   if (!data || data.type !== STREAM_MESSAGE) return
   const port = event.ports[0]
   let source
+  const headDone = waitBegins(data.key)
   try {
     source = await sourceOf(data.key)
   } catch (err) {
     port.postMessage({ error: String((err && err.message) || err) })
     return
+  } finally {
+    headDone()
   }
   const size = source.size
   const start = data.start
@@ -77,15 +103,18 @@ async function onMessage (event) {
   port.postMessage({ size, type: source.type, start, end })
   let iterator = null
   let left = end - start + 1
+  let pullDone = () => {}
   port.onmessage = async ({ data: ask }) => {
     if (ask === 'cancel') {
+      pullDone()
       if (iterator && iterator.return) iterator.return()
       return
     }
     try {
       if (left <= 0) { port.postMessage({ done: true }); return }
       if (!iterator) iterator = source.read(start, end)[Symbol.asyncIterator]()
-      const { value, done } = await iterator.next()
+      pullDone = waitBegins(data.key)
+      const { value, done } = await iterator.next().finally(pullDone)
       if (done) { port.postMessage({ done: true }); return }
       const chunk = value.length > left ? value.subarray(0, left) : value // some readers give more than asked
       left -= chunk.length

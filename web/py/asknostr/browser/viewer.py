@@ -1,10 +1,13 @@
 """The viewer: a post's media plays P2P first and from its HTTP `url` when the swarm cannot serve it (the race is
-asknostr.media_race; this adapter feeds it what WebTorrent sees). Video and audio stream to their element through
-the service worker (static/js/media_stream.js), so they play before the file is complete. Whatever source won,
-the file is seeded afterwards and kept under the quota: HTTP bytes become the torrent (no second download).
+asknostr.media_race; this adapter feeds it what WebTorrent and the streaming route see). Video and audio stream to
+their element through the service worker (static/js/media_stream.js), so they play before the file is complete,
+from one source (static/js/http_download.js): P2P's pieces, and once HTTP takes over, the ranges P2P has not got
+(asknostr.http_ranges), so P2P's bytes are kept. Whatever served it, the file is seeded afterwards and kept under
+the quota: HTTP bytes become the torrent (no second download).
 
 A media element whose post has a magnet loads `./stream/<infoHash>`; its first request starts the race. It sits in
-a `figure.torrent-media` whose data attributes (source, reason, decided-ms, shared) and caption tell the state.
+a `figure.torrent-media` whose data attributes (source, reason, decided-ms, shared, p2p-share) and caption tell the
+state.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from pyscript import document, window
 from pyscript.ffi import create_proxy, to_js
 from pyscript.js_modules import http_download, media_stream, torrent_client
 
-from asknostr import magnet, nip92, piece_length
+from asknostr import http_ranges, magnet, nip92, piece_length
 from asknostr.browser import torrents
 from asknostr.browser.background import Background
 from asknostr.browser.errors import error_text
@@ -29,6 +32,7 @@ from asknostr.nip92 import Media
 POLL = 0.05  # seconds between looks at the swarm while the race is on (a look is one call into JS)
 AHEAD = 3  # swarms joined ahead of play for video and audio in view; the oldest unplayed one makes way
 REFRESH = 1.0  # seconds between caption updates afterwards
+WATCH = 0.25  # seconds between looks at P2P while it plays (the streaming route counts playback's waits meanwhile)
 
 Adopt = Callable[[str, Any, str, str], Awaitable[bool]]
 
@@ -144,67 +148,115 @@ class Viewer:
             race = race.tick(started + 3600)  # nothing to wait for
         while race.state == TRYING and watch is not None:
             state = watch.state().to_py()
-            now = time.monotonic()
-            race = race.peers_changed(int(state["peers"]), now).data(int(state["downloaded"]), now)
-            race = race.tracker_answers(state["seeders"], int(state["trackers"]), now).tick(now)
+            race = self._observe(race, info_hash, state, time.monotonic())
             if race.state == TRYING:
                 self._show(info_hash, progress_text(race, speed=0, fraction=0, peers=int(state["peers"])))
                 await asyncio.sleep(POLL)
+        self._decided(info_hash, race, started)
+        # one source for the element whatever happens next: P2P's pieces, and HTTP ranges once the race says so
+        p2p = await torrent_client.fileSource(info_hash, media.mime) if watch is not None else None
+        source = http_download.download(media.url, media.size or 0, media.mime, self.memory_cap(), p2p)
+        media_stream.provide(info_hash, source)
+        if race.state == P2P:
+            race = await self._over_p2p(info_hash, item, watch, race)
+            if race.state != HTTP:
+                return
+            self._decided(info_hash, race, started)
+        await self._over_http(info_hash, item, watch, race, source)
+
+    def _decided(self, info_hash: str, race: Race, started: float) -> None:
         decided = {
             "source": race.source,
             "reason": race.reason,
             "decidedMs": str(round((time.monotonic() - started) * 1000)),
         }
         self._show(info_hash, progress_text(race, speed=0, fraction=0, peers=0), **decided)
-        if race.state == HTTP:
-            await self._over_http(info_hash, item, watch, race)
-        else:
-            await self._over_p2p(info_hash, item, watch)
 
-    async def _over_p2p(self, info_hash: str, item: Item, watch: Any) -> None:
-        media_stream.provide(info_hash, await torrent_client.fileSource(info_hash, item.media.mime))
-        race = Race(started=0, state=P2P)
+    def _observe(self, race: Race, info_hash: str, state: Any, now: float) -> Race:
+        """The race told what WebTorrent and the streaming route see now."""
+        race = race.peers_changed(int(state["peers"]), now).data(int(state["downloaded"]), now)
+        race = race.playback(float(media_stream.waited(info_hash)), now)
+        race = race.tracker_answers(state["seeders"], int(state["trackers"]), now).tick(now)
+        length = int(state["length"])
+        return race.needs(length, self._duration(info_hash), now) if length else race
+
+    def _duration(self, info_hash: str) -> float:
+        """The playing element's duration in seconds; 0 until it knows (NaN), and for images."""
+        for figure in self._figures(info_hash):
+            element = figure.querySelector("video, audio")
+            duration = float(element.duration) if element is not None else 0.0
+            if duration > 0:  # NaN is not
+                return duration
+        return 0.0
+
+    async def _over_p2p(self, info_hash: str, item: Item, watch: Any, race: Race) -> Race:
+        """Play over P2P until the file is here and seeded, or until the race gives HTTP the rest (returned)."""
         # no size limit: the element is playing this torrent; whether it is kept afterwards is the quota's call
         fetch = asyncio.ensure_future(torrents.fetch(item.media.magnet, self.trackers()))
+        shown = 0.0
         while not fetch.done():
             state = watch.state().to_py()
-            text = progress_text(race, speed=float(state["downloadSpeed"]), fraction=float(state["progress"]),
-                                 peers=int(state["peers"]))  # fmt: skip
-            self._show(info_hash, text)
-            await asyncio.wait([fetch], timeout=REFRESH)
+            now = time.monotonic()
+            race = self._observe(race, info_hash, state, now)
+            if race.state == HTTP:
+                fetch.add_done_callback(_quiet)  # the torrent stays joined: its pieces still count
+                return race
+            if now - shown >= REFRESH:
+                text = progress_text(race, speed=float(state["downloadSpeed"]), fraction=float(state["progress"]),
+                                     peers=int(state["peers"]))  # fmt: skip
+                self._show(info_hash, text)
+                shown = now
+            await asyncio.wait([fetch], timeout=WATCH)
         try:
             got = fetch.result()
         except Exception as exc:
             self._show(info_hash, f"P2P · failed: {error_text(exc)}", shared="no")
-            return
+            return race
         shared = await self.adopt(info_hash, got.blob, str(got.name), item.creator)
         self._show(info_hash, progress_text(race, speed=0, fraction=1, peers=int(watch.state().peers), done=True),
                    shared="yes" if shared else "no")  # fmt: skip
+        return race
 
-    async def _over_http(self, info_hash: str, item: Item, watch: Any, race: Race) -> None:
-        """`race`: decided for HTTP, with the reason the caption gives."""
+    async def _over_http(self, info_hash: str, item: Item, watch: Any, race: Race, source: Any) -> None:
+        """`race`: decided for HTTP, with the reason the caption gives. HTTP fetches what P2P has not got."""
         media = item.media
-        download = http_download.download(media.url, media.size or 0, media.mime, self.memory_cap())
-        media_stream.provide(info_hash, download)
-        blob = asyncio.ensure_future(download.blob())
-        while not blob.done():
-            elapsed = max(1e-3, (window.performance.now() - download.started) / 1000)
-            size = int(download.size) or 0
-            received = int(download.received)
+        fill = asyncio.ensure_future(self._fill(source))
+        while not fill.done():
+            elapsed = max(1e-3, (window.performance.now() - source.started) / 1000)
+            size = int(source.size)
+            held, http = _held(source, size) if size else ([], [])
+            share = (http_ranges.held_bytes(size, held) - http_ranges.held_bytes(size, http)) / size if size else 0
             peers = int(watch.state().peers) if watch is not None else 0
-            text = progress_text(race, speed=received / elapsed, fraction=received / size if size else 0, peers=peers)
+            fraction = http_ranges.held_bytes(size, held) / size if size else 0
+            text = progress_text(race, speed=int(source.received) / elapsed, fraction=fraction, peers=peers,
+                                 p2p_share=share)  # fmt: skip
             self._show(info_hash, text)
-            await asyncio.wait([blob], timeout=REFRESH)
+            await asyncio.wait([fill], timeout=REFRESH)
         try:
-            data = blob.result()
+            data, share = fill.result()
         except Exception as exc:
             window.console.warn(f"HTTP download of {media.url} failed: {error_text(exc)}; the element loads it itself")
             self._play_directly(info_hash, media.url)
             self._show(info_hash, f"HTTP · direct ({error_text(exc)})", shared="no")
             return
         shared = await self._promote(info_hash, item, data)
-        self._show(info_hash, progress_text(race, speed=0, fraction=1, peers=0, done=True),
-                   shared="yes" if shared else "no")  # fmt: skip
+        self._show(info_hash, progress_text(race, speed=0, fraction=1, peers=0, done=True, p2p_share=share),
+                   shared="yes" if shared else "no", p2pShare=f"{share:.3f}")  # fmt: skip
+
+    async def _fill(self, source: Any) -> tuple[Any, float]:
+        """Ask the HTTP server for every range P2P has not got, from where playback reads: the whole file (a Blob)
+        and the part of it P2P gave."""
+        if not int(source.size):
+            await source.fetch(0, http_ranges.CHUNK)  # no metadata from P2P: the server's answer says the size
+        while True:
+            size = int(source.size)
+            held, http = _held(source, size)
+            planned = http_ranges.next_fetch(size, held, min(int(source.position), size))
+            if planned is None:
+                break
+            await source.fetch(*planned)
+        share = 1 - http_ranges.held_bytes(size, http) / size if size else 0.0
+        return await source.blob(), share
 
     async def _promote(self, info_hash: str, item: Item, blob: Any) -> bool:
         """Seed what came over HTTP: the torrent joined by magnet (still without metadata) makes way for one seeded
@@ -229,3 +281,16 @@ class Viewer:
             return False
         media_stream.provide(info_hash, await torrent_client.fileSource(info_hash, item.media.mime))
         return await self.adopt(info_hash, blob, name, item.creator)
+
+
+def _held(source: Any, size: int) -> tuple[list[http_ranges.Range], list[http_ranges.Range]]:
+    """What `source` (http_download.js) holds of a file of `size` bytes: over either way, and over HTTP alone."""
+    http = [(int(start), int(end)) for start, end in source.held()]
+    have = source.pieces()
+    return [*http, *http_ranges.pieces(str(have.bits), int(have.pieceLength), size)], http
+
+
+def _quiet(future: asyncio.Future[Any]) -> None:
+    """A P2P download left to run on its own: how it ends is seen elsewhere (the torrent's state)."""
+    if not future.cancelled():
+        future.exception()
