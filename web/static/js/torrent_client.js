@@ -20,11 +20,73 @@ function client () {
   if (!clientPromise) {
     clientPromise = import('../vendor/webtorrent.min.js').then(({ default: WebTorrent }) => {
       const wt = new WebTorrent({ tracker: { rtcConfig } })
-      wt.on('add', tune) // less work per block
+      wt.on('add', (torrent) => {
+        tune(torrent) // less work per block
+        hearTrackers(torrent)
+      })
       return wt
     })
   }
   return clientPromise
+}
+
+// Offers are what keeping many torrents costs. With each announce (every 2 minutes) a torrent sends the tracker
+// `numwant` WebRTC offers (at most 5), each an RTCPeerConnection held until answered or 50 s pass, and Chromium
+// allows a page 500: a browser keeping 100 torrents had none left to answer a leecher with. A torrent that has
+// every piece offers only what the plan of asknostr.seed_offers gives it (setOffers), none by default: leechers
+// find it with their own offers, which the tracker forwards to it, and it answers (one connection each). A torrent
+// still downloading offers as WebTorrent does. WebTorrent's `getAnnounceOpts`, given with each torrent added.
+const seedOffers = new Map() // infoHash -> offers per announce
+
+function announceOpts (torrent) {
+  if (!torrent) return { numwant: 0 } // (not yet added: nothing to offer for)
+  // Until its metadata is here WebTorrent would announce `left: 0`, which trackers count as a seeder (misleading
+  // every other peer, and the Bridge's swarm health): it announces as the leecher it is.
+  if (!torrent.metadata) return { left: 1 }
+  // (not `done`: a seeded torrent announces before WebTorrent marks it done)
+  const complete = torrent.length > 0 && torrent.downloaded >= torrent.length
+  return complete ? { numwant: seedOffers.get(torrent.infoHash) || 0 } : {}
+}
+
+// WebTorrent's options for a torrent, with its announces as announceOpts says, and `made(torrent)` to call with
+// the torrent WebTorrent makes of them (the callback exists before the torrent does).
+function announcing (options) {
+  let torrent = null
+  return {
+    options: { ...options, getAnnounceOpts: () => announceOpts(torrent) },
+    made: (t) => { torrent = t; return t }
+  }
+}
+
+// The offers each complete torrent makes with its announces, by infoHash (those not named: none). A torrent that
+// gets offers it had not announces at once, so leechers waiting are reached now, not at the next announce.
+export async function setOffers (plan) {
+  const wt = await client()
+  const before = new Map(seedOffers)
+  seedOffers.clear()
+  for (const [infoHash, offers] of Object.entries(plan)) seedOffers.set(infoHash, Math.max(0, Math.min(5, offers)))
+  for (const [infoHash, offers] of seedOffers) {
+    const torrent = findTorrent(wt, infoHash)
+    const tracker = torrent && torrent.discovery && torrent.discovery.tracker
+    if (offers > 0 && !before.get(infoHash) && tracker) tracker.update()
+  }
+}
+
+// What each tracker said of a torrent's swarm in its last answer (by tracker URL): seeders (`complete`, for the
+// viewer's race) and leechers (`incomplete`, for the plan of offers).
+function hearTrackers (torrent) {
+  torrent.trackerSeeders = {}
+  torrent.trackerLeechers = {}
+  const hook = () => { // the tracker client exists once discovery starts (after the magnet is parsed)
+    const tracker = torrent.discovery && torrent.discovery.tracker
+    if (tracker) {
+      tracker.on('update', (data) => {
+        torrent.trackerSeeders[data.announce] = data.complete
+        torrent.trackerLeechers[data.announce] = data.incomplete
+      })
+    } else if (!torrent.destroyed) setTimeout(hook, 20)
+  }
+  hook()
 }
 
 function describe (torrent) {
@@ -67,8 +129,8 @@ function added (wt, start) {
 export async function seed (file, name, announce, pieceLength) {
   const wt = await client()
   const preloadedStore = new FilePieces(pieceLength, { blob: file })
-  const options = { name, announce, pieceLength, preloadedStore, storeCacheSlots: 0, private: false }
-  return await added(wt, (resolve) => wt.seed(file, options, (t) => resolve(describe(t))))
+  const { options, made } = announcing({ name, announce, pieceLength, preloadedStore, storeCacheSlots: 0, private: false })
+  return await added(wt, (resolve) => made(wt.seed(file, options, (t) => resolve(describe(t)))))
 }
 
 // Seed a kept file again with the torrent file it was seeded with (bytes): the same infoHash whatever the rules
@@ -79,12 +141,12 @@ export async function reseed (torrentFile, file, announce, infoHash) {
   const there = findTorrent(wt, infoHash)
   if (there && !there.joinedAhead) return describe(there) // seeded, or downloading for a viewer: it will be kept
   if (there) await remove(infoHash) // joined ahead of play without its file: the kept file takes its place
-  const options = { announce, store: FilePieces, storeOpts: { blob: file }, storeCacheSlots: 0, skipVerify: true }
-  return await added(wt, (resolve, reject) => wt.add(torrentFile, options, (t) => {
+  const { options, made } = announcing({ announce, store: FilePieces, storeOpts: { blob: file }, storeCacheSlots: 0, skipVerify: true })
+  return await added(wt, (resolve, reject) => made(wt.add(torrentFile, options, (t) => {
     if (t.length === file.size) return resolve(describe(t))
     t.destroy() // not that torrent's file (skipVerify would serve wrong pieces)
     reject(new Error(`the kept file has ${file.size} bytes, its torrent ${t.length}`))
-  }))
+  })))
 }
 
 // The .torrent file of a torrent this page has (bytes), or null.
@@ -100,7 +162,10 @@ export async function list () {
   const wt = await client()
   return wt.torrents.map((t) => ({
     infoHash: t.infoHash, name: t.name, pieceLength: t.pieceLength, progress: t.progress, numPeers: t.numPeers,
-    uploaded: t.uploaded, downloaded: t.downloaded, received: t.received, done: t.done
+    uploaded: t.uploaded, downloaded: t.downloaded, received: t.received, done: t.done,
+    // leechers: the most any tracker counts; waiting: those not connected to this page (its wires to non-seeders)
+    leechers: Math.max(0, ...Object.values(t.trackerLeechers || {}).map((n) => Number(n) || 0)),
+    leechersConnected: t.wires.filter((wire) => !wire.isSeeder).length
   }))
 }
 
@@ -143,23 +208,13 @@ export async function fetchFile (magnet, announce, maxBytes) {
   })
 }
 
-// Add a torrent by magnet. Until its metadata is here WebTorrent would announce `left: 0`, which trackers count as
-// a seeder (misleading every other peer, and the Bridge's swarm health): it announces as the leecher it is. What
-// each tracker says of its seeders (`complete`) is kept on the torrent, for the viewer's race. `deselect`: no piece
-// is fetched until one is asked for (a read, or `fetchFile`).
+// Add a torrent by magnet (announcing as announceOpts says). `deselect`: no piece is fetched until one is asked for
+// (a read, or `fetchFile`).
 function join (wt, magnet, announce, deselect = false) {
-  let torrent = null
-  const getAnnounceOpts = () => (torrent && torrent.metadata ? {} : { left: 1 })
-  torrent = wt.add(magnet, { announce, getAnnounceOpts, deselect, store: DownloadPieces, storeCacheSlots: 0 })
-  torrent.trackerSeeders = {} // tracker URL -> `complete` of its last answer
+  const { options, made } = announcing({ announce, deselect, store: DownloadPieces, storeCacheSlots: 0 })
+  const torrent = made(wt.add(magnet, options))
   torrent.joinedAhead = deselect
   torrent.on('error', (err) => console.warn(`torrent ${torrent.infoHash}: ${(err && err.message) || err}`))
-  const hook = () => { // the tracker client exists once discovery starts (after the magnet is parsed)
-    const tracker = torrent.discovery && torrent.discovery.tracker
-    if (tracker) tracker.on('update', (data) => { torrent.trackerSeeders[data.announce] = data.complete })
-    else if (!torrent.destroyed && !torrent.done) setTimeout(hook, 20)
-  }
-  hook()
   return torrent
 }
 

@@ -155,5 +155,11 @@ async def _seed_again(info_hash: str, record: dict[str, Any], file: Any, torrent
 
 
 async def seeding() -> list[dict[str, Any]]:
-    """The torrents of this page: infoHash, name, progress, numPeers, uploaded, downloaded, done."""
+    """The torrents of this page: infoHash, name, progress, numPeers, uploaded, downloaded, done, leechers (what
+    its trackers count), leechersConnected."""
     return [dict(item) for item in (await torrent_client.list()).to_py()]
+
+
+async def set_offers(plan: dict[str, int]) -> None:
+    """The WebRTC offers complete torrents make with their announces (asknostr.seed_offers): those not named, none."""
+    await torrent_client.setOffers(to_js(plan))
