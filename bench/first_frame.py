@@ -9,10 +9,16 @@ seed), then:
   - P2P: a viewer presses play while the creator's browser seeds it (the race picks P2P), as soon as the video is
     on screen; then another viewer presses play after looking at it for --look seconds (the viewer joins the swarm
     of a video in view ahead of play: tracker, peers and metadata are ready by then);
+  - misbehaving peers (the creator's browser, the only seeder, is a real WebTorrent peer whose data-channel
+    messages carrying blocks are held back; the other viewers' tabs are closed first): it connects and sends
+    nothing; it sends one message of blocks, then nothing; it sends at --slow kB/s. No playback waits past 5 s: HTTP
+    takes the rest, and the P2P bytes already here are kept;
   - HTTP: the creator's tab is closed, a second viewer presses play (the tracker knows no seeder: HTTP at once);
   - baseline: a blank page with <video src=url> on the media server (what any web app does).
 "First frame" is the page's own clock from play() to the first video frame presented (requestVideoFrameCallback);
-"complete" is until the viewer has the whole file and seeds it. Figures are printed, never asserted.
+"complete" is until the viewer has the whole file and seeds it; "decided" is when the race chose the source that
+finished (for the misbehaving peers: when HTTP took over). Figures are printed as ratios against HTTP alone and the
+plain <video> of the same run, never asserted.
 """
 
 from __future__ import annotations
@@ -81,6 +87,40 @@ FIRST_FRAME = """async (selector) => {
 
 BASELINE_PAGE = "<!doctype html><video id=v preload=none playsinline></video>"
 
+# The creator's page as a misbehaving peer: its data-channel messages carrying blocks (handshake, bitfield, metadata
+# and requests are far smaller) go out until `budget` bytes of them have (-1: no budget), at `rate` bytes/s at most
+# (0: at once), each channel's messages in order; `misbehave` sets both again.
+PEER = """() => {
+  window.misbehave = (budget, rate) => { window.peerBudget = budget; window.peerRate = rate }
+  window.misbehave(-1, 0)
+  const send = RTCDataChannel.prototype.send
+  const queues = new WeakMap()
+  let free = 0 // when the rate allows the next message of blocks (ms)
+  const sizeOf = (data) => data.byteLength ?? data.size ?? data.length
+  const pump = (channel, queue) => {
+    const size = sizeOf(queue[0])
+    const wait = size > 1000 && window.peerRate ? Math.max(0, free - performance.now()) : 0
+    setTimeout(() => {
+      const data = queue.shift()
+      if (size > 1000 && window.peerRate) free = Math.max(free, performance.now()) + size / window.peerRate * 1000
+      if (channel.readyState === 'open') send.call(channel, data)
+      if (queue.length) pump(channel, queue)
+    }, wait)
+  }
+  RTCDataChannel.prototype.send = function (data) {
+    const size = sizeOf(data)
+    if (size > 1000 && window.peerBudget >= 0) {
+      if (window.peerBudget === 0) return
+      window.peerBudget = Math.max(0, window.peerBudget - size)
+    }
+    let queue = queues.get(this)
+    if (!queue) { queue = []; queues.set(this, queue) }
+    if (!window.peerRate && !queue.length) return send.call(this, data)
+    queue.push(data)
+    if (queue.length === 1) pump(this, queue)
+  }
+}"""
+
 
 def viewer(browser: Browser, app_url: str) -> tuple[Any, Page]:
     """A fresh person with the app open on the community view (no request routing: nothing slows the page)."""
@@ -104,7 +144,8 @@ def watch(page: Page, info_hash: str, look: float = 0) -> dict[str, float | str]
     page.wait_for_function(f"document.querySelector('{selector}').dataset.shared !== undefined", timeout=120_000)
     complete = (time.monotonic() - t0) * 1000
     data = page.evaluate(f"({{...document.querySelector('{selector}').dataset}})")
-    return {"first": first, "complete": complete, "source": data["source"], "reason": data.get("reason", "")}
+    return {"first": first, "complete": complete, "source": data["source"], "reason": data.get("reason", ""),
+            "decided": float(data.get("decidedMs", 0)), "p2p share": float(data.get("p2pShare", 0))}  # fmt: skip
 
 
 def baseline(browser: Browser, url: str) -> float:
@@ -122,7 +163,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=8, help="length of the recorded clip")
     parser.add_argument("--look", type=float, default=2, help="seconds a viewer looks at the video before play")
+    parser.add_argument("--slow", type=float, default=150, help="kB/s the slow peer sends")
     args = parser.parse_args()
+    misbehaving = {"sends nothing": (0, 0), "one block, then nothing": (1, 0), "slow": (-1, args.slow * 1000)}
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
         services = [start_relay(data, free_port()), start_tracker(data, free_port())]
@@ -133,6 +176,7 @@ def main() -> int:
         looked = f"p2p, {args.look:g} s in view"
         rows: dict[str, list[float]] = {"p2p": [], looked: [], "http": [], "baseline": []}
         rows |= {"p2p complete": [], "http complete": []}
+        rows |= {f"{case}{what}": [] for case in misbehaving for what in ("", " decided", " complete")}
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
@@ -147,8 +191,20 @@ def main() -> int:
                     looking_viewer = viewer(browser, stack.app_url)
                     ahead = watch(looking_viewer[1], meta["i"], args.look)
                     looking_viewer[0].close()
-                    creator.close()
-                    first_viewer[0].close()  # nobody seeds now
+                    first_viewer[0].close()  # the creator alone seeds now
+                    creator.page.evaluate(PEER)
+                    for case, (budget, rate) in misbehaving.items():
+                        creator.page.evaluate("([budget, rate]) => window.misbehave(budget, rate)", [budget, rate])
+                        context, page = viewer(browser, stack.app_url)
+                        got = watch(page, meta["i"])
+                        context.close()
+                        rows[case].append(float(got["first"]))
+                        rows[f"{case} decided"].append(float(got["decided"]))
+                        rows[f"{case} complete"].append(float(got["complete"]))
+                        print(f"  {case}: first frame {got['first']:.0f} ms, {got['source']} ({got['reason']}) at "
+                              f"{got['decided']:.0f} ms, P2P share {got['p2p share']:.0%}, complete "
+                              f"{got['complete']:.0f} ms", flush=True)  # fmt: skip
+                    creator.close()  # nobody seeds now
                     second_viewer = viewer(browser, stack.app_url)
                     http = watch(second_viewer[1], meta["i"])
                     second_viewer[0].close()
@@ -169,11 +225,19 @@ def main() -> int:
     med = {name: statistics.median(values) for name, values in rows.items()}
     print("\nmedians (ms)")
     for name, value in med.items():
-        print(f"  {name:<20}{value:8.0f}")
+        print(f"  {name:<34}{value:8.0f}")
     base = med["baseline"]
     ratios = f"P2P {med['p2p'] / base:.2f}x ({med[looked] / base:.2f}x after {args.look:g} s in view)"
     ratios += f", HTTP {med['http'] / base:.2f}x"
     print(f"first frame against a plain <video> on the media server: {ratios}")
+    http_first = med["http"]
+    cases = ", ".join(
+        f"{case} {med[case] / http_first:.2f}x (HTTP from {med[case + ' decided'] / 1000:.1f} s)"
+        for case in misbehaving
+    )
+    print(f"first frame when the only peer misbehaves, against HTTP alone: {cases}")
+    complete = ", ".join(f"{case} {med[case + ' complete'] / med['http complete']:.2f}x" for case in misbehaving)
+    print(f"complete when the only peer misbehaves, against HTTP alone: {complete}")
     return 0
 
 

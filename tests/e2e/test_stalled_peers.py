@@ -78,6 +78,7 @@ def test_a_peer_that_connects_and_stalls_does_not_hold_playback_past_5_s(
     played_s = time.monotonic() - t0
     eventually(bob.page, f"document.querySelector('figure[data-infohash=\"{meta['i']}\"]').dataset.source === 'http'")
     seen = figure(bob, meta["i"])
+    print(f"HTTP took over at {seen['decidedMs']} ms ({seen['reason']}); the element played after {played_s:.1f} s")
     assert seen["reason"] == reason, seen
     assert int(seen["decidedMs"]) <= BOUND_MS and played_s <= BOUND_MS / 1000 + 5, (seen, played_s)
     read = bob.page.evaluate(READ, meta["i"])

@@ -146,6 +146,11 @@ class Viewer:
             window.console.warn(f"cannot join {info_hash}: {error_text(exc)}")
             watch = None
             race = race.tick(started + 3600)  # nothing to wait for
+        # one source for the element from the start, whatever happens next: P2P's pieces as they come (the element
+        # learns the size and type from the metadata, and waits for bytes only), HTTP's ranges once the race says so
+        p2p = await torrent_client.fileSource(info_hash, media.mime) if watch is not None else None
+        source = http_download.download(media.url, media.size or 0, media.mime, self.memory_cap(), p2p)
+        media_stream.provide(info_hash, source)
         while race.state == TRYING and watch is not None:
             state = watch.state().to_py()
             race = self._observe(race, info_hash, state, time.monotonic())
@@ -153,10 +158,6 @@ class Viewer:
                 self._show(info_hash, progress_text(race, speed=0, fraction=0, peers=int(state["peers"])))
                 await asyncio.sleep(POLL)
         self._decided(info_hash, race, started)
-        # one source for the element whatever happens next: P2P's pieces, and HTTP ranges once the race says so
-        p2p = await torrent_client.fileSource(info_hash, media.mime) if watch is not None else None
-        source = http_download.download(media.url, media.size or 0, media.mime, self.memory_cap(), p2p)
-        media_stream.provide(info_hash, source)
         if race.state == P2P:
             race = await self._over_p2p(info_hash, item, watch, race)
             if race.state != HTTP:
