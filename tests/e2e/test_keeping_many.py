@@ -59,7 +59,7 @@ def test_a_seed_reaches_a_leecher_that_announced_before_it_when_the_plan_gives_i
         stack.tracker.url,
     )
     follower.evaluate(
-        "([magnet, tracker]) => { window.early = client.fetchFile(magnet, [tracker], 1 << 30).then((f) => f.blob.size) }",
+        "([magnet, tracker]) => { window.early = client.fetchFile(magnet, [tracker], 1e9).then((f) => f.blob.size) }",
         [magnet, stack.tracker.url],
     )
     time.sleep(1)  # the follower announced (a leecher, with offers the tracker had nobody to give)

@@ -20,8 +20,11 @@ from asknostr.browser.signed_post import signed_post
 from asknostr.browser.signer import Signer
 from asknostr.nip01 import Event
 from asknostr.quota_pruner import DoesNotFit, Ranks, plan_prune, resume_order
+from asknostr.seed_offers import Swarm, plan_offers
 
 PARALLEL_DOWNLOADS = 3
+OFFERS_EVERY = 15.0
+"""Seconds between two plans of which kept torrents offer to leechers (asknostr.seed_offers)."""
 
 
 class SwarmOrchestrator:
@@ -67,6 +70,7 @@ class SwarmOrchestrator:
                 self.on_event(event)
         self.changed()
         self._background.spawn(self._heartbeats())
+        self._background.spawn(self._reach_leechers())
         return resumed
 
     def on_event(self, event: Event) -> None:
@@ -112,6 +116,22 @@ class SwarmOrchestrator:
         self.seeding_for[info_hash] = creator
         self.changed()
         return True
+
+    async def _reach_leechers(self) -> None:
+        """Kept torrents answer the leechers that offer; on this interval, the plan of those that offer too."""
+        while True:
+            await asyncio.sleep(OFFERS_EVERY)
+            try:
+                swarms = [
+                    Swarm(str(t["infoHash"]), int(t.get("leechers", 0)), int(t.get("leechersConnected", 0)))
+                    for t in await torrents.seeding()
+                    if t.get("done")
+                ]
+                plan = plan_offers(swarms, resume_order(await torrents.kept(), self.ranks()))
+                await torrents.set_offers(plan)
+                document.body.dataset.offering = str(len(plan))  # for tests and devtools
+            except Exception as exc:  # the next look will do
+                window.console.warn(f"offers not planned: {error_text(exc)}")
 
     async def _heartbeats(self) -> None:
         while True:
