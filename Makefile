@@ -24,4 +24,5 @@ bench:
 	tools/netns.sh .venv/bin/python bench/p2p_throughput.py
 	tools/netns.sh .venv/bin/python bench/first_frame.py
 	tools/netns.sh .venv/bin/python bench/nat_pairs.py
+	tools/netns.sh .venv/bin/python bench/keep_many.py
 	.venv/bin/python bench/prune_speed.py
