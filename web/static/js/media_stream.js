@@ -67,6 +67,7 @@ export function fail (key, message) {
   const found = entry(key)
   if (!found.source) found.reject(new Error(message))
   streams.delete(key)
+  waits.delete(key) // playing again starts a new race, and a new count of waits
 }
 
 async function sourceOf (key) {
