@@ -24,8 +24,14 @@ log = logging.getLogger(__name__)
 
 PEER_FINGERPRINT = "-AS0001-"
 """The start of the seeder's peer ids: the possession check (bridge.possession) never counts the Bridge itself."""
-ALERT_INTERVAL = 1.0
-OFFERS_PER_ANNOUNCE = 10
+ALERT_INTERVAL = 0.25
+OFFERS_PER_ANNOUNCE = 20
+REANNOUNCE_AFTER_OFFERS = OFFERS_PER_ANNOUNCE // 2
+"""Browsers' offers after which a torrent announces again: libtorrent answers no more than OFFERS_PER_ANNOUNCE of them
+between two announces (see start), so half of them gone is the time to ask for more."""
+OFFER_TIMEOUT = 30
+OFFER_LOGS = ("processing remote offer", "rejected offer", "ignored duplicate offer")
+"""libtorrent 2.1.1's torrent log lines for an offer that passed its per-announce quota (rtc_signaling.cpp)."""
 SEEDED_FILE = "data"
 
 
@@ -49,6 +55,8 @@ class Seeder:
     uploaded_before: int = 0
     """Bytes uploaded by torrents no longer seeded (for the /metrics counter)."""
     _alerts: asyncio.Task[None] | None = None
+    _offers: dict[str, int] = field(default_factory=dict)
+    """Browsers' offers taken per torrent since the Bridge last asked it to announce."""
     _adding: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def start(self) -> None:
@@ -62,12 +70,24 @@ class Seeder:
                 "enable_natpmp": False,
                 "webtorrent_stun_server": self.stun_server,  # '' offline: host candidates only
                 "peer_fingerprint": PEER_FINGERPRINT,
-                # WebRTC offers sent with each announce, and (libtorrent 2.1.1) also the number of incoming WebRTC
-                # connections it answers while they open, each place held until its channel opens, fails or 2 min
-                # pass: at 2, browsers whose connections never opened (a NAT, a tab closed) left a browser behind a
-                # symmetric NAT unanswered, "peers but no data" (tests/e2e/test_internet.py); libtorrent's default
+                # libtorrent 2.1.1 answers a WebSocket tracker's forwarded offers for a torrent only up to this many
+                # between two of its announces (websocket_tracker_connection.cpp: m_offer_quota, set to it at each
+                # announce, one taken per offer and never given back, whether its connection opens or not; the
+                # tracker asks for an announce every 2 min): at 2 the third browser within 2 min got no answer and
+                # played over HTTP. It also bounds the incoming connections still opening (rtc_signaling.cpp, a
+                # place held until the channel opens, fails or OFFER_TIMEOUT passes) and is the number of offers the
+                # Bridge makes per announce (~1 ms of CPU and a socket each): 20, and _count_offers announces again
+                # once half are used, so browsers arriving one after another are all answered
                 "max_webtorrent_offers": OFFERS_PER_ANNOUNCE,
-                "alert_mask": lt.alert.category_t.error_notification,
+                # what an offer or answer nobody uses holds (a socket, a place) is let go after this; a browser gives
+                # up ICE in ~15 s and WebTorrent its own offers after 50 s (libtorrent's default: 120 s)
+                "webtorrent_connection_timeout": OFFER_TIMEOUT,
+                # a browser's channel that opened from the address of a browser already connected (a household, a
+                # carrier's NAT; every test browser) was dropped as a duplicate (peer_list.cpp: add_rtc_peer): they
+                # are told apart by peer id
+                "allow_multiple_connections_per_ip": True,
+                # the torrent log says when a browser's offer was taken (_count_offers)
+                "alert_mask": lt.alert.category_t.error_notification | lt.alert.category_t.torrent_log_notification,
             }
         )
         self._alerts = asyncio.get_running_loop().create_task(self._log_alerts())
@@ -75,8 +95,25 @@ class Seeder:
     async def _log_alerts(self) -> None:
         while True:
             for alert in self.session.pop_alerts():
-                log.warning("libtorrent: %s", alert.message())
+                if isinstance(alert, lt.torrent_log_alert):
+                    self._count_offers(alert)
+                else:
+                    log.warning("libtorrent: %s", alert.message())
             await asyncio.sleep(ALERT_INTERVAL)
+
+    def _count_offers(self, alert: Any) -> None:
+        """Announce a torrent again once half of its answers are used, which gives it OFFERS_PER_ANNOUNCE more:
+        without it, libtorrent ignores every browser's offer past them until the tracker's next interval."""
+        message = alert.log_message()
+        if not any(line in message for line in OFFER_LOGS):
+            return
+        info_hash = str(alert.handle.info_hash())
+        taken = self._offers.get(info_hash, 0) + 1
+        self._offers[info_hash] = taken
+        handle = self.handles.get(info_hash)
+        if handle is not None and taken >= REANNOUNCE_AFTER_OFFERS:
+            self._offers[info_hash] = 0
+            handle.force_reannounce(0, -1, lt.reannounce_flags_t.ignore_min_interval)
 
     def seeding(self, info_hash: str) -> bool:
         return info_hash in self.handles
@@ -128,6 +165,7 @@ class Seeder:
         if handle is not None:
             self.uploaded_before += handle.status().total_payload_upload  # the counter never goes down
             self.session.remove_torrent(handle)
+        self._offers.pop(info_hash, None)
         shutil.rmtree(self.root / info_hash, ignore_errors=True)
 
     async def close(self) -> None:

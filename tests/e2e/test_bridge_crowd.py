@@ -1,0 +1,105 @@
+"""The Bridge answers every browser: browsers that ask it for a file one after another, some of them leaving before
+their connection opened, each get bytes from it over WebRTC (issue 15, part 3).
+
+libtorrent answers a WebSocket tracker's forwarded offers for a torrent only up to `max_webtorrent_offers` between
+two of its announces (and, for those still opening, up to the same number at once): at 2 the third browser within
+the tracker's announce interval (2 min) got no answer and played over HTTP."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext
+from playwright.sync_api import Error as PlaywrightError
+
+from bridge.seeder import PEER_FINGERPRINT
+from tests.bridge.client import ping_payload, signed_post, upload
+from tests.e2e.harness import Stack
+from tests.unit.nostr_keys import keypair
+
+SIZE = 1024 * 1024 + 7
+SECRET = keypair(3015)[0]
+VIEWERS = 6
+LEAVERS_BEFORE = {0, 2}  # a context that joins and closes before its connection opens, before these viewers
+WAIT_MS = 15_000  # per viewer; the app's viewer falls back to HTTP after 5 s without a peer
+
+# One browser asking for the torrent: resolves once a byte came from a peer whose id is the Bridge's, with the
+# seconds from add() to the Bridge's wire and to that byte. Then it asks for nothing more and sends nothing (all
+# its wires choked), and its connection to the Bridge stays open while the next browser asks, from the same
+# address. `leave`: resolves as
+# soon as the tracker answered the announce (the offers were forwarded by then); the page is closed right after.
+ASK = """async ([magnet, fingerprint, waitMs, leave]) => {
+  const { default: WebTorrent } = await import('/static/vendor/webtorrent.min.js')
+  const client = new WebTorrent({ tracker: { rtcConfig: { iceServers: [] } }, dht: false, lsd: false })
+  const bridgeId = [...fingerprint].map((c) => c.charCodeAt(0).toString(16).padStart(2, '0')).join('')
+  const t0 = performance.now()
+  const t = client.add(magnet)
+  if (leave) return await new Promise((resolve) => t.once('trackerAnnounce', () => resolve({ left: true })))
+  return await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no byte from the Bridge in ${waitMs} ms: ` +
+      `${t.numPeers} peers ${JSON.stringify(t.wires.map((w) => w.peerId))}`)), waitMs)
+    let wired = null
+    const check = () => {
+      const wire = t.wires.find((w) => (w.peerId || '').startsWith(bridgeId))
+      if (wire && wired === null) wired = performance.now() - t0
+      if (wire && wire.downloaded > 0) {
+        clearTimeout(timer)
+        t._updateWire = () => {} // no more requests: it keeps the few pieces it has
+        t._rechoke = () => {}
+        const mute = (w) => { w.unchoke = () => {}; w.choke() } // (WebTorrent unchokes whoever is interested)
+        t.wires.forEach(mute)
+        t.on('wire', mute)
+        resolve({ wired: wired / 1000, first: (performance.now() - t0) / 1000, type: wire.type })
+      }
+    }
+    t.on('wire', (wire) => wire.once('handshake', check))
+    t.on('download', check)
+  })
+}"""
+
+
+def ask(browser: Browser, stack: Stack, magnet: str, *, leave: bool = False) -> tuple[BrowserContext, dict[str, Any]]:
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(stack.bridge.url + "/config.json")
+        return context, dict(page.evaluate(ASK, [magnet, PEER_FINGERPRINT, WAIT_MS, leave]))
+    except BaseException:
+        context.close()
+        raise
+
+
+@pytest.mark.webrtc
+def test_browsers_one_after_another_all_get_bytes_from_the_bridge(browser: Browser, stack: Stack) -> None:
+    data = hashlib.sha256(b"crowd").digest() * (SIZE // 32) + b"x" * (SIZE % 32)
+    payload = ping_payload(upload(stack.media_url, data, SECRET), data, stack.tracker.url, "crowd.mp4")
+    status, answer = signed_post(f"{stack.bridge.url}/api/ping", payload, SECRET)
+    assert status == 200 and answer["state"] == "seeding", answer
+    t0 = time.monotonic()
+    got = []
+    last: BrowserContext | None = None  # the browser before: still connected, from the same address
+    try:
+        for n in range(VIEWERS):
+            if n in LEAVERS_BEFORE:
+                ask(browser, stack, payload["magnet"], leave=True)[0].close()
+            try:
+                context, answer = ask(browser, stack, payload["magnet"])
+            except PlaywrightError as exc:
+                raise AssertionError(f"browser {n + 1} of {VIEWERS}: {exc.message}") from None
+            got.append(answer)
+            if last is not None:
+                last.close()
+            last = context
+    finally:
+        if last is not None:
+            last.close()
+    took = time.monotonic() - t0
+    assert all(one["type"] == "webrtc" for one in got), got
+    assert took < 60, took  # one after another within a minute, all within the Bridge's announce interval
+    wired = ", ".join(f"{one['wired']:.2f}" for one in got)
+    print(
+        f"\n{VIEWERS} browsers (and {len(LEAVERS_BEFORE)} that left) in {took:.1f} s; the Bridge's wire after {wired} s"
+    )
