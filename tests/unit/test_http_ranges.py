@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from asknostr.http_ranges import held_bytes, merge, missing, next_fetch, pieces
+from asknostr.http_ranges import held_bytes, merge, missing, next_fetch, pieces, still_wanted
 
 KIB = 1024
 
@@ -47,7 +47,16 @@ def test_a_fetch_is_at_most_a_chunk_so_new_pieces_and_seeks_are_seen_between_two
     assert next_fetch(100 * KIB, [], position=0, chunk=16 * KIB) == (0, 16 * KIB)
 
 
+def test_a_seek_away_from_the_answer_under_way_ends_it() -> None:
+    assert still_wanted((0, 4000), at=1000, waiting=None)  # playback has what it needs for now
+    assert still_wanted((0, 4000), at=1000, waiting=3999)  # it will come with this answer
+    assert not still_wanted((0, 4000), at=1000, waiting=9000)  # a seek further on
+    assert not still_wanted((0, 4000), at=1000, waiting=500)  # a seek back, to bytes this answer has passed
+
+
 def test_bad_plans_are_refused_in_plain_words() -> None:
+    with pytest.raises(ValueError, match="cannot have reached byte 5"):
+        still_wanted((10, 20), at=5, waiting=None)
     with pytest.raises(ValueError, match="playback reads at byte 11 of a file of 10 bytes"):
         next_fetch(10, [], position=11)
     with pytest.raises(ValueError, match="cannot plan"):

@@ -67,3 +67,13 @@ def next_fetch(size: int, held: Iterable[Range], position: int, chunk: int = CHU
         return None
     start, end = next(((max(s, position), e) for s, e in gaps if e > position), gaps[0])
     return start, min(end, start + chunk)
+
+
+def still_wanted(fetching: Range, at: int, waiting: int | None) -> bool:
+    """Whether an HTTP answer under way (bytes `fetching`, here up to `at`) is still worth waiting for: not when
+    playback waits for a byte (`waiting`; None: it waits for none) that this answer will not bring, after a seek.
+    What came of it is kept either way."""
+    start, end = fetching
+    if not start <= at <= end:
+        raise ValueError(f"an answer for bytes {start}..{end - 1} cannot have reached byte {at}")
+    return waiting is None or at <= waiting < end

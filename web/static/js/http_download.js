@@ -38,8 +38,11 @@ export function download (url, sizeHint, typeHint, maxBytes, p2p) {
     get received () { return received },
     get error () { return failure && String(failure.message || failure) },
     // where playback reads: the first byte a read waits for, else just after the last byte served
-    get position () { return waiting.size ? Math.min(...waiting.values()) : lastRead }
+    get position () { return waiting.size ? Math.min(...waiting.values()) : lastRead },
+    get waitingAt () { return waiting.size ? Math.min(...waiting.values()) : -1 }, // -1: no read waits
+    fetchedTo: 0 // how far the answer under way has come
   }
+  let stop = null // ends the answer under way, keeping what came of it
   const fail = (err) => { failure = failure || (err instanceof Error ? err : new Error(String(err))); wake() }
 
   let readyResolve
@@ -109,6 +112,9 @@ export function download (url, sizeHint, typeHint, maxBytes, p2p) {
   source.fetch = async (start, end) => {
     if (failure) throw failure
     const controller = new AbortController()
+    let stopped = false
+    stop = () => { stopped = true; controller.abort() }
+    source.fetchedTo = start
     let stall = null
     const arm = () => {
       clearTimeout(stall)
@@ -142,17 +148,23 @@ export function download (url, sizeHint, typeHint, maxBytes, p2p) {
         const to = Math.min(at + value.length, end)
         if (to > from) addPart(from, value.subarray(from - at, to - at))
         at += value.length
+        source.fetchedTo = Math.min(Math.max(at, start), end)
       }
       if (at < end && (response.status === 206 || !source.size)) sized(at) // a 200 without a length: the file ends here
       if (at < Math.min(end, source.size)) throw new Error(`got ${at - start} of ${end - start} bytes`)
       controller.abort() // a 200 answer goes on past what was asked: not wanted
     } catch (err) {
+      if (stopped && !failure) return // stopped (playback seeked elsewhere): what came is kept
       if (!failure) fail(err)
       throw failure
     } finally {
       clearTimeout(stall)
+      stop = null
     }
   }
+
+  // End the answer under way (asknostr.http_ranges.still_wanted said so); its fetch resolves with what came.
+  source.stopFetch = () => { if (stop) stop() }
 
   // Bytes start..end (inclusive), from whichever source has them, waiting for them to arrive.
   source.read = async function * (start, end) {

@@ -255,7 +255,14 @@ class Viewer:
             planned = http_ranges.next_fetch(size, held, min(int(source.position), size))
             if planned is None:
                 break
-            await source.fetch(*planned)
+            fetch = asyncio.ensure_future(source.fetch(*planned))
+            while not fetch.done():
+                if (await asyncio.wait([fetch], timeout=WATCH))[0]:
+                    break
+                waiting = int(source.waitingAt)
+                if not http_ranges.still_wanted(planned, int(source.fetchedTo), waiting if waiting >= 0 else None):
+                    source.stopFetch()  # playback seeked elsewhere: plan again from there
+            fetch.result()
         share = 1 - http_ranges.held_bytes(size, http) / size if size else 0.0
         return await source.blob(), share
 
