@@ -1,6 +1,7 @@
-"""The Bridge's swarm work: heartbeats ingested per second, and ping-to-first-piece for a 10 MB file.
+"""The Bridge's swarm work: heartbeats ingested per second, ping-to-first-piece for a 10 MB file, and how fast the
+Bridge seeds a browser against how fast a browser seeds another.
 
-    tools/netns.sh .venv/bin/python bench/bridge_swarm.py      (part of `make bench`)
+    tools/netns.sh .venv/bin/python bench/bridge_swarm.py [--variant NAME=JSON ...]    (part of `make bench`)
 
 Heartbeats: N distinct keys each send one NIP-98 signed heartbeat (10 torrents each) to a real Bridge process,
 over `--concurrency` connections; signing is done beforehand, so the figure is the Bridge's (HTTP, signature
@@ -9,30 +10,49 @@ check, parse, record). Baseline in the same run: GET /config.json (the same serv
 Ping to first piece: a 10 MB file on the user's Blossom server (a second Bridge), pinged to the Bridge, then
 downloaded by Chromium's WebTorrent from the Bridge alone over WebRTC (inside the private network namespace).
 Baseline in the same run: the same browser fetching the same file over HTTP from the Bridge.
+
+Seeding throughput over WebRTC: a file of --size bytes (random, new each run) is seeded as the app seeds it (its
+piece length, asknostr.piece_length.for_size) by page A, and by the Bridge after a ping (the Bridge's libtorrent,
+bridge.seeder as it is, in the Bridge process); page B downloads each from that one peer alone, with the app's
+stores and tuning. Pages A and B are bench/p2p_throughput.py's (p2p_throughput.html/.js), so browser to browser is
+measured as that bench measures "the app": first received byte to 'done', two contexts of one Chromium. The ratio
+Bridge/browser is of medians of runs interleaved in the same browser. `--variant NAME=JSON` adds a row: the same
+seeder code (bridge.seeder.Seeder) run in this process with libtorrent settings changed by JSON (apply_settings),
+and `"browser": {...}` in the JSON for page B's download knobs (p2p_throughput.js: pipeline, eager): to measure a
+change against the Bridge as it is, in the same run.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import hashlib
 import json
 import os
 import statistics
 import sys
 import tempfile
+import threading
 import time
+from collections import defaultdict
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "web" / "py")]
 
 import aiohttp  # noqa: E402
-from playwright.sync_api import sync_playwright  # noqa: E402
+from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
+from asknostr.piece_length import create_torrent_default, for_size  # noqa: E402
+from bench.bench_site import bench_web_root  # noqa: E402
+from bench.p2p_throughput import APP, PAGES, open_page, settle  # noqa: E402
+from bridge.seeder import Seeder  # noqa: E402
+from bridge.torrent import build_info  # noqa: E402
 from devstack.services import Service, free_port, start_bridge, start_tracker, stop_all  # noqa: E402
-from tests.bridge.client import auth_header, info_hash_of, ping_payload, signed_post, upload  # noqa: E402
+from tests.bridge.client import auth_header, info_hash_of, ping_payload, sha, signed_post, upload  # noqa: E402
 from tests.e2e.harness import CHROMIUM_FLAGS, chromium_path  # noqa: E402
 from tests.e2e.test_bridge_seeding import DOWNLOAD  # noqa: E402
 from tests.unit.nostr_keys import keypair, sign_event  # noqa: E402
@@ -151,13 +171,131 @@ def bench_first_piece(bridge: Service, media: Service, tracker: Service, size: i
     print(f"  ratio P2P/HTTP throughput {med('http_total') / med('p2p_total'):.2f}x")
 
 
+T = TypeVar("T")
+
+
+class LocalSeeder:
+    """bridge.seeder.Seeder in this process, on an event loop of its own, with libtorrent settings changed: a
+    variant of the Bridge's seeding measured beside the Bridge itself."""
+
+    def __init__(self, root: Path, settings: dict[str, Any]) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.seeder = Seeder(root)
+        self.call(self._start(settings))
+
+    async def _start(self, settings: dict[str, Any]) -> None:
+        self.seeder.start()
+        if settings:
+            self.seeder.session.apply_settings(settings)
+
+    def call(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
+
+    def seed(self, data: bytes, path: Path, name: str, piece: int, tracker: str) -> str:
+        info = build_info([data], name, len(data), piece)
+        path.write_bytes(data)
+        self.call(self.seeder.seed(info, path, [tracker]))
+        return f"magnet:?xt=urn:btih:{info.info_hash}&dn={name}&tr={tracker}"
+
+    def close(self) -> None:
+        self.call(self.seeder.close())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join()
+
+
+BROWSER = "browser → browser (page A seeds, as the app)"
+BRIDGE = "Bridge → browser (the Bridge process, bridge.seeder)"
+
+
+def download(b: Page, magnet: str, knobs: dict[str, Any], digest: str) -> float:
+    """Seconds from B's first received byte to 'done', the bytes checked, from the one peer that seeds `magnet`."""
+    got: dict[str, Any] = b.evaluate("(args) => bench.download(args)", [magnet, knobs])
+    assert got["peers"] == ["webrtc"] and b.evaluate("() => bench.downloadedSha256()") == digest, got
+    return float(got["transfer"]) / 1000
+
+
+def ping(bridge: Service, tracker: Service, url: str, data: bytes, name: str, piece: int, secret: str) -> str:
+    """Have the Bridge seed `data` (at `url`) as a torrent of `piece`-byte pieces; its magnet."""
+    info = build_info([data], name, len(data), piece)
+    magnet = f"magnet:?xt=urn:btih:{info.info_hash}&dn={name}&tr={tracker.url}"
+    payload = dict(ping_payload(url, data, tracker.url, name), magnet=magnet)
+    payload["torrent"] = base64.b64encode(info.info_bytes).decode()
+    status, answer = signed_post(f"{bridge.url}/api/ping", payload, secret)
+    assert status == 200 and answer["state"] == "seeding", answer
+    return magnet
+
+
+def bench_seeding(
+    bridge: Service, tracker: Service, size: int, runs: int, variants: dict[str, dict[str, Any]], tmp: Path
+) -> None:
+    secret = keypair(4)[0]
+    pieces = sorted({for_size(size), create_torrent_default(size)}, reverse=True)  # the app's, other clients'
+    app = {"pipeline": APP.pipeline, "eager": APP.eager, "store": APP.store, "tuned": APP.tuned}
+    local = {
+        name: LocalSeeder(tmp / f"variant{n}", {k: x for k, x in settings.items() if k != "browser"})
+        for n, (name, settings) in enumerate(variants.items())
+    }
+    who = [BROWSER, BRIDGE, *local]
+    cases = [(piece, label) for piece in pieces for label in who]
+    seconds: dict[tuple[int, str], list[float]] = defaultdict(list)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(), args=[*CHROMIUM_FLAGS, "--js-flags=--expose-gc"])
+        try:
+            a, b = (open_page(browser, f"{bridge.url}/bench/p2p_throughput.html") for _ in "AB")
+            for run in range(runs):
+                data = os.urandom(size)
+                url, digest = upload(bridge.extra["media_url"], data, secret), sha(data)
+                assert a.evaluate("(url) => bench.load(url)", url) == digest
+                for n in range(len(cases)):  # each run starts one further: no case always follows the same one
+                    piece, label = cases[(n + run) % len(cases)]
+                    name = f"r{run}c{n}.bin"  # a torrent of its own (the name is in the info dict)
+                    knobs = dict(app, **(variants.get(label, {}).get("browser") or {}))
+                    settle(a, b)
+                    if label == BROWSER:
+                        seeded = a.evaluate("(args) => bench.seed(args)", [tracker.url, name, piece, "app", True])
+                        magnet = seeded["magnet"]
+                    elif label == BRIDGE:
+                        magnet = ping(bridge, tracker, url, data, name, piece, secret)
+                    else:
+                        magnet = local[label].seed(data, tmp / f"{name}.data", name, piece, tracker.url)
+                    seconds[piece, label].append(download(b, magnet, knobs, digest))
+                print(f"  seeding run {run + 1}/{runs} done", file=sys.stderr)
+        finally:
+            browser.close()
+            for seeder in local.values():
+                seeder.close()
+    mb = size / 1e6
+    rate = {case: mb / statistics.median(values) for case, values in seconds.items()}
+    print(f"seeding over WebRTC: {mb:.0f} MB, one seeder, median of {runs} runs, interleaved")
+    print("  MB/s from B's first received byte to 'done'; x browser: against browser → browser, same pieces")
+    for piece in pieces:
+        kind = "the app's" if piece == for_size(size) else "create-torrent's, other clients'"
+        print(f"  pieces of {piece // 1024} KiB ({kind})")
+        for label in who:
+            ratio = rate[piece, label] / rate[piece, BROWSER]
+            print(f"    {label:<62} {rate[piece, label]:6.1f} MB/s  {ratio:5.2f}x browser")
+    for label, settings in variants.items():
+        print(f"    {label}: {json.dumps(settings)}")
+    for piece in pieces:
+        ratio = rate[piece, BRIDGE] / rate[piece, BROWSER]
+        verdict = "reaches" if ratio >= 0.8 else "does NOT reach"
+        print(f"  ratio Bridge/browser, {piece // 1024} KiB pieces: {ratio:.2f}x: {verdict} the 0.8x goal")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--heartbeats", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--size", type=int, default=10 * 1024 * 1024)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--no-first-piece", action="store_true", help="skip ping to first piece")
+    parser.add_argument(
+        "--variant", action="append", default=[], metavar="NAME=JSON", help="a seeding row: libtorrent settings"
+    )
     args = parser.parse_args()
+    variants = {name: json.loads(settings) for name, settings in (v.split("=", 1) for v in args.variant)}
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
         services: list[Service] = []
@@ -166,13 +304,18 @@ def main() -> int:
             services.append(tracker)
             unlimited = ("--heartbeats-per-key", "0", "--heartbeats-per-address", "0")
             allow = ("--fetch-allow-host", "127.0.0.1")
-            bridge = start_bridge(data, free_port(), relays=[], trackers=[tracker.url], extra_args=unlimited + allow)
+            web_root = bench_web_root(data, PAGES).parent
+            bridge = start_bridge(
+                data, free_port(), relays=[], trackers=[tracker.url], extra_args=unlimited + allow, web_root=web_root
+            )
             services.append(bridge)
             media = start_bridge(data / "media", free_port(), relays=[], trackers=[])
             services.append(media)
             if args.heartbeats:
                 bench_heartbeats(bridge, tracker, args.heartbeats, args.concurrency)
-            bench_first_piece(bridge, media, tracker, args.size, args.runs)
+            if not args.no_first_piece:
+                bench_first_piece(bridge, media, tracker, args.size, args.runs)
+            bench_seeding(bridge, tracker, args.size, args.runs, variants, data)
         finally:
             stop_all(services)
     return 0
