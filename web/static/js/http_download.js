@@ -4,7 +4,7 @@
 // Blob, which is seeded over WebTorrent (no second download), and reads are served from it.
 const STALL_MS = 30000 // no byte of a range for this long: the download has failed
 const SLICE = 1 << 20 // bytes read from the whole file's Blob at a time
-const WAKE_MS = 250 // a read waiting for a byte looks again this often (a verified piece or an HTTP chunk wakes it at once)
+const WAKE_MS = 250 // a read waiting for a byte looks again this often (a verified piece or HTTP chunk wakes it)
 
 // WebTorrent's torrent behind `p2p` (torrent_client.fileSource), for its bitfield and its 'verified' event: a read
 // of a file not complete yet is WebTorrent's FileIterator, which holds it; null once the file is complete (then
@@ -16,9 +16,10 @@ function torrentOf (p2p) {
   return torrent
 }
 
-// `url`: the post's HTTP copy ('' for none); `sizeHint`/`typeHint` from its imeta tag stand in until a source says;
-// `maxBytes` caps what HTTP fetches (all of it is kept in memory until seeded); `p2p`: the torrent's file (torrent_client.fileSource) or null.
-export function download (url, sizeHint, typeHint, maxBytes, p2p) {
+// `url`: the post's HTTP copy ('' for none); `typeHint` (from its imeta tag) stands in until a source says; `maxBytes`
+// caps what HTTP fetches (all of it is kept in memory until seeded); `p2p`: the torrent's file (torrent_client.js
+// fileSource) or null. The size comes from P2P's metadata or the server's first answer (the imeta tag's is a claim).
+export function download (url, typeHint, maxBytes, p2p) {
   const parts = [] // HTTP bytes: {start, bytes}, sorted, never overlapping
   let received = 0 // bytes that came over HTTP
   let failure = null
@@ -48,13 +49,18 @@ export function download (url, sizeHint, typeHint, maxBytes, p2p) {
   let readyResolve
   source.ready = new Promise((resolve) => { readyResolve = resolve })
   const sized = (size) => {
-    if (source.size && source.size !== size) throw new Error(`the media server's copy has ${size} bytes, the torrent's ${source.size}`)
+    if (source.size && source.size !== size) {
+      throw new Error(`the media server's copy has ${size} bytes, the torrent's ${source.size}`)
+    }
     source.size = size
     readyResolve(source)
   }
   if (p2p) {
     p2p.ready.then(() => {
-      if (source.size && p2p.size !== source.size) return // not the HTTP copy's file: its pieces are not mixed in
+      if (source.size && p2p.size !== source.size) { // not the HTTP copy's file: its pieces are not mixed in
+        console.warn(`the torrent's file has ${p2p.size} bytes, the media server's ${source.size}: HTTP alone plays`)
+        return
+      }
       try { sized(p2p.size) } catch (err) { return fail(err) }
       if (!source.type) source.type = p2p.type
       torrent = torrentOf(p2p)
@@ -127,7 +133,9 @@ export function download (url, sizeHint, typeHint, maxBytes, p2p) {
       let at = start
       if (response.status === 206) {
         const range = /^bytes (\d+)-\d+\/(\d+)$/.exec(response.headers.get('content-range') || '')
-        if (range && Number(range[1]) !== start) throw new Error(`the media server sent bytes from ${range[1]}, not ${start}`)
+        if (range && Number(range[1]) !== start) {
+          throw new Error(`the media server sent bytes from ${range[1]}, not ${start}`)
+        }
         if (range) sized(Number(range[2]))
         else if (!source.size) throw new Error('the media server does not say how large the file is')
       } else if (response.status === 200) { // no ranges there: the whole body, of which bytes start..end-1 are kept

@@ -149,7 +149,7 @@ class Viewer:
         # one source for the element from the start, whatever happens next: P2P's pieces as they come (the element
         # learns the size and type from the metadata, and waits for bytes only), HTTP's ranges once the race says so
         p2p = await torrent_client.fileSource(info_hash, media.mime) if watch is not None else None
-        source = http_download.download(media.url, media.size or 0, media.mime, self.memory_cap(), p2p)
+        source = http_download.download(media.url, media.mime, self.memory_cap(), p2p)
         media_stream.provide(info_hash, source)
         while race.state == TRYING and watch is not None:
             state = watch.state().to_py()
