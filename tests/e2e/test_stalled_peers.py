@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Request
+from playwright.sync_api import Request, Route
 
 from devstack.blossom import start_blossom
 from devstack.services import Service, free_port
@@ -106,3 +106,33 @@ def test_a_peer_that_connects_and_stalls_does_not_hold_playback_past_5_s(
         assert float(done["p2pShare"]) >= PIECE / len(audio) - 0.001, done
         assert "P2P " in done["caption"] and "% + HTTP" in done["caption"], done
     assert alice.page.evaluate("window.blockBudget") <= max(budget, 0)
+
+
+@pytest.mark.webrtc
+def test_a_media_server_without_ranges_is_read_once_when_it_takes_over(
+    new_user: UserFactory, stack: Stack, media_server: Service
+) -> None:
+    alice = new_user()
+    audio = wav(70, tone=440)
+    meta = post_alone(alice, stack, media_server, "no ranges", ("noranges.wav", "audio/wav", audio))
+    alice.page.evaluate(STALL_SENDS, PIECE + 40_000)  # the first piece, then nothing
+
+    bob = new_user()
+    answered: list[str] = []
+
+    def whole_file(route: Route) -> None:  # a server that ignores Range: 200 and the whole file, every time
+        cors = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Headers": "*"}
+        if route.request.method == "OPTIONS":
+            route.fulfill(status=204, headers=cors)
+            return
+        answered.append(route.request.headers.get("range", "none"))
+        route.fulfill(status=200, body=audio, headers={**cors, "Content-Type": "audio/wav"})
+
+    bob.page.route(meta["url"], whole_file)
+    bob.show("community")
+    bob.page.locator(f'#community-feed figure.torrent-media[data-infohash="{meta["i"]}"]').wait_for(timeout=15_000)
+    assert bob.page.evaluate(PLAY_WITHIN, [meta["i"], BOUND_MS + 5000]).endswith(f"/stream/{meta['i']}")
+    eventually(bob.page, f"document.querySelector('figure[data-infohash=\"{meta['i']}\"]').dataset.source === 'http'")
+    assert bob.page.evaluate(READ, meta["i"])["sha256"] == hashlib.sha256(audio).hexdigest()
+    assert wait_shared(bob, meta["i"])["shared"] == "yes"
+    assert len(answered) == 1, answered  # asked for the rest once; the whole file came and was kept

@@ -41,7 +41,8 @@ export function download (url, typeHint, maxBytes, p2p) {
     // where playback reads: the first byte a read waits for, else just after the last byte served
     get position () { return waiting.size ? Math.min(...waiting.values()) : lastRead },
     get waitingAt () { return waiting.size ? Math.min(...waiting.values()) : -1 }, // -1: no read waits
-    fetchedTo: 0 // how far the answer under way has come
+    fetchedTo: 0, // how far the answer under way has come
+    fetchingEnd: 0 // where it will end (the file's end when the server sends the whole file)
   }
   let stop = null // ends the answer under way, keeping what came of it
   const fail = (err) => { failure = failure || (err instanceof Error ? err : new Error(String(err))); wake() }
@@ -95,6 +96,20 @@ export function download (url, typeHint, maxBytes, p2p) {
     wake()
   }
 
+  // Keep the bytes from `start` that no part holds yet (an answer may bring bytes an earlier one did).
+  const addNew = (start, bytes) => {
+    const end = start + bytes.length
+    let at = start
+    while (at < end) {
+      const part = partAt(at)
+      if (part) { at = part.start + part.bytes.length; continue }
+      const next = parts.find((p) => p.start > at)
+      const to = Math.min(end, next ? next.start : end)
+      addPart(at, bytes.subarray(at - start, to - start))
+      at = to
+    }
+  }
+
   // The pieces P2P has verified, as text ('1' each: asknostr.http_ranges.pieces), and their length.
   source.pieces = () => {
     if (allP2P) return { bits: '1', pieceLength: source.size || 1 }
@@ -121,6 +136,7 @@ export function download (url, typeHint, maxBytes, p2p) {
     let stopped = false
     stop = () => { stopped = true; controller.abort() }
     source.fetchedTo = start
+    source.fetchingEnd = end
     let stall = null
     const arm = () => {
       clearTimeout(stall)
@@ -131,6 +147,7 @@ export function download (url, typeHint, maxBytes, p2p) {
       const response = await fetch(url, { signal: controller.signal, cache: 'no-store',
         headers: { Range: `bytes=${start}-${end - 1}` } })
       let at = start
+      let until = end
       if (response.status === 206) {
         const range = /^bytes (\d+)-\d+\/(\d+)$/.exec(response.headers.get('content-range') || '')
         if (range && Number(range[1]) !== start) {
@@ -138,29 +155,32 @@ export function download (url, typeHint, maxBytes, p2p) {
         }
         if (range) sized(Number(range[2]))
         else if (!source.size) throw new Error('the media server does not say how large the file is')
-      } else if (response.status === 200) { // no ranges there: the whole body, of which bytes start..end-1 are kept
+      } else if (response.status === 200) { // no ranges there: the whole file comes, and all of it is kept (asking
+        // again for each range would fetch the file from its start every time)
         const length = Number(response.headers.get('content-length'))
         if (length > 0 && !response.headers.get('content-encoding')) sized(length)
         at = 0
+        until = Infinity
+        source.fetchingEnd = source.size || Number.MAX_SAFE_INTEGER
       } else {
         throw new Error(`the media server answered ${response.status}`)
       }
       if (source.size > maxBytes) throw new Error(`too large to keep: ${source.size} bytes`) // P2P alone has no cap
       if (!source.type) source.type = (response.headers.get('content-type') || '').split(';')[0].trim()
       const reader = response.body.getReader()
-      while (at < end) {
+      while (at < until) {
         const { done, value } = await reader.read()
         if (done) break
         arm()
-        const from = Math.max(at, start)
-        const to = Math.min(at + value.length, end)
-        if (to > from) addPart(from, value.subarray(from - at, to - at))
+        const from = until === Infinity ? at : Math.max(at, start) // all of a whole file is kept
+        const to = Math.min(at + value.length, until)
+        if (to > from) addNew(from, value.subarray(from - at, to - at))
         at += value.length
-        source.fetchedTo = Math.min(Math.max(at, start), end)
+        if (at > maxBytes) throw new Error(`too large to keep: more than ${maxBytes} bytes`)
+        source.fetchedTo = Math.min(Math.max(at, start), source.fetchingEnd)
       }
-      if (at < end && (response.status === 206 || !source.size)) sized(at) // a 200 without a length: the file ends here
-      if (at < Math.min(end, source.size)) throw new Error(`got ${at - start} of ${end - start} bytes`)
-      controller.abort() // a 200 answer goes on past what was asked: not wanted
+      if (until === Infinity && !source.size) sized(at) // a whole file of no announced length ends here
+      if (at < Math.min(end, source.size)) throw new Error(`got ${Math.max(0, at - start)} of ${end - start} bytes`)
     } catch (err) {
       if (stopped && !failure) return // stopped (playback seeked elsewhere): what came is kept
       if (!failure) fail(err)

@@ -260,7 +260,8 @@ class Viewer:
                 if (await asyncio.wait([fetch], timeout=WATCH))[0]:
                     break
                 waiting = int(source.waitingAt)
-                if not http_ranges.still_wanted(planned, int(source.fetchedTo), waiting if waiting >= 0 else None):
+                under_way = (planned[0], int(source.fetchingEnd))  # a server without ranges sends the whole file
+                if not http_ranges.still_wanted(under_way, int(source.fetchedTo), waiting if waiting >= 0 else None):
                     source.stopFetch()  # playback seeked elsewhere: plan again from there
             fetch.result()
         share = 1 - http_ranges.held_bytes(size, http) / size if size else 0.0
