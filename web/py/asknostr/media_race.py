@@ -56,7 +56,9 @@ class Race:
             return replace(self, state=P2P, reason="data arrived over P2P", window=(now, self.received))._decide(now)
         if self.state == HTTP or not self.has_url or self.complete:
             return self
-        waited = max(self.waited, now - self.started) if self.state == TRYING else self.waited
+        # while trying, playback has waited since play: the race's own clock (the element's count runs a little
+        # ahead, from its request, and the decision's time is the race's)
+        waited = now - self.started if self.state == TRYING else self.waited
         if self.state == TRYING:
             if no_seeders and self.peers == 0:
                 return self._http("the tracker knows no seeder")
