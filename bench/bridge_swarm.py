@@ -18,8 +18,9 @@ stores and tuning. Pages A and B are bench/p2p_throughput.py's (p2p_throughput.h
 measured as that bench measures "the app": first received byte to 'done', two contexts of one Chromium. The ratio
 Bridge/browser is of medians of runs interleaved in the same browser. `--variant NAME=JSON` adds a row: the same
 seeder code (bridge.seeder.Seeder) run in this process with libtorrent settings changed by JSON (apply_settings),
-and `"browser": {...}` in the JSON for page B's download knobs (p2p_throughput.js: pipeline, eager): to measure a
-change against the Bridge as it is, in the same run.
+`"verify_first_requests": true` for libtorrent's seed mode as it comes (each piece hashed before its first block
+leaves), and `"browser": {...}` for page B's download knobs (p2p_throughput.js: pipeline, eager, maxMessage): to
+measure a change against the Bridge as it is, in the same run.
 """
 
 from __future__ import annotations
@@ -44,13 +45,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "web" / "py")]
 
 import aiohttp  # noqa: E402
-from playwright.sync_api import Page, sync_playwright  # noqa: E402
+from playwright.sync_api import CDPSession, Page, sync_playwright  # noqa: E402
 
 from asknostr.piece_length import create_torrent_default, for_size  # noqa: E402
 from bench.bench_site import bench_web_root  # noqa: E402
-from bench.p2p_throughput import APP, PAGES, open_page, settle  # noqa: E402
+from bench.p2p_throughput import APP, PAGES, chromium_cpu, open_page, settle  # noqa: E402
 from bridge.seeder import Seeder  # noqa: E402
 from bridge.torrent import build_info  # noqa: E402
+from devstack.processes import descendants, processes  # noqa: E402
 from devstack.services import Service, free_port, start_bridge, start_tracker, stop_all  # noqa: E402
 from tests.bridge.client import auth_header, info_hash_of, ping_payload, sha, signed_post, upload  # noqa: E402
 from tests.e2e.harness import CHROMIUM_FLAGS, chromium_path  # noqa: E402
@@ -182,7 +184,8 @@ class LocalSeeder:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
-        self.seeder = Seeder(root)
+        settings = dict(settings)
+        self.seeder = Seeder(root, verify_first_requests=bool(settings.pop("verify_first_requests", False)))
         self.call(self._start(settings))
 
     async def _start(self, settings: dict[str, Any]) -> None:
@@ -209,11 +212,29 @@ BROWSER = "browser → browser (page A seeds, as the app)"
 BRIDGE = "Bridge → browser (the Bridge process, bridge.seeder)"
 
 
-def download(b: Page, magnet: str, knobs: dict[str, Any], digest: str) -> float:
-    """Seconds from B's first received byte to 'done', the bytes checked, from the one peer that seeds `magnet`."""
+def process_cpu(pid: int) -> float:
+    """CPU seconds used so far by process `pid` and its descendants."""
+    table = processes()
+    return sum(table[p].cpu_seconds for p in {pid, *descendants(pid, table)} if p in table)
+
+
+def busy(session: CDPSession) -> float:
+    """Seconds a page's main thread has been busy since `Performance.enable` (Chromium's TaskDuration)."""
+    metrics = session.send("Performance.getMetrics")["metrics"]
+    return float(next(m["value"] for m in metrics if m["name"] == "TaskDuration"))
+
+
+def download(
+    b: Page, b_session: CDPSession, magnet: str, knobs: dict[str, Any], digest: str, seeder: Any
+) -> tuple[float, float, float, float, int, int]:
+    """Seconds from B's first received byte to 'done', the bytes checked, from the one peer that seeds `magnet`;
+    the CPU seconds the browser (both pages), `seeder()` (the seeder's CPU seconds so far) and B's main thread used
+    meanwhile; the data-channel messages B received, and how many of them were under 1 KiB."""
+    browser, seeding, page = chromium_cpu(), seeder(), busy(b_session)
     got: dict[str, Any] = b.evaluate("(args) => bench.download(args)", [magnet, knobs])
+    browser, seeding, page = chromium_cpu() - browser, seeder() - seeding, busy(b_session) - page
     assert got["peers"] == ["webrtc"] and b.evaluate("() => bench.downloadedSha256()") == digest, got
-    return float(got["transfer"]) / 1000
+    return float(got["transfer"]) / 1000, browser, seeding, page, got["messages"], got["small"]
 
 
 def ping(bridge: Service, tracker: Service, url: str, data: bytes, name: str, piece: int, secret: str) -> str:
@@ -232,7 +253,7 @@ def bench_seeding(
 ) -> None:
     secret = keypair(4)[0]
     pieces = sorted({for_size(size), create_torrent_default(size)}, reverse=True)  # the app's, other clients'
-    app = {"pipeline": APP.pipeline, "eager": APP.eager, "store": APP.store, "tuned": APP.tuned}
+    app = {"pipeline": APP.pipeline, "eager": APP.eager, "store": APP.store, "tuned": APP.tuned, "count": True}
     local = {
         name: LocalSeeder(tmp / f"variant{n}", {k: x for k, x in settings.items() if k != "browser"})
         for n, (name, settings) in enumerate(variants.items())
@@ -240,10 +261,15 @@ def bench_seeding(
     who = [BROWSER, BRIDGE, *local]
     cases = [(piece, label) for piece in pieces for label in who]
     seconds: dict[tuple[int, str], list[float]] = defaultdict(list)
+    cpu: dict[tuple[int, str], list[tuple[float, float, float]]] = defaultdict(list)  # browser, seeder, B per run
+    messages: dict[tuple[int, str], list[list[int]]] = defaultdict(list)  # B's messages received: all, under 1 KiB
+    bridge_pid = bridge.process.pid
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_path(), args=[*CHROMIUM_FLAGS, "--js-flags=--expose-gc"])
         try:
             a, b = (open_page(browser, f"{bridge.url}/bench/p2p_throughput.html") for _ in "AB")
+            b_session = b.context.new_cdp_session(b)
+            b_session.send("Performance.enable")
             for run in range(runs):
                 data = os.urandom(size)
                 url, digest = upload(bridge.extra["media_url"], data, secret), sha(data)
@@ -253,14 +279,22 @@ def bench_seeding(
                     name = f"r{run}c{n}.bin"  # a torrent of its own (the name is in the info dict)
                     knobs = dict(app, **(variants.get(label, {}).get("browser") or {}))
                     settle(a, b)
+                    seeder_cpu = time.process_time  # a seeder in this process (libtorrent's threads)
                     if label == BROWSER:
                         seeded = a.evaluate("(args) => bench.seed(args)", [tracker.url, name, piece, "app", True])
                         magnet = seeded["magnet"]
+                        seeder_cpu = float  # page A's CPU is the browser's
                     elif label == BRIDGE:
                         magnet = ping(bridge, tracker, url, data, name, piece, secret)
+                        seeder_cpu = lambda: process_cpu(bridge_pid)  # noqa: E731
                     else:
                         magnet = local[label].seed(data, tmp / f"{name}.data", name, piece, tracker.url)
-                    seconds[piece, label].append(download(b, magnet, knobs, digest))
+                    took, browser_cpu, seeding_cpu, page_b, *message = download(
+                        b, b_session, magnet, knobs, digest, seeder_cpu
+                    )
+                    seconds[piece, label].append(took)
+                    cpu[piece, label].append((browser_cpu, seeding_cpu, page_b))
+                    messages[piece, label].append(message)
                 print(f"  seeding run {run + 1}/{runs} done", file=sys.stderr)
         finally:
             browser.close()
@@ -269,13 +303,20 @@ def bench_seeding(
     mb = size / 1e6
     rate = {case: mb / statistics.median(values) for case, values in seconds.items()}
     print(f"seeding over WebRTC: {mb:.0f} MB, one seeder, median of {runs} runs, interleaved")
-    print("  MB/s from B's first received byte to 'done'; x browser: against browser → browser, same pieces")
+    print("  MB/s from B's first received byte to 'done'; x browser: against browser → browser, same pieces;")
+    print("  CPU ms/MB from add() to 'done': the browser's (both pages, its network service), the seeder's, and")
+    print("  page B's main thread's (the receiver's JavaScript: WebTorrent, the store)")
+    print("  messages/MB: data-channel messages B received per MB (of them under 1 KiB: a BitTorrent header alone)")
+    print(f"  {'':<62} {'MB/s':>6}  {'x browser':>9}  {'CPU browser':>11} {'seeder':>6} {'B':>4} {'messages/MB':>12}")
     for piece in pieces:
         kind = "the app's" if piece == for_size(size) else "create-torrent's, other clients'"
         print(f"  pieces of {piece // 1024} KiB ({kind})")
         for label in who:
             ratio = rate[piece, label] / rate[piece, BROWSER]
-            print(f"    {label:<62} {rate[piece, label]:6.1f} MB/s  {ratio:5.2f}x browser")
+            used = [statistics.median(c[i] for c in cpu[piece, label]) * 1000 / mb for i in (0, 1, 2)]
+            count, small = (statistics.median(m[i] for m in messages[piece, label]) / mb for i in (0, 1))
+            figures = f"{rate[piece, label]:6.1f}  {ratio:8.2f}x  {used[0]:11.0f} {used[1]:6.0f} {used[2]:4.0f}"
+            print(f"    {label:<60} {figures} {count:5.0f} ({small:3.0f})")
     for label, settings in variants.items():
         print(f"    {label}: {json.dumps(settings)}")
     for piece in pieces:

@@ -52,6 +52,44 @@ function describe (t) {
     `last warnings: ${JSON.stringify(warnings.slice(-3))}`
 }
 
+// The data-channel messages and bytes this page receives while counting (bridge_swarm.py's downloads): every
+// channel made from then on is counted (WebTorrent's WebRTC library reads window.RTCPeerConnection per connection).
+const counted = { messages: 0, small: 0, bytes: 0 } // small: under 1 KiB (a BitTorrent header alone)
+let counting = false
+function countMessages () {
+  if (counting) return
+  counting = true
+  const count = (channel) => channel.addEventListener('message', ({ data }) => {
+    const size = data.byteLength ?? data.size ?? data.length
+    counted.messages++
+    counted.small += size < 1024
+    counted.bytes += size
+  })
+  const create = RTCPeerConnection.prototype.createDataChannel
+  RTCPeerConnection.prototype.createDataChannel = function (...args) {
+    const channel = create.apply(this, args)
+    count(channel)
+    return channel
+  }
+  window.RTCPeerConnection = class extends RTCPeerConnection {
+    constructor (...args) {
+      super(...args)
+      this.addEventListener('datachannel', ({ channel }) => count(channel))
+    }
+  }
+}
+
+// Make this page's descriptions say it takes data-channel messages of `size` bytes at most (0: Chromium's own).
+let maxMessageSize = 0
+const setLocal = RTCPeerConnection.prototype.setLocalDescription
+RTCPeerConnection.prototype.setLocalDescription = function (description, ...rest) {
+  if (maxMessageSize && description?.sdp) {
+    description = { type: description.type, sdp: description.sdp.replace(/a=max-message-size:\d+/, `a=max-message-size:${maxMessageSize}`) }
+  }
+  return setLocal.call(this, description, ...rest)
+}
+const advertised = (size) => { maxMessageSize = size || 0 }
+
 window.bench = {
   async load (url) {
     file = new Uint8Array(await (await fetch(url, { cache: 'no-store' })).arrayBuffer())
@@ -139,11 +177,17 @@ window.bench = {
     })
   },
 
-  // Page B: download a magnet. Knobs WebTorrent has no option for: `pipeline` multiplies the wire's speed estimate
+  // Page B: download a magnet. `maxMessage`: the largest data-channel message this page says it takes (SDP
+  // a=max-message-size, Chromium's own is 256 KiB), for its connections made from now on; a libtorrent peer
+  // (libdatachannel) cuts what it sends to that size. `count`: count the data-channel messages received (the
+  // figures come with the result). Knobs WebTorrent has no option for: `pipeline` multiplies the wire's speed estimate
   // that sizes its request pipeline (2 + ceil(0.5 s .. 1 s x speed / 16 KiB) blocks; speed over the last 1-5 s);
   // `eager` refills the pipeline at once instead of in an idle callback (up to 250 ms later). Store "app": the
   // app's DownloadPieces, else WebTorrent's default. `tuned`: as the app tunes WebTorrent (webtorrent_tuning.js).
-  async download ([magnet, { pipeline, eager, store, tuned }]) {
+  async download ([magnet, { pipeline, eager, store, tuned, maxMessage, count }]) {
+    advertised(maxMessage)
+    if (count) countMessages()
+    Object.assign(counted, { messages: 0, small: 0, bytes: 0 })
     const t0 = now()
     return await new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no download in 60 s: ${describe(torrent)}`)), 60_000)
@@ -162,7 +206,7 @@ window.bench = {
         const done = now()
         clearTimeout(timer)
         downloaded = torrent
-        resolve({ total: done - t0, transfer: done - first, peers: torrent.wires.map((w) => w.type) })
+        resolve({ total: done - t0, transfer: done - first, peers: torrent.wires.map((w) => w.type), ...counted })
       })
     })
   },

@@ -2,7 +2,8 @@
 
 Each torrent's single file is a hard link to the blob in the Blossom store, under `<data_dir>/seeding/<infoHash>/`,
 so seeding costs no copy. Pieces are checked before `seed()` is called (bridge.torrent.bad_pieces), hence
-seed mode: libtorrent does not hash the file again.
+seed mode with every piece marked verified: libtorrent does not hash the file again (in seed mode alone it hashes
+each piece before its first block leaves, one piece at a time per peer).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ between two announces (see start), so half of them gone is the time to ask for m
 OFFER_TIMEOUT = 30
 OFFER_LOGS = ("processing remote offer", "rejected offer", "ignored duplicate offer")
 """libtorrent 2.1.1's torrent log lines for an offer that passed its per-announce quota (rtc_signaling.cpp)."""
+SEND_BUFFER_LEAST = 1024 * 1024
 SEEDED_FILE = "data"
 
 
@@ -54,6 +56,9 @@ class Seeder:
     handles: dict[str, Any] = field(default_factory=dict)
     uploaded_before: int = 0
     """Bytes uploaded by torrents no longer seeded (for the /metrics counter)."""
+    verify_first_requests: bool = False
+    """libtorrent's seed mode as it is: each piece hashed before its first block is sent (bench/bridge_swarm.py's
+    baseline for the Bridge without the pieces marked verified)."""
     _alerts: asyncio.Task[None] | None = None
     _offers: dict[str, int] = field(default_factory=dict)
     """Browsers' offers taken per torrent since the Bridge last asked it to announce."""
@@ -86,6 +91,12 @@ class Seeder:
                 # carrier's NAT; every test browser) was dropped as a duplicate (peer_list.cpp: add_rtc_peer): they
                 # are told apart by peer id
                 "allow_multiple_connections_per_ip": True,
+                # libtorrent keeps a peer's send buffer at what it uploaded in the last second x 50 %, but at least
+                # this: from 10 KiB (its default) a transfer of a few seconds ran one block ahead of the disk, and
+                # each 16 KiB block left as two data-channel messages (its 13-byte header alone: the rtc stream sends
+                # what is queued at each write), 60-120 messages per MB for the browser to take; with 1 MiB, 7-20
+                # (bench/bridge_swarm.py). A peer's buffer holds no more than it asked for
+                "send_buffer_low_watermark": SEND_BUFFER_LEAST,
                 # the torrent log says when a browser's offer was taken (_count_offers)
                 "alert_mask": lt.alert.category_t.error_notification | lt.alert.category_t.torrent_log_notification,
             }
@@ -146,6 +157,8 @@ class Seeder:
         params.renamed_files = {0: SEEDED_FILE}
         params.trackers = trackers
         params.flags |= lt.torrent_flags.seed_mode
+        if not self.verify_first_requests:
+            params.verified_pieces = [True] * len(info.pieces)
         # started, and not auto-managed: libtorrent's queue would keep all but `active_seeds` (5) torrents paused,
         # unannounced, so a browser would find no Bridge in the swarm of the sixth
         params.flags &= ~(lt.torrent_flags.auto_managed | lt.torrent_flags.paused)
