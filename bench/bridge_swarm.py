@@ -8,7 +8,9 @@ over `--concurrency` connections; signing is done beforehand, so the figure is t
 check, parse, record). Baseline in the same run: GET /config.json (the same server's HTTP floor, no crypto).
 
 Ping to first piece: a 10 MB file on the user's Blossom server (a second Bridge), pinged to the Bridge, then
-downloaded by Chromium's WebTorrent from the Bridge alone over WebRTC (inside the private network namespace).
+downloaded by Chromium's WebTorrent from the Bridge alone over WebRTC (inside the private network namespace): plain
+WebTorrent (its own store, no tuning) and create-torrent's pieces (16 KiB), as tests/e2e/test_bridge_seeding.py
+downloads; its throughput is WebTorrent's, the next part compares seeders.
 Baseline in the same run: the same browser fetching the same file over HTTP from the Bridge.
 
 Seeding throughput over WebRTC: a file of --size bytes (random, new each run) is seeded as the app seeds it (its
@@ -168,7 +170,7 @@ def bench_first_piece(bridge: Service, media: Service, tracker: Service, size: i
     print(f"  ping answered (download from the user's server + piece check)  {med('ping'):6.2f} s")
     print(f"  browser joined → first piece                                    {med('first'):6.2f} s")
     print(f"  ping sent → first piece in the browser                          {med('ping_to_first'):6.2f} s")
-    print(f"  whole file over WebRTC  {med('p2p_total'):6.2f} s  ({mb / med('p2p_total'):5.1f} MB/s)")
+    print(f"  whole file over WebRTC  {med('p2p_total'):6.2f} s  ({mb / med('p2p_total'):5.1f} MB/s, plain WebTorrent)")
     print(f"  whole file over HTTP    {med('http_total'):6.2f} s  ({mb / med('http_total'):5.1f} MB/s, baseline)")
     print(f"  ratio P2P/HTTP throughput {med('http_total') / med('p2p_total'):.2f}x")
 
