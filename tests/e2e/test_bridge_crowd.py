@@ -24,6 +24,7 @@ SIZE = 1024 * 1024 + 7
 SECRET = keypair(3015)[0]
 VIEWERS = 6
 LEAVERS_BEFORE = {0, 2}  # a context that joins and closes before its connection opens, before these viewers
+AT_ONCE = 5  # a browser's offers go to 5 peers of the swarm at most: with more, some would not reach the Bridge
 WAIT_MS = 15_000  # per viewer; the app's viewer falls back to HTTP after 5 s without a peer
 
 # One browser asking for the torrent: resolves once a byte came from a peer whose id is the Bridge's, with the
@@ -72,21 +73,27 @@ def ask(browser: Browser, stack: Stack, magnet: str, *, leave: bool = False) -> 
         raise
 
 
-@pytest.mark.webrtc
-def test_browsers_one_after_another_all_get_bytes_from_the_bridge(browser: Browser, stack: Stack) -> None:
-    data = hashlib.sha256(b"crowd").digest() * (SIZE // 32) + b"x" * (SIZE % 32)
-    payload = ping_payload(upload(stack.media_url, data, SECRET), data, stack.tracker.url, "crowd.mp4")
+def seeded_by_the_bridge(stack: Stack, name: str) -> str:
+    """A new file the Bridge seeds after a ping, alone; its magnet."""
+    data = hashlib.sha256(name.encode()).digest() * (SIZE // 32) + b"x" * (SIZE % 32)
+    payload = ping_payload(upload(stack.media_url, data, SECRET), data, stack.tracker.url, name)
     status, answer = signed_post(f"{stack.bridge.url}/api/ping", payload, SECRET)
     assert status == 200 and answer["state"] == "seeding", answer
+    return payload["magnet"]
+
+
+@pytest.mark.webrtc
+def test_browsers_one_after_another_all_get_bytes_from_the_bridge(browser: Browser, stack: Stack) -> None:
+    magnet = seeded_by_the_bridge(stack, "crowd.mp4")
     t0 = time.monotonic()
     got = []
     last: BrowserContext | None = None  # the browser before: still connected, from the same address
     try:
         for n in range(VIEWERS):
             if n in LEAVERS_BEFORE:
-                ask(browser, stack, payload["magnet"], leave=True)[0].close()
+                ask(browser, stack, magnet, leave=True)[0].close()
             try:
-                context, answer = ask(browser, stack, payload["magnet"])
+                context, answer = ask(browser, stack, magnet)
             except PlaywrightError as exc:
                 raise AssertionError(f"browser {n + 1} of {VIEWERS}: {exc.message}") from None
             got.append(answer)
@@ -103,3 +110,25 @@ def test_browsers_one_after_another_all_get_bytes_from_the_bridge(browser: Brows
     print(
         f"\n{VIEWERS} browsers (and {len(LEAVERS_BEFORE)} that left) in {took:.1f} s; the Bridge's wire after {wired} s"
     )
+
+
+@pytest.mark.webrtc
+def test_browsers_asking_at_once_all_get_bytes_from_the_bridge(browser: Browser, stack: Stack) -> None:
+    magnet = seeded_by_the_bridge(stack, "burst.mp4")
+    contexts = [browser.new_context() for _ in range(AT_ONCE)]
+    try:
+        pages = [context.new_page() for context in contexts]
+        for page in pages:
+            page.goto(stack.bridge.url + "/config.json")
+        for page in pages:  # each starts and returns at once: they ask together
+            page.evaluate(
+                f"(args) => {{ window.asked = ({ASK})(args).then((got) => got, (e) => ({{ error: String(e) }})) }}",
+                [magnet, PEER_FINGERPRINT, WAIT_MS, False],
+            )
+        got = [dict(page.evaluate("() => window.asked")) for page in pages]
+    finally:
+        for context in contexts:
+            context.close()
+    assert all(one.get("type") == "webrtc" for one in got), got
+    wired = ", ".join(f"{one['wired']:.2f}" for one in got)
+    print(f"\n{AT_ONCE} browsers at once: the Bridge's wire after {wired} s")
