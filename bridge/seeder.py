@@ -118,13 +118,14 @@ class Seeder:
         message = alert.log_message()
         if not any(line in message for line in OFFER_LOGS):
             return
-        info_hash = str(alert.handle.info_hash())
+        info_hash = str(alert.handle.info_hash())  # (a removed torrent's: zeros, not seeded)
+        if info_hash not in self.handles:
+            return
         taken = self._offers.get(info_hash, 0) + 1
         self._offers[info_hash] = taken
-        handle = self.handles.get(info_hash)
-        if handle is not None and taken >= REANNOUNCE_AFTER_OFFERS:
+        if taken >= REANNOUNCE_AFTER_OFFERS:
             self._offers[info_hash] = 0
-            handle.force_reannounce(0, -1, lt.reannounce_flags_t.ignore_min_interval)
+            self.handles[info_hash].force_reannounce(0, -1, lt.reannounce_flags_t.ignore_min_interval)
 
     def seeding(self, info_hash: str) -> bool:
         return info_hash in self.handles
