@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import time
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext
 from playwright.sync_api import Error as PlaywrightError
 
-from bridge.seeder import PEER_FINGERPRINT
+from bridge.seeder import PEER_FINGERPRINT, REANNOUNCE_AFTER_OFFERS, Seeder
 from tests.bridge.client import ping_payload, signed_post, upload
 from tests.e2e.harness import Stack
 from tests.unit.nostr_keys import keypair
@@ -132,3 +134,36 @@ def test_browsers_asking_at_once_all_get_bytes_from_the_bridge(browser: Browser,
     assert all(one.get("type") == "webrtc" for one in got), got
     wired = ", ".join(f"{one['wired']:.2f}" for one in got)
     print(f"\n{AT_ONCE} browsers at once: the Bridge's wire after {wired} s")
+
+
+@dataclass
+class FakeHandle:
+    hash: str
+    reannounces: int = 0
+
+    def info_hash(self) -> str:
+        return self.hash
+
+    def force_reannounce(self, *args: Any) -> None:
+        self.reannounces += 1
+
+
+@dataclass
+class FakeLog:
+    handle: FakeHandle
+    line: str
+
+    def log_message(self) -> str:
+        return self.line
+
+
+def test_the_seeder_announces_again_once_half_its_answers_are_used(tmp_path: Path) -> None:
+    seeder, handle = Seeder(tmp_path), FakeHandle("ab" * 20)
+    seeder.handles[handle.hash] = handle
+    other = FakeHandle("cd" * 20)  # no longer seeded
+    lines = ["*** RTC signaling processing remote offer", "*** RTC signaling rejected offer: connection limit reached"]
+    for n in range(2 * REANNOUNCE_AFTER_OFFERS):
+        seeder._count_offers(FakeLog(handle, lines[n % 2]))
+        seeder._count_offers(FakeLog(handle, "*** RTC signaling generated answer"))  # not an offer taken
+        seeder._count_offers(FakeLog(other, lines[0]))
+    assert handle.reannounces == 2 and other.reannounces == 0
