@@ -92,8 +92,8 @@ class Seeder:
                 # are told apart by peer id
                 "allow_multiple_connections_per_ip": True,
                 # libtorrent keeps a peer's send buffer at what it uploaded in the last second x 50 %, but at least
-                # this: from 10 KiB (its default) a transfer of a few seconds ran one block ahead of the disk, and
-                # each 16 KiB block left as two data-channel messages (its 13-byte header alone: the rtc stream sends
+                # this: from 10 KiB (its default) a transfer of a few seconds ran a block ahead of the disk, and most
+                # 16 KiB blocks left as two data-channel messages (the 13-byte header alone: the rtc stream sends
                 # what is queued at each write), 60-120 messages per MB for the browser to take; with 1 MiB, 7-20
                 # (bench/bridge_swarm.py). A peer's buffer holds no more than it asked for
                 "send_buffer_low_watermark": SEND_BUFFER_LEAST,
