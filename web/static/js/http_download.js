@@ -6,16 +6,6 @@ const STALL_MS = 30000 // no byte of a range for this long: the download has fai
 const SLICE = 1 << 20 // bytes read from the whole file's Blob at a time
 const WAKE_MS = 250 // a read waiting for a byte looks again this often (a verified piece or HTTP chunk wakes it)
 
-// WebTorrent's torrent behind `p2p` (torrent_client.fileSource), for its bitfield and its 'verified' event: a read
-// of a file not complete yet is WebTorrent's FileIterator, which holds it; null once the file is complete (then
-// every piece is here). torrent_client.js exports no bitfield of its own (asked for).
-function torrentOf (p2p) {
-  const iterator = p2p.read(0, 0)
-  const torrent = iterator._torrent || null
-  if (iterator.return) iterator.return()
-  return torrent
-}
-
 // `url`: the post's HTTP copy ('' for none); `typeHint` (from its imeta tag) stands in until a source says; `maxBytes`
 // caps what HTTP fetches (all of it is kept in memory until seeded); `p2p`: the torrent's file (torrent_client.js
 // fileSource) or null. The size comes from P2P's metadata or the server's first answer (the imeta tag's is a claim).
@@ -24,8 +14,8 @@ export function download (url, typeHint, maxBytes, p2p) {
   let received = 0 // bytes that came over HTTP
   let failure = null
   let whole = null // the Blob once complete
-  let torrent = null
-  let allP2P = false // the torrent's file was complete when it was looked at
+  let pieces = null // P2P's pieces (torrent_client.fileSource), once its metadata is here
+  let unhear = () => {} // stops hearing of verified pieces
   let wakers = []
   const waiting = new Map() // read -> the position it waits for
   let lastRead = 0
@@ -64,16 +54,14 @@ export function download (url, typeHint, maxBytes, p2p) {
       }
       try { sized(p2p.size) } catch (err) { return fail(err) }
       if (!source.type) source.type = p2p.type
-      torrent = torrentOf(p2p)
-      allP2P = !torrent
-      if (torrent) torrent.on('verified', wake)
+      pieces = p2p.pieces
+      unhear = pieces.onVerified(wake)
     }, () => {})
   }
   if (!url && !p2p) fail(new Error('no source for this media'))
 
-  const pieceLength = () => (torrent ? torrent.pieceLength : source.size || 1)
-  const p2pHas = (position) => allP2P || Boolean(torrent && torrent.bitfield &&
-    torrent.bitfield.get(Math.floor(position / torrent.pieceLength)))
+  const pieceLength = () => (pieces ? pieces.pieceLength : source.size || 1)
+  const p2pHas = (position) => Boolean(pieces && pieces.has(Math.floor(position / pieces.pieceLength)))
 
   // the part holding byte `position`, or null (binary search: many parts, looked up for every chunk served)
   const partAt = (position) => {
@@ -112,11 +100,10 @@ export function download (url, typeHint, maxBytes, p2p) {
 
   // The pieces P2P has verified, as text ('1' each: asknostr.http_ranges.pieces), and their length.
   source.pieces = () => {
-    if (allP2P) return { bits: '1', pieceLength: source.size || 1 }
-    if (!torrent || !torrent.bitfield) return { bits: '', pieceLength: pieceLength() }
+    if (!pieces) return { bits: '', pieceLength: pieceLength() }
     let bits = ''
-    for (let index = 0; index < torrent.pieces.length; index++) bits += torrent.bitfield.get(index) ? '1' : '0'
-    return { bits, pieceLength: torrent.pieceLength }
+    for (let index = 0; index < pieces.count; index++) bits += pieces.has(index) ? '1' : '0'
+    return { bits, pieceLength: pieces.pieceLength }
   }
 
   // The byte ranges HTTP holds, [[start, end), ...] (end exclusive), joined where they touch.
@@ -242,7 +229,7 @@ export function download (url, typeHint, maxBytes, p2p) {
     for await (const chunk of source.read(0, source.size - 1)) pieces.push(chunk)
     whole = new Blob(pieces, { type: source.type })
     parts.length = 0 // in the Blob now
-    if (torrent) torrent.removeListener('verified', wake)
+    unhear()
     return whole
   }
 

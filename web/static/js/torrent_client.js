@@ -3,7 +3,7 @@
 // Pieces are kept by piece_store.js: read from the files the app has, held in memory or Blobs while downloading
 // (no cache in front: those stores answer from memory, and a cache copies every block it serves).
 import { DownloadPieces, FilePieces } from './piece_store.js'
-import { tune } from './webtorrent_tuning.js'
+import { oneParsePerTrackerMessage, tune } from './webtorrent_tuning.js'
 
 let clientPromise = null
 // One object for the client's whole life: WebTorrent and its trackers keep this very object (shallow copies of
@@ -73,20 +73,26 @@ export async function setOffers (plan) {
 }
 
 // What each tracker said of a torrent's swarm in its last answer (by tracker URL): seeders (`complete`, for the
-// viewer's race) and leechers (`incomplete`, for the plan of offers).
+// viewer's race) and leechers (`incomplete`, for the plan of offers). Heard from the start of discovery, before an
+// answer can come: WebTorrent starts it in the same task as 'ready' (a torrent with its metadata) or just after
+// 'infoHash' (a magnet); looked for again every 20 ms otherwise.
 function hearTrackers (torrent) {
   torrent.trackerSeeders = {}
   torrent.trackerLeechers = {}
-  const hook = () => { // the tracker client exists once discovery starts (after the magnet is parsed)
+  let heard = false
+  const hook = () => {
     const tracker = torrent.discovery && torrent.discovery.tracker
-    if (tracker) {
-      tracker.on('update', (data) => {
-        torrent.trackerSeeders[data.announce] = data.complete
-        torrent.trackerLeechers[data.announce] = data.incomplete
-      })
-    } else if (!torrent.destroyed) setTimeout(hook, 20)
+    if (heard || torrent.destroyed) return
+    if (!tracker) return setTimeout(hook, 20)
+    heard = true
+    for (const one of tracker._trackers || []) oneParsePerTrackerMessage(one) // (its prototype, once)
+    tracker.on('update', (data) => {
+      torrent.trackerSeeders[data.announce] = data.complete
+      torrent.trackerLeechers[data.announce] = data.incomplete
+    })
   }
-  hook()
+  torrent.once('infoHash', () => queueMicrotask(hook))
+  torrent.once('ready', hook)
 }
 
 function describe (torrent) {
@@ -286,7 +292,18 @@ export async function fileSource (infoHash, typeHint) {
     ready: ready.then(() => { source.size = torrent.files[0].length; source.type = typeHint || torrent.files[0].type }),
     size: 0,
     type: typeHint || '',
-    read: (start, end) => torrent.files[0][Symbol.asyncIterator]({ start, end })
+    read: (start, end) => torrent.files[0][Symbol.asyncIterator]({ start, end }),
+    // its pieces once ready: how many, how long, whether one is verified here, and a call on each one verified
+    // (answers how to stop it)
+    pieces: {
+      get count () { return torrent.pieces.length },
+      get pieceLength () { return torrent.pieceLength },
+      has: (index) => Boolean(torrent.bitfield && torrent.bitfield.get(index)),
+      onVerified: (listener) => {
+        torrent.on('verified', listener)
+        return () => torrent.removeListener('verified', listener)
+      }
+    }
   }
   return source
 }
