@@ -14,7 +14,7 @@ import pytest
 from asknostr.heartbeat import MAX_REPORTS, HeartbeatPlan, Report, body, held_in
 from bridge.config import BridgeConfig
 from bridge.heartbeat import MAX_BODY
-from devstack.services import Service, free_port, start_tracker
+from devstack.services import Service
 from tests.bridge.client import heartbeat, info_hash_of, ping_payload, request, signed_post, upload
 from tests.bridge.inprocess import InProcessBridge
 from tests.unit.nostr_keys import keypair
@@ -24,13 +24,6 @@ FOLLOWER = keypair(701)
 KEPT = 5000
 HELD_AT = [0, 1, 2, 37, 499, 500, 1234, 2500, 3999, 4998, 4999]
 """Where, newest first, the files the Bridge holds are among the follower's 5,000."""
-
-
-@pytest.fixture(scope="module")
-def tracker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    service = start_tracker(tmp_path_factory.mktemp("tracker"), free_port())
-    yield service
-    service.stop()
 
 
 @pytest.fixture

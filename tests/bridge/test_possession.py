@@ -12,7 +12,6 @@ import asyncio
 import dataclasses
 import hashlib
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import libtorrent as lt
@@ -22,7 +21,7 @@ from bridge.possession import PossessionVerifier, Round
 from bridge.seeder import PEER_FINGERPRINT, Seeder
 from bridge.swarm_health import proven_seeders
 from bridge.torrent import TorrentInfo, build_info
-from devstack.services import Service, free_port, start_tracker
+from devstack.services import Service
 from tests.async_runner import run
 from tests.bridge.lt_peers import LtSeeder
 from tests.bridge.tracker_peers import TrackerSeeders
@@ -35,13 +34,6 @@ ROTTEN = b"-RT0000-"
 """A real seed whose file is overwritten with random bytes after libtorrent checked it: it sends wrong blocks."""
 PIECE = 128 * 1024
 ROUNDS = 8
-
-
-@pytest.fixture(scope="module")
-def tracker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    service = start_tracker(tmp_path_factory.mktemp("tracker"), free_port())
-    yield service
-    service.stop()
 
 
 def prefix_of(peer_id: str) -> bytes:

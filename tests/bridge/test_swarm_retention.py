@@ -15,7 +15,7 @@ import pytest
 from bridge.config import BridgeConfig
 from bridge.torrent import parse_torrent
 from bridge.tracker_scrape import scrape_all
-from devstack.services import Service, free_port, start_tracker
+from devstack.services import Service, free_port
 from tests.bridge.client import heartbeat, info_hash_of, ping_payload, request, signed_post, upload
 from tests.bridge.inprocess import InProcessBridge
 from tests.bridge.lt_peers import LtSeeder
@@ -25,13 +25,6 @@ from tests.unit.nostr_keys import keypair
 DAY = 24 * 3600
 UPLOADER = keypair(500)
 KEYS = [keypair(600 + n) for n in range(11)]
-
-
-@pytest.fixture(scope="module")
-def tracker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    service = start_tracker(tmp_path_factory.mktemp("tracker"), free_port())
-    yield service
-    service.stop()
 
 
 @pytest.fixture
