@@ -312,3 +312,32 @@ def test_nip96_servers_take_uploads_and_transforming_ones_are_passed_over(
     lists = relay_query(stack.relay.url, {"authors": [hana.pubkey], "kinds": [10096]})
     newest = max(lists, key=lambda e: e["created_at"])
     assert [t[1] for t in newest["tags"] if t[0] == "server"] == [transforming_nip96.url, nip96.url]
+
+
+def test_a_post_is_made_once_however_often_post_is_pressed_and_an_empty_file_is_refused(
+    new_user: UserFactory, stack: Stack
+) -> None:
+    ivy = new_user()
+    ivy.show("feed")
+    payload = FilePayload(name="once.bin", mimeType="application/octet-stream", buffer=os.urandom(200_000))
+    ivy.page.set_input_files("#composer-files", files=[payload])
+    ivy.page.fill("#composer-text", "pressed twice")
+    # two presses before the first post's task has run (a double click, an impatient Enter)
+    ivy.page.evaluate(
+        "() => { const form = document.getElementById('composer'); form.requestSubmit(); form.requestSubmit() }"
+    )
+    ivy.page.wait_for_function("document.querySelector('#composer fieldset').disabled", timeout=5000)  # held
+    ivy.page.locator("#composer-result").filter(has_text="published").wait_for(timeout=20_000)
+    ivy.page.wait_for_timeout(2000)  # a second note would be on the relay by now
+    notes = [e for e in relay_query(stack.relay.url, {"authors": [ivy.pubkey], "kinds": [1]})]
+    assert [n["content"].split("\n")[0] for n in notes] == ["pressed twice"], notes
+    assert ivy.page.locator("#composer-progress li").count() == 1  # its file's line
+    assert not ivy.page.locator("#composer fieldset").is_disabled()
+
+    empty = FilePayload(name="empty.mp4", mimeType="video/mp4", buffer=b"")
+    ivy.page.set_input_files("#composer-files", files=[empty])
+    said = ivy.submit("composer-result", {"#composer-text": "nothing in it"}, "#post-button", "nothing posted")
+    assert said == "empty.mp4: the file is empty — nothing posted"
+    assert "error" in str(ivy.page.get_attribute("#composer-result", "class"))
+    assert ivy.page.locator("#composer-progress li").count() == 0  # the last post's line is not left above it
+    assert len(relay_query(stack.relay.url, {"authors": [ivy.pubkey], "kinds": [1]})) == 1

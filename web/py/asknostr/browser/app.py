@@ -292,7 +292,13 @@ class App:
             files_input.value = ""
             return report
 
-        await self._guarded(f"{prefix}composer-result", post)
+        composer = self.composers[prefix]
+        if not composer.begin():
+            return  # a second press while the first post is under way
+        try:
+            await self._guarded(f"{prefix}composer-result", post)
+        finally:
+            composer.end()
 
     # ---- media servers ---------------------------------------------------------------------------------------------
     def editable_servers(self) -> list[MediaServer]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from pyscript.js_modules import file_probe
 
-from asknostr import media_post, nip92, nip94
+from asknostr import media_post, nip92, nip94, postable
 from asknostr.blossom import UploadRejected
 from asknostr.browser import dom, torrents, uploads
 from asknostr.browser.bridge_pings import BridgePinger
@@ -46,9 +46,28 @@ class Composer:
         self.publish = publish
         self.max_file_bytes = max_file_bytes
         self.progress: list[FileProgress] = []
+        self.busy = False
 
     def _id(self, name: str) -> str:
         return f"{self.prefix}{name}"
+
+    def begin(self) -> bool:
+        """A post starts: its form is disabled until `end` (a second press makes no second note), and what the
+        last post left (its files' lines) is cleared. False when a post is under way already."""
+        if self.busy:
+            return False
+        self.busy = True
+        self._fieldset().disabled = True
+        self.progress = []
+        self._render()
+        return True
+
+    def end(self) -> None:
+        self.busy = False
+        self._fieldset().disabled = False
+
+    def _fieldset(self) -> Any:
+        return dom.by_id(self._id("composer")).querySelector("fieldset")
 
     def _render(self) -> None:
         container = dom.by_id(self._id("composer-progress"))
@@ -106,10 +125,9 @@ class Composer:
         raise ValueError(f"{name}: no media server took it — nothing was posted")
 
     async def post(self, text: str, files: list[Any], extra_media: list[nip92.Media]) -> str:
-        too_big = [str(f.name) for f in files if int(f.size) > self.max_file_bytes]
-        if too_big:
-            limit = f"{self.max_file_bytes / 1e6:.0f} MB"
-            raise ValueError(f"larger than {limit}, the most the Bridge keeps: {', '.join(too_big)} — nothing posted")
+        refused = postable.refusal([(str(f.name), int(f.size)) for f in files], self.max_file_bytes)
+        if refused:
+            raise ValueError(refused)
         self.progress = [FileProgress(str(f.name), int(f.size)) for f in files]
         self._render()
         tasks = [asyncio.ensure_future(self.share_file(i, f)) for i, f in enumerate(files)]
