@@ -331,6 +331,11 @@ def test_a_post_is_made_once_however_often_post_is_pressed_and_an_empty_file_is_
     ivy.page.wait_for_timeout(2000)  # a second note would be on the relay by now
     notes = [e for e in relay_query(stack.relay.url, {"authors": [ivy.pubkey], "kinds": [1]})]
     assert [n["content"].split("\n")[0] for n in notes] == ["pressed twice"], notes
+    # the file's URL stays in the note for clients that read no imeta tag, and is not shown above what shows it
+    post = ivy.page.locator(f'.post[data-id="{notes[0]["id"]}"]')
+    post.wait_for(timeout=10_000)
+    assert notes[0]["content"].split("\n")[1].startswith("http")
+    assert post.locator(".text").inner_text() == "pressed twice"
     assert ivy.page.locator("#composer-progress li").count() == 1  # its file's line
     assert not ivy.page.locator("#composer fieldset").is_disabled()
 

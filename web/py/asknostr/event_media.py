@@ -36,3 +36,15 @@ def media_of(event: Event) -> list[Media]:
             known.add(info_hash)
             media.append(Media(url="", infohash=info_hash, magnet=match.group(0)))
     return media
+
+
+def text_beside(content: str, shown: list[Media]) -> str:
+    """A note's text as shown above its media: without the URLs and magnets of the attachments shown as media
+    (clients that read no imeta tag see them in the text, which keeps them), and without the blank lines left."""
+    links = {m.url for m in shown if m.url} | {m.magnet for m in shown if m.magnet}
+    lines = []
+    for line in content.splitlines():
+        kept = " ".join(word for word in line.split(" ") if word.strip() not in links)
+        if kept.strip() or not line.strip():
+            lines.append(kept.rstrip())
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

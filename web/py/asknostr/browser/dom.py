@@ -122,16 +122,21 @@ class FeedView:
         star.setAttribute("aria-pressed", "false")
         header.append(star)
         node.append(header)
-        node.append(el("p", "text", event["content"]))
         box = el("div", "media")
+        shown: list[nip92.Media] = []
         for item in attachments:
             src = self.stream_url(item, event["pubkey"]) if nip92.media_kind(item) else None
             if src is not None:
                 figure = streamed_media(item, src)
                 box.append(figure)
                 self.rendered(figure)
+                shown.append(item)
             elif item.url:  # a bare magnet plays only over the streaming route
                 box.append(media_element(item))
+                shown.append(item)
+        text = event_media.text_beside(event["content"], shown)
+        if text:
+            node.append(el("p", "text", text))
         if box.childElementCount:
             node.append(box)
         return node
