@@ -236,6 +236,12 @@ def test_seeding_survives_a_reload_without_downloading(new_user: UserFactory, br
     assert mine["done"] and mine["received"] < 16_384 and mine["pieceLength"] == 256 * 1024
     got = download_in_browser(browser, stack.bridge.url, meta["magnet"])  # from Erin's kept copy
     assert got["sha256"] == hashlib.sha256(data).hexdigest() and got["peers"] == ["webrtc"]
+    # what Erin gave the swarm is counted in her health panel, and still there after a reload (0.6 MB)
+    given = "document.getElementById('swarm-health').textContent.includes('uploaded 0.6 MB')"
+    erin.page.wait_for_function(given, timeout=15_000)
+    erin.page.reload()
+    erin.wait_ready()
+    erin.page.wait_for_function(given, timeout=15_000)
 
 
 def test_pings_wait_in_indexeddb_while_the_bridge_is_away(new_user: UserFactory, stack: Stack) -> None:

@@ -12,6 +12,7 @@ def test_b_follows_a_and_sees_a_post_with_a_name(new_user: UserFactory, stack: S
     alice, bob = new_user(), new_user()
     marker = uuid.uuid4().hex[:8]
     alice.set_name(f"Alice {marker}")
+    alice.page.locator("#npub", has_text=f"Alice {marker}").wait_for(timeout=10_000)  # the header's chip names her
     alice.post(f"hello from alice {marker}", media_url=f"{stack.bridge.url}/static/icons/icon-192.png")
     # Alice sees her own post at once
     alice.post_locator(marker).wait_for(timeout=10_000)

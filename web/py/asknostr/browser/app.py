@@ -24,6 +24,7 @@ from asknostr.browser.viewer import Viewer
 from asknostr.feed import Feed
 from asknostr.media_servers import KIND_BLOSSOM_SERVERS, KIND_NIP96_SERVERS, MediaServer
 from asknostr.settings import Settings, initial_settings
+from asknostr.upload_tally import UploadTally
 
 SETTINGS_KEY = "settings"
 DEFAULT_MAX_FILE_BYTES = 100 * 1024 * 1024
@@ -31,6 +32,7 @@ DEFAULT_MAX_FILE_BYTES = 100 * 1024 * 1024
 FAVOURITES_KEY = "favourites"
 DEFAULT_HEARTBEAT_INTERVAL = 60.0
 HEALTH_REFRESH = 3.0
+UPLOADED_KEY = "uploaded-total"  # bytes given to the swarm by earlier pages (asknostr.upload_tally)
 IDENTITY_WAIT = 4.0
 """Seconds to wait for the user's own follow list before allowing edits anyway (a new user has none)."""
 
@@ -95,6 +97,7 @@ class App:
         self._authors: list[str] = []
         self._proxies: list[Any] = []
         self._tasks = Background("app")
+        self._uploads: UploadTally | None = None  # read from IndexedDB at the first look at the swarm
         self._identity_eose = asyncio.Event()  # set on every EOSE of the identity subscription
         self._edit_lock = asyncio.Lock()  # one edit of a replaceable list at a time: read, build, sign, send
         self._replaceable_times: dict[int, int] = {}  # kind -> created_at of the newest own version seen
@@ -141,6 +144,7 @@ class App:
                 name_input = dom.by_id("profile-name")
                 if own and not name_input.value:
                     name_input.value = own.display_name or own.name
+                self._render_identity()
         elif event["kind"] == 10002:
             self.pool.set_relays(self._relay_urls())
             self._render_relays()
@@ -187,6 +191,11 @@ class App:
         dom.mark_seeding(self.swarm.seeding_for, self.feed.label)
         dom.mark_favourites(self.swarm.favourites)
         self._render_following()
+        self._render_identity()
+
+    def _render_identity(self) -> None:
+        """The header's chip: the user's name once their profile has one (else the short npub)."""
+        dom.set_text("npub", self.feed.label(self.me.pubkey))
 
     def _render_following(self) -> None:
         container = dom.by_id("following-list")
@@ -617,7 +626,14 @@ class App:
     async def _render_health(self) -> None:
         items = await torrents.seeding()
         kept = sum(k.size for k in await torrents.kept())
-        uploaded = sum(int(t.get("uploaded", 0)) for t in items)
+        if self._uploads is None:
+            stored = await storage.get_json(UPLOADED_KEY)
+            self._uploads = UploadTally(before=stored if isinstance(stored, int) and stored > 0 else 0)
+        tally = self._uploads.update({str(t["infoHash"]): int(t.get("uploaded", 0)) for t in items})
+        if tally.total != self._uploads.total:
+            await storage.set_json(UPLOADED_KEY, tally.total)
+        self._uploads = tally
+        uploaded = tally.total
         seeding = sum(1 for t in items if t.get("done"))
         quota = self.settings.quota_bytes
         dom.set_text(
