@@ -242,6 +242,10 @@ def test_seeding_survives_a_reload_without_downloading(new_user: UserFactory, br
     erin.page.reload()
     erin.wait_ready()
     erin.page.wait_for_function(given, timeout=15_000)
+    erin.show("feed")  # her post says that her browser seeds it, after a reload too
+    erin.page.locator(f'.post[data-infohashes~="{meta["i"]}"] .seeding', has_text="Seeding your post").wait_for(
+        timeout=10_000
+    )
 
 
 def test_pings_wait_in_indexeddb_while_the_bridge_is_away(new_user: UserFactory, stack: Stack) -> None:
@@ -342,6 +346,7 @@ def test_a_post_is_made_once_however_often_post_is_pressed_and_an_empty_file_is_
     post.wait_for(timeout=10_000)
     assert notes[0]["content"].split("\n")[1].startswith("http")
     assert post.locator(".text").inner_text() == "pressed twice"
+    post.locator(".seeding", has_text="Seeding your post").wait_for(timeout=10_000)  # this browser seeds it
     assert ivy.page.locator("#composer-progress li").count() == 1  # its file's line
     assert not ivy.page.locator("#composer fieldset").is_disabled()
 

@@ -77,6 +77,7 @@ class App:
                 bridge_url=bridge_url,
                 publish=self.publish_template,
                 max_file_bytes=max_file_bytes,
+                seeded=lambda info_hash, creator: self.swarm.own_upload(info_hash, creator),
             )
             for prefix, community in (("", False), ("community-", True))
         }
@@ -188,7 +189,7 @@ class App:
         self._rendered_version = self.feed.version
         self.feed_view.update(self.feed.visible_posts(), self.feed.label)
         self.community_view.update(self.feed.community_posts(), self.feed.label)
-        dom.mark_seeding(self.swarm.seeding_for, self.feed.label)
+        dom.mark_seeding(self.swarm.seeding_for, self.feed.label, self.me.pubkey)
         dom.mark_favourites(self.swarm.favourites)
         self._render_following()
         self._render_identity()

@@ -39,12 +39,14 @@ class Composer:
         bridge_url: str,
         publish: Publish,
         max_file_bytes: int,
+        seeded: Callable[[str, str], None] = lambda _info_hash, _creator: None,
     ) -> None:
         self.prefix, self.community = prefix, community
         self.signer, self.pinger = signer, pinger
         self.providers, self.trackers, self.bridge_url = providers, trackers, bridge_url
         self.publish = publish
         self.max_file_bytes = max_file_bytes
+        self.seeded = seeded  # told of each file this browser seeds for a post (infoHash, creator)
         self.progress: list[FileProgress] = []
         self.busy = False
 
@@ -90,6 +92,7 @@ class Composer:
         seeded = await torrents.seed(
             file, name, self.trackers(), creator=self.signer.pubkey
         )  # the magnet exists before the upload ends
+        self.seeded(seeded.info_hash, self.signer.pubkey)
         progress = self.progress[index]
         for server in self.providers():
             progress = progress.uploading(server.label)

@@ -166,8 +166,9 @@ class FeedView:
             previous = node
 
 
-def mark_seeding(seeding_for: dict[str, str], label: Callable[[str], str]) -> None:
-    """A pulsing dot, "Seeding for <creator>", on every post whose media this browser seeds."""
+def mark_seeding(seeding_for: dict[str, str], label: Callable[[str], str], me: str) -> None:
+    """A pulsing dot, "Seeding for <creator>" ("Seeding your post" on the user's own), on every post whose media
+    this browser seeds."""
     for node in document.querySelectorAll(".post[data-infohashes]"):
         hashes = str(node.dataset.infohashes).split()
         creator = next((seeding_for[h] for h in hashes if h in seeding_for), None)
@@ -176,7 +177,8 @@ def mark_seeding(seeding_for: dict[str, str], label: Callable[[str], str]) -> No
             if not is_none(dot):
                 dot.remove()
         elif is_none(dot):
-            node.querySelector("header").append(el("span", "seeding", f"Seeding for {label(creator)}"))
+            text = "Seeding your post" if creator == me else f"Seeding for {label(creator)}"
+            node.querySelector("header").append(el("span", "seeding", text))
 
 
 def mark_favourites(favourites: set[str]) -> None:

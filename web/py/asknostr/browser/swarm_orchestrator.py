@@ -62,7 +62,7 @@ class SwarmOrchestrator:
         try:
             kept = await torrents.kept()
             self.joined |= {k.info_hash for k in kept}
-            self.seeding_for.update({k.info_hash: k.creator for k in kept if not k.pinned})
+            self.seeding_for.update({k.info_hash: k.creator for k in kept if k.creator})  # the user's own too
             resumed = await torrents.resume(self.trackers(), resume_order(kept, self.ranks()))
         finally:
             early, self._early = self._early or [], None
@@ -72,6 +72,12 @@ class SwarmOrchestrator:
         self._background.spawn(self._heartbeats())
         self._background.spawn(self._reach_leechers())
         return resumed
+
+    def own_upload(self, info_hash: str, creator: str) -> None:
+        """The composer seeds a file the user posts (kept, pinned): marked as seeded like the rest."""
+        self.joined.add(info_hash)
+        self.seeding_for[info_hash] = creator
+        self.changed()
 
     def on_event(self, event: Event) -> None:
         """A checked event arrived (or the follow list changed and it is looked at again)."""
