@@ -164,6 +164,12 @@ def test_a_seeder_present_plays_over_p2p_and_the_media_server_sees_no_request(
     sent = alice.page.evaluate("() => window.sent")
     assert 3 * (16_384 + 13) in sent and 16_384 not in sent and max(sent) <= 65_536, sorted(set(sent))
     assert sum(n for n in sent if n > 1000) >= len(audio), sorted(set(sent))
+    # Alice plays her own upload: it is on her device, and the caption says so (not "P2P · 1 peer")
+    mine = play(alice, meta["i"])
+    assert mine["source"] == "p2p" and mine["reason"] == "on this device", mine
+    assert alice.page.evaluate(READ, meta["i"])["sha256"] == hashlib.sha256(audio).hexdigest()
+    caption = f"document.querySelector(`figure.torrent-media[data-infohash='{meta['i']}'] figcaption`).textContent"
+    eventually(alice.page, f"{caption}.startsWith('On this device')")
 
 
 @pytest.mark.webrtc

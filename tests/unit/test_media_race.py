@@ -154,3 +154,11 @@ def test_progress_text_says_when_p2p_and_http_both_served() -> None:
         == "HTTP (peers sent nothing in 5 s) · 1 peer · 1.0 MB/s · 10%"
     )
     assert rate_text(16_000) == "16 kB/s" and rate_text(2_500_000) == "2.5 MB/s"
+
+
+def test_a_file_this_device_holds_plays_from_it_and_says_so() -> None:
+    race = Race(started=0.0).on_device(1000)
+    assert race.state == P2P and race.complete and race.reason == "on this device"
+    assert race.tick(60.0).state == P2P  # never handed to HTTP
+    assert progress_text(race, speed=0, fraction=1, peers=0, done=True) == "On this device"
+    assert progress_text(race, speed=0, fraction=1, peers=1, done=True) == "On this device · seeding to 1 peer"

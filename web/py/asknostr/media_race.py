@@ -34,6 +34,7 @@ class Race:
     need_rate: float = 0.0  # bytes/s playback consumes (the file over its duration; 0: not known)
     window: tuple[float, int] | None = None  # (when, received) at the start of the current speed window
     reason: str = ""
+    held: bool = False  # the whole file was on this device before play (kept, or the user's own upload)
 
     def __post_init__(self) -> None:
         if self.size < 0 or self.received < 0 or self.waited < 0 or self.need_rate < 0:
@@ -85,6 +86,10 @@ class Race:
     def peers_changed(self, peers: int, now: float) -> Race:
         return replace(self, peers=peers)._decide(now)
 
+    def on_device(self, size: int) -> Race:
+        """The torrent had all of its `size` bytes before play: nothing to race for, played from this device."""
+        return replace(self, state=P2P, held=True, size=size, received=size, reason="on this device")
+
     def data(self, received: int, now: float) -> Race:
         """`received`: the bytes P2P has so far (it only grows)."""
         return replace(self, received=max(self.received, received))._decide(now)
@@ -127,6 +132,8 @@ def progress_text(
     `p2p_share`: the part of the file P2P gave when HTTP fills the rest (0..1)."""
     if race.state == TRYING:
         return f"P2P · looking for peers ({peers} connected)" if race.has_url else f"P2P only · {peers} peers"
+    if race.held:  # no peer gave it: the peers are those this browser seeds to
+        return "On this device" + (f" · seeding to {peers} peer" + ("" if peers == 1 else "s") if peers else "")
     source = "P2P" if race.state == P2P else "HTTP"
     if race.state == HTTP and race.reason:
         source += f" ({race.reason})"  # why P2P was not used: a person should not have to guess

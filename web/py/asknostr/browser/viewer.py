@@ -151,6 +151,9 @@ class Viewer:
         p2p = await torrent_client.fileSource(info_hash, media.mime) if watch is not None else None
         source = http_download.download(media.url, media.mime, self.memory_cap(), p2p)
         media_stream.provide(info_hash, source)
+        first = watch.state().to_py() if watch is not None else None
+        if first is not None and first["done"] and int(first["length"]):
+            race = race.on_device(int(first["length"]))
         while race.state == TRYING and watch is not None:
             state = watch.state().to_py()
             race = self._observe(race, info_hash, state, time.monotonic())
