@@ -90,3 +90,23 @@ def test_a_relay_that_restarts_is_reconnected_and_gets_what_it_missed(
         assert [p["content"] for p in posts] == ["written while one relay was down"]
     finally:
         relay.stop()
+
+
+def test_settings_that_cannot_work_are_refused_in_the_apps_words(new_user: UserFactory) -> None:
+    user = new_user()
+    user.show("settings")
+    page = user.page
+    relays_before = page.locator("#relay-list li").count()
+    cases = [
+        ("relay-result", "#relay-input", "ws://127.0.0.1:9", "#relay-form button[type=submit]", "port 9"),
+        ("relay-result", "#relay-input", "not a relay", "#relay-form button[type=submit]", "wss://"),
+        ("server-result", "#server-input", "https://localhost:1/", "#servers-form button[type=submit]", "port 1"),
+        ("server-result", "#server-input", "https://", "#servers-form button[type=submit]", "https://"),
+    ]
+    for result, field, value, button, said in cases:
+        # no browser bubble in the way (the forms do not validate): the app answers, as an error
+        text = user.submit(result, {field: value}, button, said)
+        assert "error" in str(page.get_attribute(f"#{result}", "class")), (value, text)
+    text = user.submit("storage-result", {"#quota-input": "5", "#cap-input": "5"}, "#storage-save", "at least 10 MB")
+    assert "error" in str(page.get_attribute("#storage-result", "class")), text
+    assert page.locator("#relay-list li").count() == relays_before

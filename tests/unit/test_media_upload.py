@@ -80,9 +80,9 @@ def test_storage_providers_put_settings_then_lists_then_the_bridge_last() -> Non
         (BLOSSOM, "http://127.0.0.1:8700", True),
     ]
     # no preference at all: the Bridge alone; a user listing the Bridge gets it once, last
-    assert storage_providers([], [], [], "http://b:1") == [MediaServer(BLOSSOM, "http://b:1", bridge=True)]
-    assert [p.url for p in storage_providers([MediaServer(BLOSSOM, "http://b:1")], [], [], "http://b:1")] == [
-        "http://b:1"
+    assert storage_providers([], [], [], "http://b:8700") == [MediaServer(BLOSSOM, "http://b:8700", bridge=True)]
+    assert [p.url for p in storage_providers([MediaServer(BLOSSOM, "http://b:8700")], [], [], "http://b:8700")] == [
+        "http://b:8700"
     ]
     assert blossom_list_tags(providers) == [["server", "https://mine.example"], ["server", "https://b2.example"]]
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
+from asknostr.blocked_ports import check_port
 from asknostr.nip01 import Event
 
 BLOSSOM, NIP96 = "blossom", "nip96"
@@ -44,6 +45,11 @@ def normalize_server_url(url: str) -> str:
         raise ValueError(f"a media server URL must be an https:// address (got {url!r})")
     if parts.query or parts.fragment:
         raise ValueError("a media server URL has no query or fragment")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"a media server URL has an invalid port: {url!r}") from None
+    check_port(port, "a media server")
     return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path.rstrip("/"), "", ""))
 
 

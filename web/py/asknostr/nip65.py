@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
+from asknostr.blocked_ports import check_port
 from asknostr.nip01 import Event
 
 KIND_RELAY_LIST = 10002
@@ -35,6 +36,7 @@ def normalize_relay_url(url: str) -> str:
         raise ValueError(f"relay URL has an invalid host: {url!r}")
     if parts.username is not None or parts.password is not None:
         raise ValueError("relay URL must not contain a user name or password")
+    check_port(port, "a relay")
     scheme = parts.scheme  # urlsplit lowercases it
     netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
     return urlunsplit((scheme, netloc, parts.path.removesuffix("/"), parts.query, ""))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, replace
 
 from asknostr.auto_seed import DEFAULT_SIZE_CAP
@@ -10,6 +11,8 @@ from asknostr.media_servers import PROTOCOLS, MediaServer, normalize_server_url
 from asknostr.nip65 import normalize_relay_url
 from asknostr.quota_pruner import DEFAULT_QUOTA
 
+MOST_MB = 10_000_000
+"""The largest size the storage settings take (10 TB)."""
 FALLBACK_RELAYS = ("wss://relay.damus.io", "wss://nos.lol")
 """Used only when neither the user nor the server that served the app names any relay."""
 
@@ -24,6 +27,19 @@ class Settings:
     """Space for the media this browser keeps and seeds."""
     auto_seed_cap: int = DEFAULT_SIZE_CAP
     """Largest file joined automatically from a followed creator's post."""
+
+    def with_storage(self, quota_mb: str, cap_mb: str) -> Settings:
+        """The space for shared media and the automatic-sharing limit, as typed (MB); ValueError in the app's words
+        when they are not sizes it can keep to."""
+        try:
+            quota, cap = float(quota_mb), float(cap_mb)
+        except ValueError:
+            raise ValueError("enter both sizes in MB, as numbers") from None
+        if not (math.isfinite(quota) and math.isfinite(cap)) or quota < 10 or cap < 1:
+            raise ValueError("the space must be at least 10 MB, the automatic limit at least 1 MB")
+        if quota > MOST_MB or cap > MOST_MB:
+            raise ValueError(f"at most {MOST_MB:,} MB: more than any browser gives a site")
+        return replace(self, quota_bytes=int(quota * 1e6), auto_seed_cap=int(cap * 1e6))
 
     def with_relay(self, url: str) -> Settings:
         """Add a relay (normalised); ValueError with a clear message when it is not a ws(s):// URL."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from dataclasses import replace
 from typing import Any
 
 from pyscript import document, window
@@ -581,14 +580,9 @@ class App:
 
     async def on_storage(self, _event: Any, form: dict[str, str]) -> None:
         async def save() -> str:
-            try:
-                quota, cap = float(form["quota-input"]), float(form["cap-input"])
-            except ValueError:
-                raise ValueError("enter sizes in MB") from None
-            if quota < 10 or cap < 1:
-                raise ValueError("the space must be at least 10 MB, the automatic limit at least 1 MB")
-            self.settings = replace(self.settings, quota_bytes=int(quota * 1e6), auto_seed_cap=int(cap * 1e6))
+            self.settings = self.settings.with_storage(form["quota-input"], form["cap-input"])
             await self._save_settings()
+            quota, cap = self.settings.quota_bytes / 1e6, self.settings.auto_seed_cap / 1e6
             return f"saved: {quota:.0f} MB, files up to {cap:.0f} MB shared automatically"
 
         await self._guarded("storage-result", save)
