@@ -2,10 +2,67 @@
 
 from __future__ import annotations
 
+import json
+import threading
 import uuid
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
 
 from asknostr import nip01
+from devstack.services import free_port
 from tests.e2e.harness import Stack, UserFactory, relay_publish, relay_query
+
+
+class NostrJson:
+    """A domain's /.well-known/nostr.json (NIP-05) on loopback, with the names it is given."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+        self.asked: list[str] = []
+        names, asked = self.names, self.asked
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                asked.append(self.path)
+                if not self.path.startswith("/.well-known/nostr.json"):
+                    self.send_error(404)
+                    return
+                body = json.dumps({"names": names}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Access-Control-Allow-Origin", "*")  # as NIP-05 asks of a domain
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.domain = f"127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def nostr_json() -> Iterator[NostrJson]:
+    served = NostrJson()
+    yield served
+    served.server.shutdown()
+
+
+def test_follow_by_name_at_domain(new_user: UserFactory, stack: Stack, nostr_json: NostrJson) -> None:
+    alice, bob = new_user(), new_user()
+    nostr_json.names["alice"] = alice.pubkey
+    said = bob.follow(f"Alice@{nostr_json.domain}")  # NIP-05 names are read in lower case
+    assert said.startswith("following npub1"), said
+    assert nostr_json.asked == ["/.well-known/nostr.json?name=alice"]
+    follows = relay_query(stack.relay.url, {"kinds": [3], "authors": [bob.pubkey]})
+    assert [t[1] for t in follows[0]["tags"] if t[0] == "p"] == [alice.pubkey]
+    said = bob.submit("follow-result", {"#follow-input": f"carol@{nostr_json.domain}"}, "#follow-button", "carol")
+    assert said == f"{nostr_json.domain} knows no 'carol'", said
+    assert "error" in str(bob.page.get_attribute("#follow-result", "class"))
 
 
 def test_b_follows_a_and_sees_a_post_with_a_name(new_user: UserFactory, stack: Stack) -> None:

@@ -10,8 +10,8 @@ from typing import Any
 from pyscript import document, window
 from pyscript.ffi import create_proxy, to_js
 
-from asknostr import ice, media_servers, nip01, nip02, nip19, nip57, nip65, nip92, subscriptions
-from asknostr.browser import crypto, dom, signer, storage, torrents
+from asknostr import ice, media_servers, nip01, nip02, nip05, nip19, nip57, nip65, nip92, subscriptions
+from asknostr.browser import crypto, dom, nip05_lookup, signer, storage, torrents
 from asknostr.browser.background import Background
 from asknostr.browser.bridge_pings import BridgePinger
 from asknostr.browser.composer import Composer
@@ -394,7 +394,11 @@ class App:
 
     async def on_follow(self, _event: Any, form: dict[str, str]) -> None:
         async def follow() -> str:
-            pubkey = nip19.pubkey_from_input(form["follow-input"])
+            text = form["follow-input"]
+            if nip05.looks_like_identifier(text):
+                pubkey = await nip05_lookup.pubkey_of(text)
+            else:
+                pubkey = nip19.pubkey_from_input(text)
             if pubkey == self.me.pubkey:
                 raise ValueError("that is your own key")
 

@@ -1,0 +1,83 @@
+"""NIP-05: a person found by an internet identifier, `name@domain`, through `https://domain/.well-known/nostr.json`.
+
+Pure: the identifier's checks, the URL to ask, and the answer's reading; the browser adapter fetches (no redirect
+followed, as NIP-05 asks). A domain on this machine (localhost, a loopback address) is asked over http: a local
+stack has no certificate.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from dataclasses import dataclass
+from urllib.parse import quote, urlsplit
+
+_LOCAL = re.compile(r"[a-z0-9._-]+")
+_HEX_KEY = re.compile(r"[0-9a-f]{64}")
+MAX_ANSWER = 1 << 20
+"""The largest nostr.json read (bytes): a domain's list of names, not a download."""
+
+
+@dataclass(frozen=True)
+class Identifier:
+    name: str
+    domain: str
+    """Lowercase host, with a port when one was given."""
+
+    @property
+    def url(self) -> str:
+        scheme = "http" if _on_this_machine(self.domain) else "https"
+        return f"{scheme}://{self.domain}/.well-known/nostr.json?name={quote(self.name)}"
+
+    def __str__(self) -> str:
+        return f"{self.name}@{self.domain}"
+
+
+def _on_this_machine(domain: str) -> bool:
+    host = urlsplit(f"//{domain}").hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def looks_like_identifier(text: str) -> bool:
+    """Whether the follow box holds `name@domain` (or `@domain`, the domain's root name `_`)."""
+    return "@" in text.strip()
+
+
+def parse_identifier(text: str) -> Identifier:
+    """`name@domain` (`_@domain` when the name is left out); ValueError in the app's words otherwise."""
+    local, _, domain = text.strip().lower().rpartition("@")
+    local = local or "_"
+    if not _LOCAL.fullmatch(local):
+        raise ValueError(f"{text.strip()!r}: a name may hold only letters, digits, '.', '-' and '_'")
+    try:
+        parts = urlsplit(f"//{domain}")
+        host, port = parts.hostname or "", parts.port
+    except ValueError:
+        raise ValueError(f"{text.strip()!r}: not a domain") from None
+    if not host or ("." not in host and host != "localhost") or parts.path or parts.query or parts.username:
+        raise ValueError(f"{text.strip()!r}: not a name@domain address")
+    return Identifier(local, host if port is None else f"{host}:{port}")
+
+
+def pubkey_in(answer: str, identifier: Identifier) -> str:
+    """The public key (hex) the domain's nostr.json gives the name; ValueError in the app's words otherwise."""
+    if len(answer) > MAX_ANSWER:
+        raise ValueError(f"{identifier.domain} answered with more than a list of names")
+    try:
+        names = json.loads(answer).get("names")
+    except (ValueError, AttributeError):
+        raise ValueError(f"{identifier.domain} did not answer with a nostr.json") from None
+    if not isinstance(names, dict):
+        raise ValueError(f"{identifier.domain} did not answer with a nostr.json")
+    key = names.get(identifier.name)
+    if key is None:
+        raise ValueError(f"{identifier.domain} knows no {identifier.name!r}")
+    if not isinstance(key, str) or not _HEX_KEY.fullmatch(key):
+        raise ValueError(f"{identifier.domain} gives {identifier.name!r} a key that is not a public key")
+    return key
