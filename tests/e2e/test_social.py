@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from asknostr import nip01
+from asknostr import nip01, nip19
 from devstack.services import free_port
 from tests.e2e.harness import Stack, UserFactory, relay_publish, relay_query
+from tests.unit.nostr_keys import keypair, sign_event
 
 
 class NostrJson:
@@ -133,3 +135,25 @@ def test_forged_events_from_a_relay_are_dropped_and_counted(new_user: UserFactor
     bob.show("feed")
     assert bob.post_locator(f"forged signature {marker}").count() == 0
     assert bob.post_locator(f"forged content {marker}").count() == 0
+
+
+def test_the_feed_shows_each_author_s_picture(new_user: UserFactory, stack: Stack) -> None:
+    secret, carol = keypair(1616)
+    picture = f"{stack.bridge.url}/static/icons/icon-192.png"
+    now = int(time.time())
+    profile = {"kind": 0, "created_at": now, "tags": [], "content": json.dumps({"name": "Carol", "picture": picture})}
+    note = {"kind": 1, "created_at": now, "tags": [], "content": f"carol's picture {uuid.uuid4().hex[:8]}"}
+    for template in (profile, note):
+        assert relay_publish(stack.relay.url, sign_event(template, secret))[0]
+    bob = new_user()
+    bob.follow(nip19.npub_encode(carol))
+    bob.show("feed")
+    post = bob.post_locator(str(note["content"]))
+    post.locator(".author", has_text="Carol").wait_for(timeout=20_000)
+    avatar = post.locator("img.avatar")
+    assert avatar.get_attribute("src") == picture and avatar.get_attribute("referrerpolicy") == "no-referrer"
+    bob.page.wait_for_function(
+        "(id) => document.querySelector(`.post[data-id='${id}'] img.avatar`)?.naturalWidth === 192",
+        arg=sign_event(note, secret)["id"],
+        timeout=10_000,
+    )

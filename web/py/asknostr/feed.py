@@ -135,3 +135,8 @@ class Feed:
     def label(self, pubkey: str) -> str:
         """The name to show for pubkey."""
         return profile.label(self.profile(pubkey), pubkey)
+
+    def picture(self, pubkey: str) -> str:
+        """The avatar to show for pubkey: its profile's picture (an http(s) URL), or "" for none."""
+        found = self.profile(pubkey)
+        return found.picture if found is not None else ""

@@ -186,8 +186,8 @@ class App:
         if self.feed.version == self._rendered_version:
             return
         self._rendered_version = self.feed.version
-        self.feed_view.update(self.feed.visible_posts(), self.feed.label)
-        self.community_view.update(self.feed.community_posts(), self.feed.label)
+        self.feed_view.update(self.feed.visible_posts(), self.feed.label, self.feed.picture)
+        self.community_view.update(self.feed.community_posts(), self.feed.label, self.feed.picture)
         dom.mark_seeding(self.swarm.seeding_for, self.feed.label, self.me.pubkey)
         dom.mark_favourites(self.swarm.favourites)
         self._render_following()

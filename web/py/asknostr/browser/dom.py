@@ -116,6 +116,9 @@ class FeedView:
         hashes = " ".join(m.infohash for m in attachments if m.infohash)
         node = el("li", "post", data_id=event["id"], data_author=event["pubkey"], data_infohashes=hashes)
         header = el("header")
+        # the profile's picture, once known (an http(s) URL: profile.parse_profile); no referrer to its host
+        avatar = el("img", "avatar", alt="", width="32", height="32", loading="lazy", referrerpolicy="no-referrer")
+        header.append(avatar)
         header.append(el("span", "author"))
         header.append(el("time", text=format_time(event["created_at"])))
         star = el("button", "star", "☆", type="button", data_pubkey=event["pubkey"], title="Favourite creator")
@@ -141,7 +144,9 @@ class FeedView:
             node.append(box)
         return node
 
-    def update(self, posts: Iterable[Event], label: Callable[[str], str]) -> None:
+    def update(
+        self, posts: Iterable[Event], label: Callable[[str], str], picture: Callable[[str], str] = lambda _: ""
+    ) -> None:
         wanted: list[str] = []
         for event in posts:
             node = self.nodes.get(event["id"])
@@ -151,6 +156,12 @@ class FeedView:
             author_node = node.querySelector(".author")
             if author_node.textContent != author:
                 author_node.textContent = author
+            avatar, src = node.querySelector(".avatar"), picture(event["pubkey"])
+            if str(avatar.getAttribute("src") or "") != src:
+                if src:
+                    avatar.setAttribute("src", src)
+                else:
+                    avatar.removeAttribute("src")
             wanted.append(event["id"])
         for stale in set(self.nodes) - set(wanted):
             self.nodes.pop(stale).remove()
