@@ -51,3 +51,13 @@ def test_an_imported_nsec_becomes_the_identity_and_survives_a_reload(new_user: U
     user.page.reload()
     user.wait_ready()
     assert user.pubkey == pubkey
+
+
+def test_your_npub_is_shown_whole_and_copied_with_one_press(new_user: UserFactory) -> None:
+    user = new_user()
+    user.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=user.page.url.split("/#")[0])
+    user.show("settings")
+    said = user.submit("profile-result", {}, "#copy-npub", "copied")
+    assert "npub is copied" in said
+    assert user.page.evaluate("navigator.clipboard.readText()") == nip19.npub_encode(user.pubkey)
+    assert user.page.inner_text("#npub-full") == nip19.npub_encode(user.pubkey)

@@ -434,6 +434,13 @@ class App:
 
         await self._guarded("follow-result", unfollow)
 
+    async def on_copy_npub(self, _event: Any, _form: dict[str, str]) -> None:
+        async def copy() -> str:
+            await window.navigator.clipboard.writeText(nip19.npub_encode(self.me.pubkey))
+            return "your npub is copied: give it to people who want to follow you"
+
+        await self._guarded("profile-result", copy)
+
     async def on_profile(self, _event: Any, form: dict[str, str]) -> None:
         name = form["profile-name"].strip()
 
@@ -547,6 +554,7 @@ class App:
         self._on("key-form", "submit", self.on_import_key)
         self._on("new-key", "click", self.on_new_key)
         self._on("reveal-key", "click", self.on_reveal_key)
+        self._on("copy-npub", "click", self.on_copy_npub)
         self._on("relay-form", "submit", self.on_add_relay)
         self._on("relay-list", "click", self.on_relay_click)
 
