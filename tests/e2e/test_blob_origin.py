@@ -180,6 +180,6 @@ def test_passive_media_from_the_bridge_shows_in_the_app(new_user: UserFactory, s
     dave.post("my icon", media_url=icon)
     erin.follow(dave.npub)
     erin.show("feed")
-    image = erin.post_locator("my icon").locator("img")
+    image = erin.post_locator("my icon").locator(".media img")
     image.wait_for()
     erin.page.wait_for_function("img => img.complete && img.naturalWidth === 192", arg=image.element_handle())
