@@ -1,4 +1,4 @@
-"""NIP-05: a person found by an internet identifier, `name@domain`, through `https://domain/.well-known/nostr.json`.
+"""NIP-05: a person found by an internet identifier, `name@domain`, through the domain's `/.well-known/nostr.json`.
 
 Pure: the identifier's checks, the URL to ask, and the answer's reading; the browser adapter fetches (no redirect
 followed, as NIP-05 asks). A domain on this machine (localhost, a loopback address) is asked over http: a local
