@@ -3,6 +3,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from asknostr.media_race import HTTP, P2P, P2P_WAIT, TRYING, Race, progress_text, rate_text
+from asknostr.peer_kinds import PeerKinds
+
+NONE = PeerKinds()
+PERSON = PeerKinds(people=1)
 
 
 def test_no_peer_and_no_byte_for_five_seconds_switches_to_http() -> None:
@@ -134,24 +138,28 @@ def test_http_is_final_and_playback_never_waits_past_five_seconds(steps: list[tu
 
 def test_progress_text_says_source_peers_and_speed() -> None:
     trying = Race(started=0.0)
-    assert progress_text(trying, speed=0, fraction=0, peers=0) == "P2P · looking for peers (0 connected)"
+    assert progress_text(trying, speed=0, fraction=0, peers=NONE) == "P2P · looking for peers (no peers connected)"
     p2p = trying.peers_changed(2, 1).data(10, 1)
-    assert progress_text(p2p, speed=1_500_000, fraction=0.456, peers=2) == "P2P · 2 peers · 1.5 MB/s · 46%"
+    two = PeerKinds(people=2, from_people=10)
+    assert progress_text(p2p, speed=1_500_000, fraction=0.456, peers=two) == "P2P · 2 people · 1.5 MB/s · 46%"
     http = trying.tick(6)
     # the caption says why P2P was not used
-    assert progress_text(http, speed=2e6, fraction=1, peers=0, done=True) == "HTTP (no peer after 5 s) · complete"
-    assert progress_text(http, speed=2e6, fraction=0.5, peers=1) == "HTTP (no peer after 5 s) · 1 peer · 2.0 MB/s · 50%"
-    assert progress_text(Race(started=0, state=HTTP), speed=0, fraction=1, peers=0, done=True) == "HTTP · complete"
+    assert progress_text(http, speed=2e6, fraction=1, peers=NONE, done=True) == "HTTP (no peer after 5 s) · complete"
+    assert (
+        progress_text(http, speed=2e6, fraction=0.5, peers=PERSON)
+        == "HTTP (no peer after 5 s) · 1 person · 2.0 MB/s · 50%"
+    )
+    assert progress_text(Race(started=0, state=HTTP), speed=0, fraction=1, peers=NONE, done=True) == "HTTP · complete"
 
 
 def test_progress_text_says_when_p2p_and_http_both_served() -> None:
     stalled = Race(started=0.0, size=100).data(25, 1).playback(5, 5)
-    text = progress_text(stalled, speed=0, fraction=1, peers=1, done=True, p2p_share=0.25)
-    assert text == "P2P 25% + HTTP (P2P stalled after 5 s) · 1 peer · complete"
+    text = progress_text(stalled, speed=0, fraction=1, peers=PERSON, done=True, p2p_share=0.25)
+    assert text == "P2P 25% + HTTP (P2P stalled after 5 s) · 1 person · complete"
     silent = Race(started=0.0).peers_changed(1, 1).tick(5)
     assert (
-        progress_text(silent, speed=1e6, fraction=0.1, peers=1)
-        == "HTTP (peers sent nothing in 5 s) · 1 peer · 1.0 MB/s · 10%"
+        progress_text(silent, speed=1e6, fraction=0.1, peers=PERSON)
+        == "HTTP (peers sent nothing in 5 s) · 1 person · 1.0 MB/s · 10%"
     )
     assert rate_text(16_000) == "16 kB/s" and rate_text(2_500_000) == "2.5 MB/s"
 
@@ -160,5 +168,10 @@ def test_a_file_this_device_holds_plays_from_it_and_says_so() -> None:
     race = Race(started=0.0).on_device(1000)
     assert race.state == P2P and race.complete and race.reason == "on this device"
     assert race.tick(60.0).state == P2P  # never handed to HTTP
-    assert progress_text(race, speed=0, fraction=1, peers=0, done=True) == "On this device"
-    assert progress_text(race, speed=0, fraction=1, peers=1, done=True) == "On this device · seeding to 1 peer"
+    assert progress_text(race, speed=0, fraction=1, peers=NONE, done=True) == "On this device"
+    assert progress_text(race, speed=0, fraction=1, peers=PERSON, done=True) == "On this device · 1 person connected"
+    both = PeerKinds(bridges=1, people=2)
+    assert (
+        progress_text(race, speed=0, fraction=1, peers=both, done=True)
+        == "On this device · the Bridge + 2 people connected"
+    )

@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
+from asknostr.peer_kinds import PeerKinds, peers_text, who_text
+
 P2P_WAIT = 5.0
 
 TRYING, P2P, HTTP = "trying-p2p", "p2p", "http"
@@ -126,22 +128,24 @@ def rate_text(speed: float) -> str:
 
 
 def progress_text(
-    race: Race, *, speed: float, fraction: float, peers: int, done: bool = False, p2p_share: float = 0.0
+    race: Race, *, speed: float, fraction: float, peers: PeerKinds, done: bool = False, p2p_share: float = 0.0
 ) -> str:
-    """The line under a media element: where it comes from, peers, speed (bytes/s), how much is here (0..1);
-    `p2p_share`: the part of the file P2P gave when HTTP fills the rest (0..1)."""
+    """The line under a media element: where it comes from, its peers (the Bridge, people) and who sent the bytes,
+    speed (bytes/s), how much is here (0..1); `p2p_share`: the part of the file P2P gave when HTTP fills the rest
+    (0..1)."""
     if race.state == TRYING:
-        return f"P2P · looking for peers ({peers} connected)" if race.has_url else f"P2P only · {peers} peers"
+        return (f"P2P · looking for peers ({who_text(peers)} connected)" if race.has_url else
+                f"P2P only · {who_text(peers)}")  # fmt: skip
     if race.held:  # no peer gave it: the peers are those this browser seeds to
-        return "On this device" + (f" · seeding to {peers} peer" + ("" if peers == 1 else "s") if peers else "")
+        return "On this device" + (f" · {who_text(peers)} connected" if peers.count else "")
     source = "P2P" if race.state == P2P else "HTTP"
     if race.state == HTTP and race.reason:
         source += f" ({race.reason})"  # why P2P was not used: a person should not have to guess
     if race.state == HTTP and p2p_share > 0:
         source = f"P2P {p2p_share:.0%} + {source}"  # both served: P2P's bytes were kept
     parts = [source]
-    if race.state == P2P or peers:
-        parts.append(f"{peers} peer" + ("" if peers == 1 else "s"))
+    if race.state == P2P or peers.count:
+        parts.append(peers_text(peers))
     if done:
         parts.append("complete")
     else:

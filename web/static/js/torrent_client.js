@@ -23,6 +23,7 @@ function client () {
       wt.on('add', (torrent) => {
         tune(torrent) // less work per block
         hearTrackers(torrent)
+        tallyPeers(torrent)
       })
       return wt
     })
@@ -93,6 +94,31 @@ function hearTrackers (torrent) {
   }
   torrent.once('infoHash', () => queueMicrotask(hook))
   torrent.once('ready', hook)
+}
+
+// The start of a connected peer's id as text (8 bytes, e.g. WebTorrent's '-WW0208-'): it names its client, and the
+// core tells the Bridge's from people's (asknostr.peer_kinds). '' before the handshake.
+function peerPrefix (wire) {
+  const id = wire.peerIdBuffer
+  if (!id) return ''
+  let text = ''
+  for (let i = 0; i < 8 && i < id.length; i++) text += id[i] >= 32 && id[i] < 127 ? String.fromCharCode(id[i]) : '?'
+  return text
+}
+
+// Bytes received per peer id prefix over the torrent's life (peers gone since included), for the caption's "who
+// sent it": a sum per wire's 'download', no work per poll.
+function tallyPeers (torrent) {
+  torrent.receivedFrom = {}
+  torrent.on('wire', (wire) => {
+    const prefix = peerPrefix(wire) // the handshake came before 'wire'
+    wire.on('download', (bytes) => { torrent.receivedFrom[prefix] = (torrent.receivedFrom[prefix] || 0) + bytes })
+  })
+}
+
+// The connected peers' id prefixes and the bytes received by prefix (see tallyPeers).
+function peerKinds (torrent) {
+  return { peerIds: torrent.wires.map(peerPrefix), receivedFrom: { ...(torrent.receivedFrom || {}) } }
 }
 
 function describe (torrent) {
@@ -171,7 +197,8 @@ export async function list () {
     uploaded: t.uploaded, downloaded: t.downloaded, received: t.received, done: t.done,
     // leechers: the most any tracker counts; waiting: those not connected to this page (its wires to non-seeders)
     leechers: Math.max(0, ...Object.values(t.trackerLeechers || {}).map((n) => Number(n) || 0)),
-    leechersConnected: t.wires.filter((wire) => !wire.isSeeder).length
+    leechersConnected: t.wires.filter((wire) => !wire.isSeeder).length,
+    ...peerKinds(t)
   }))
 }
 
@@ -255,7 +282,8 @@ function findTorrent (wt, infoHash) {
 }
 
 // Join a swarm to view its file (or look at the torrent already joined). Answers with `state()`, a snapshot for the
-// viewer's race: peers, bytes verified, speed, whether done, and what each tracker said of its seeders.
+// viewer's race: peers (and their kinds), bytes verified, speed, whether done, and what each tracker said of its
+// seeders.
 export async function watch (magnet, infoHash, announce) {
   const wt = await client()
   const torrent = findTorrent(wt, infoHash) || join(wt, magnet, announce)
@@ -277,7 +305,8 @@ export async function watch (magnet, infoHash, announce) {
       trackers: (torrent.announce || []).length,
       seeders: { ...(torrent.trackerSeeders || {}) },
       error,
-      closed: torrent.destroyed
+      closed: torrent.destroyed,
+      ...peerKinds(torrent)
     })
   }
 }

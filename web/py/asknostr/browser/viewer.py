@@ -28,6 +28,7 @@ from asknostr.browser.background import Background
 from asknostr.browser.errors import error_text
 from asknostr.media_race import HTTP, P2P, TRYING, Race, progress_text
 from asknostr.nip92 import Media
+from asknostr.peer_kinds import PeerKinds
 
 POLL = 0.05  # seconds between looks at the swarm while the race is on (a look is one call into JS)
 AHEAD = 3  # swarms joined ahead of play for video and audio in view; the oldest unplayed one makes way
@@ -158,7 +159,7 @@ class Viewer:
             state = watch.state().to_py()
             race = self._observe(race, info_hash, state, time.monotonic())
             if race.state == TRYING:
-                self._show(info_hash, progress_text(race, speed=0, fraction=0, peers=int(state["peers"])))
+                self._show(info_hash, progress_text(race, speed=0, fraction=0, peers=_kinds(state)))
                 await asyncio.sleep(POLL)
         self._decided(info_hash, race, started)
         if race.state == P2P:
@@ -174,7 +175,7 @@ class Viewer:
             "reason": race.reason,
             "decidedMs": str(round((time.monotonic() - started) * 1000)),
         }
-        self._show(info_hash, progress_text(race, speed=0, fraction=0, peers=0), **decided)
+        self._show(info_hash, progress_text(race, speed=0, fraction=0, peers=PeerKinds()), **decided)
 
     def _observe(self, race: Race, info_hash: str, state: Any, now: float) -> Race:
         """The race told what WebTorrent and the streaming route see now."""
@@ -207,7 +208,7 @@ class Viewer:
                 return race
             if now - shown >= REFRESH:
                 text = progress_text(race, speed=float(state["downloadSpeed"]), fraction=float(state["progress"]),
-                                     peers=int(state["peers"]))  # fmt: skip
+                                     peers=_kinds(state))  # fmt: skip
                 self._show(info_hash, text)
                 shown = now
             await asyncio.wait([fetch], timeout=WATCH)
@@ -217,7 +218,7 @@ class Viewer:
             self._show(info_hash, f"P2P · failed: {error_text(exc)}", shared="no")
             return race
         shared = await self.adopt(info_hash, got.blob, str(got.name), item.creator)
-        self._show(info_hash, progress_text(race, speed=0, fraction=1, peers=int(watch.state().peers), done=True),
+        self._show(info_hash, progress_text(race, speed=0, fraction=1, peers=_kinds(watch.state().to_py()), done=True),
                    shared="yes" if shared else "no")  # fmt: skip
         return race
 
@@ -230,7 +231,7 @@ class Viewer:
             size = int(source.size)
             held, http = _held(source, size) if size else ([], [])
             share = (http_ranges.held_bytes(size, held) - http_ranges.held_bytes(size, http)) / size if size else 0
-            peers = int(watch.state().peers) if watch is not None else 0
+            peers = _kinds(watch.state().to_py()) if watch is not None else PeerKinds()
             fraction = http_ranges.held_bytes(size, held) / size if size else 0
             text = progress_text(race, speed=int(source.received) / elapsed, fraction=fraction, peers=peers,
                                  p2p_share=share)  # fmt: skip
@@ -244,7 +245,7 @@ class Viewer:
             self._show(info_hash, f"HTTP · direct ({error_text(exc)})", shared="no")
             return
         shared = await self._promote(info_hash, item, data)
-        self._show(info_hash, progress_text(race, speed=0, fraction=1, peers=0, done=True, p2p_share=share),
+        self._show(info_hash, progress_text(race, speed=0, fraction=1, peers=PeerKinds(), done=True, p2p_share=share),
                    shared="yes" if shared else "no", p2pShare=f"{share:.3f}")  # fmt: skip
 
     async def _fill(self, source: Any) -> tuple[Any, float]:
@@ -300,6 +301,11 @@ def _held(source: Any, size: int) -> tuple[list[http_ranges.Range], list[http_ra
     http = [(int(start), int(end)) for start, end in source.held()]
     have = source.pieces()
     return [*http, *http_ranges.pieces(str(have.bits), int(have.pieceLength), size)], http
+
+
+def _kinds(state: dict[str, Any]) -> PeerKinds:
+    """The peers of a torrent_client `watch` state (converted to Python), by kind: the Bridge's and people's."""
+    return PeerKinds.of(state.get("peerIds") or [], state.get("receivedFrom") or {})
 
 
 def _quiet(future: asyncio.Future[Any]) -> None:
