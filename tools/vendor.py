@@ -63,18 +63,19 @@ def copy_runtime(out: Path) -> None:
     for name, source in SINGLE_FILES.items():
         shutil.copy2(source, out / name)
     esbuild = NODE_MODULES / ".bin" / "esbuild"
-    subprocess.run(
-        [
-            str(esbuild),
-            str(ROOT / "tools" / "bundles" / "nostr-crypto.js"),
-            "--bundle",
-            "--format=esm",
-            "--minify",
-            "--log-level=warning",
-            f"--outfile={out / 'nostr-crypto.js'}",
-        ],
-        check=True,
-    )
+    for entry in sorted((ROOT / "tools" / "bundles").glob("*.js")):  # each an ES module of its own in vendor/
+        subprocess.run(
+            [
+                str(esbuild),
+                str(entry),
+                "--bundle",
+                "--format=esm",
+                "--minify",
+                "--log-level=warning",
+                f"--outfile={out / entry.name}",
+            ],
+            check=True,
+        )
 
 
 def bundle_python(out: Path) -> None:
