@@ -1,12 +1,18 @@
-"""NIP-92: media attachments described by `imeta` tags."""
+"""NIP-92: media attachments described by `imeta` tags. Every field comes from other people's events, so each
+optional one is checked here and dropped when malformed (the feed renders what is left)."""
 
+import base64
+import binascii
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from asknostr import magnet
+from asknostr import blurhash, magnet
 
 _HEX = re.compile(r"[0-9a-f]+")
+_DIM = re.compile(r"([1-9][0-9]{0,4})x([1-9][0-9]{0,4})")
+MAX_SIDE = 65_535  # pixels: JPEG's limit, past what browsers decode
+MAX_RATIO = 4.0  # the reserved box is never wider than 4:1 nor taller than 1:4 (the media is fitted inside it)
 _EXTENSIONS = {
     **dict.fromkeys(("jpg", "jpeg", "png", "gif", "webp", "avif", "svg"), "image"),
     **dict.fromkeys(("mp4", "webm", "mov", "m4v", "ogv"), "video"),
@@ -24,6 +30,8 @@ class Media:
     dim: str = ""
     alt: str = ""
     blurhash: str = ""
+    image: str = ""  # a preview image (a video's poster), http(s)
+    thumbhash: str = ""  # base64
     fallbacks: tuple[str, ...] = ()
     size: int | None = None
     infohash: str = ""
@@ -37,6 +45,40 @@ def is_http_url(url: str) -> bool:
     except ValueError:
         return False
     return parts.scheme in ("http", "https") and bool(parts.netloc) and not any(c.isspace() for c in url)
+
+
+def parse_dim(value: str) -> tuple[int, int] | None:
+    """(width, height) of a `dim` value "<width>x<height>", each 1..MAX_SIDE pixels, else None."""
+    found = _DIM.fullmatch(value)
+    if found is None:
+        return None
+    width, height = int(found.group(1)), int(found.group(2))
+    return (width, height) if width <= MAX_SIDE and height <= MAX_SIDE else None
+
+
+def aspect_ratio(media: Media) -> str:
+    """The CSS aspect-ratio to reserve for media before its bytes arrive ("16 / 9"), clamped to MAX_RATIO either
+    way; "" when its dim is unknown."""
+    dim = parse_dim(media.dim)
+    if dim is None:
+        return ""
+    width, height = dim
+    if width > height * MAX_RATIO:
+        return f"{MAX_RATIO:g} / 1"
+    if height > width * MAX_RATIO:
+        return f"1 / {MAX_RATIO:g}"
+    return f"{width} / {height}"
+
+
+def is_thumbhash(value: str) -> bool:
+    """Base64 of 5..64 bytes: ThumbHash's header is 5 bytes (3 + 2 for the shape), a hash about 25 in all."""
+    if not value.isascii() or not re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", value):
+        return False
+    try:
+        raw = base64.b64decode(value + "=" * (-len(value) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return 5 <= len(raw) <= 64
 
 
 def _hex_or_empty(value: str, lengths: tuple[int, ...]) -> str:
@@ -64,9 +106,11 @@ def _parse_one(tag: list[str]) -> Media | None:
         url=url,
         mime=fields.get("m", "").lower(),
         sha256=_hex_or_empty(fields.get("x", ""), (64,)),
-        dim=fields.get("dim", ""),
+        dim=fields.get("dim", "") if parse_dim(fields.get("dim", "")) else "",
         alt=fields.get("alt", ""),
-        blurhash=fields.get("blurhash", ""),
+        blurhash=fields.get("blurhash", "") if blurhash.is_valid(fields.get("blurhash", "")) else "",
+        image=fields.get("image", "") if is_http_url(fields.get("image", "")) else "",
+        thumbhash=fields.get("thumbhash", "") if is_thumbhash(fields.get("thumbhash", "")) else "",
         fallbacks=tuple(fallbacks),
         size=int(size) if size.isascii() and size.isdigit() else None,
         infohash=_hex_or_empty(fields.get("i", ""), (40, 64)),
@@ -100,6 +144,8 @@ def imeta_tag(media: Media) -> list[str]:
         ("size", "" if media.size is None else str(media.size)),
         ("dim", media.dim),
         ("blurhash", media.blurhash),
+        ("thumbhash", media.thumbhash),
+        ("image", media.image),
         ("alt", media.alt),
         ("i", media.infohash),
         ("magnet", media.magnet),
