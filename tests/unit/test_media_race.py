@@ -170,7 +170,7 @@ def test_a_file_this_device_holds_plays_from_it_and_says_so() -> None:
     assert race.tick(60.0).state == P2P  # never handed to HTTP
     assert progress_text(race, speed=0, fraction=1, peers=NONE, done=True) == "On this device"
     assert progress_text(race, speed=0, fraction=1, peers=PERSON, done=True) == "On this device · 1 person connected"
-    both = PeerKinds(bridges=1, people=2)
+    both = PeerKinds(bridge=True, people=2)
     assert (
         progress_text(race, speed=0, fraction=1, peers=both, done=True)
         == "On this device · the Bridge + 2 people connected"

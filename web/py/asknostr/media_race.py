@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from asknostr.peer_kinds import PeerKinds, peers_text, who_text
+from asknostr.peer_kinds import PeerKinds, peers_text, senders_text, who_text
 
 P2P_WAIT = 5.0
 
@@ -130,9 +130,9 @@ def rate_text(speed: float) -> str:
 def progress_text(
     race: Race, *, speed: float, fraction: float, peers: PeerKinds, done: bool = False, p2p_share: float = 0.0
 ) -> str:
-    """The line under a media element: where it comes from, its peers (the Bridge, people) and who sent the bytes,
-    speed (bytes/s), how much is here (0..1); `p2p_share`: the part of the file P2P gave when HTTP fills the rest
-    (0..1)."""
+    """The line under a media element: where it comes from, its peers (the Bridge, people) and who sent the bytes
+    (once `done`: who sent them), speed (bytes/s), how much is here (0..1); `p2p_share`: the part of the file P2P
+    gave when HTTP fills the rest (0..1)."""
     if race.state == TRYING:
         return (f"P2P · looking for peers ({who_text(peers)} connected)" if race.has_url else
                 f"P2P only · {who_text(peers)}")  # fmt: skip
@@ -144,7 +144,9 @@ def progress_text(
     if race.state == HTTP and p2p_share > 0:
         source = f"P2P {p2p_share:.0%} + {source}"  # both served: P2P's bytes were kept
     parts = [source]
-    if race.state == P2P or peers.count:
+    if done and peers.received:
+        parts.append(senders_text(peers))  # who gave it (the peers connected now may not have)
+    elif race.state == P2P or peers.count:
         parts.append(peers_text(peers))
     if done:
         parts.append("complete")

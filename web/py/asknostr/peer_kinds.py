@@ -25,33 +25,37 @@ def is_bridge(peer_id: str) -> bool:
 
 @dataclass(frozen=True)
 class PeerKinds:
-    """A torrent's connected peers by kind, and the bytes received from each kind over the torrent's life (also from
-    peers gone since)."""
+    """A torrent's connected peers by kind; and over the torrent's life (peers gone since too), the peers that sent
+    it bytes by kind, and the bytes each kind sent. The Bridge's two sessions (its seeder, its possession check) count
+    as one: the Bridge."""
 
-    bridges: int = 0
+    bridge: bool = False
     people: int = 0
     from_bridge: int = 0
     from_people: int = 0
+    people_sent: int = 0  # how many people sent bytes
 
     def __post_init__(self) -> None:
-        if min(self.bridges, self.people, self.from_bridge, self.from_people) < 0:
+        if min(self.people, self.from_bridge, self.from_people, self.people_sent) < 0:
             raise ValueError(f"no negative count of peers or bytes: {self}")
 
     @classmethod
     def of(cls, peer_ids: Iterable[str], received_from: Mapping[str, int] | None = None) -> PeerKinds:
-        """`peer_ids`: the start of each connected peer's id; `received_from`: bytes received by peer id start."""
-        kinds = [is_bridge(peer_id) for peer_id in peer_ids]
-        received = dict(received_from or {})
+        """`peer_ids`: the connected peers' ids (or their starts); `received_from`: the bytes received by peer id."""
+        ids = list(peer_ids)
+        sent = {peer_id: int(n) for peer_id, n in (received_from or {}).items() if int(n) > 0}
         return cls(
-            bridges=sum(kinds),
-            people=len(kinds) - sum(kinds),
-            from_bridge=sum(int(n) for peer_id, n in received.items() if is_bridge(peer_id)),
-            from_people=sum(int(n) for peer_id, n in received.items() if not is_bridge(peer_id)),
+            bridge=any(map(is_bridge, ids)),
+            people=sum(not is_bridge(peer_id) for peer_id in ids),
+            from_bridge=sum(n for peer_id, n in sent.items() if is_bridge(peer_id)),
+            from_people=sum(n for peer_id, n in sent.items() if not is_bridge(peer_id)),
+            people_sent=sum(not is_bridge(peer_id) for peer_id in sent),
         )
 
     @property
     def count(self) -> int:
-        return self.bridges + self.people
+        """Peers connected (the Bridge as one)."""
+        return int(self.bridge) + self.people
 
     @property
     def received(self) -> int:
@@ -62,30 +66,48 @@ def people_text(people: int) -> str:
     return "1 person" if people == 1 else f"{people} people"
 
 
-def who_text(kinds: PeerKinds) -> str:
-    """The connected peers in words: "the Bridge", "2 people", "the Bridge + 1 person", "no peers"."""
-    names = []
-    if kinds.bridges:
-        names.append("the Bridge" if kinds.bridges == 1 else f"{kinds.bridges} Bridges")
-    if kinds.people:
-        names.append(people_text(kinds.people))
+def names_text(bridge: bool, people: int) -> str:
+    """ "the Bridge", "2 people", "the Bridge + 1 person", "no peers"."""
+    names = (["the Bridge"] if bridge else []) + ([people_text(people)] if people else [])
     return " + ".join(names) or "no peers"
 
 
+def who_text(kinds: PeerKinds) -> str:
+    """The connected peers in words."""
+    return names_text(kinds.bridge, kinds.people)
+
+
+def share_text(kinds: PeerKinds) -> str:
+    """The part of the bytes people sent, when both the Bridge and people sent some: "40% from people" (never 0% nor
+    100%: both did send); "" otherwise."""
+    if not (kinds.from_bridge and kinds.from_people):
+        return ""
+    return f"{min(99, max(1, round(100 * kinds.from_people / kinds.received)))}% from people"
+
+
 def sent_text(kinds: PeerKinds) -> str:
-    """Who sent the bytes received, when the peers named do not already say it: "all from the Bridge", "all from
+    """Who sent the bytes, when the peers connected do not already say it: "all from the Bridge", "all from
     people", "40% from people"; "" when nothing came, or only from the one kind connected."""
     if not kinds.received:
         return ""
     if kinds.from_bridge and kinds.from_people:
-        share = min(99, max(1, round(100 * kinds.from_people / kinds.received)))  # both sent: never 0% nor 100%
-        return f"{share}% from people"
+        return share_text(kinds)
     if kinds.from_bridge:
-        return "" if kinds.bridges and not kinds.people else "all from the Bridge"
-    return "" if kinds.people and not kinds.bridges else "all from people"
+        return "" if kinds.bridge and not kinds.people else "all from the Bridge"
+    return "" if kinds.people and not kinds.bridge else "all from people"
 
 
 def peers_text(kinds: PeerKinds) -> str:
-    """The caption's part on peers: who is connected, and who sent the bytes when that is not plain."""
+    """The caption's part on peers while bytes come: who is connected, and who sent the bytes when that is not
+    plain ("the Bridge + 2 people (40% from people)")."""
     sent = sent_text(kinds)
     return who_text(kinds) + (f" ({sent})" if sent else "")
+
+
+def senders_text(kinds: PeerKinds) -> str:
+    """Who sent the file, once it is here (its peers may have left: seeds part when both have everything): "from the
+    Bridge", "from 2 people", "from the Bridge + 1 person (75% from people)"; "" when no peer sent any."""
+    if not kinds.received:
+        return ""
+    share = share_text(kinds)
+    return f"from {names_text(kinds.from_bridge > 0, kinds.people_sent)}" + (f" ({share})" if share else "")

@@ -106,17 +106,18 @@ function peerPrefix (wire) {
   return text
 }
 
-// Bytes received per peer id prefix over the torrent's life (peers gone since included), for the caption's "who
-// sent it": a sum per wire's 'download', no work per poll.
+// Bytes received per peer over the torrent's life (peers gone since included: seeds part once both have every
+// piece), by its id (its prefix as text, then the rest in hex), for the caption's "who sent it": a sum per wire's
+// 'download', no work per poll.
 function tallyPeers (torrent) {
   torrent.receivedFrom = {}
   torrent.on('wire', (wire) => {
-    const prefix = peerPrefix(wire) // the handshake came before 'wire'
-    wire.on('download', (bytes) => { torrent.receivedFrom[prefix] = (torrent.receivedFrom[prefix] || 0) + bytes })
+    const id = peerPrefix(wire) + (wire.peerId || '').slice(16) // the handshake came before 'wire'
+    wire.on('download', (bytes) => { torrent.receivedFrom[id] = (torrent.receivedFrom[id] || 0) + bytes })
   })
 }
 
-// The connected peers' id prefixes and the bytes received by prefix (see tallyPeers).
+// The connected peers' id prefixes and the bytes received by peer (see tallyPeers).
 function peerKinds (torrent) {
   return { peerIds: torrent.wires.map(peerPrefix), receivedFrom: { ...(torrent.receivedFrom || {}) } }
 }

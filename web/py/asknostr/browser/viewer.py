@@ -245,7 +245,8 @@ class Viewer:
             self._show(info_hash, f"HTTP · direct ({error_text(exc)})", shared="no")
             return
         shared = await self._promote(info_hash, item, data)
-        self._show(info_hash, progress_text(race, speed=0, fraction=1, peers=PeerKinds(), done=True, p2p_share=share),
+        kinds = _kinds(watch.state().to_py()) if watch is not None and share > 0 else PeerKinds()  # who sent P2P's
+        self._show(info_hash, progress_text(race, speed=0, fraction=1, peers=kinds, done=True, p2p_share=share),
                    shared="yes" if shared else "no", p2pShare=f"{share:.3f}")  # fmt: skip
 
     async def _fill(self, source: Any) -> tuple[Any, float]:
