@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 HASHING, SEEDING, UPLOADING, UPLOADED, FAILED = "hashing", "seeding", "uploading", "uploaded", "failed"
+POSTER = "poster"  # a video's poster is being made (a frame of it, in the browser)
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class FileProgress:
         """One line for the UI."""
         if self.step == HASHING:
             return f"{self.name}: reading…"
+        if self.step == POSTER:
+            return f"{self.name}: making a poster…"
         if self.step == SEEDING:
             return f"{self.name}: preparing to share…"
         if self.step == UPLOADING:

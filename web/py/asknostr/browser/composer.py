@@ -9,6 +9,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from pyscript import window
+from pyscript.ffi import is_none
 from pyscript.js_modules import file_probe
 
 from asknostr import media_post, nip92, nip94, postable
@@ -21,7 +23,7 @@ from asknostr.browser.uploads import SignerRefused
 from asknostr.media_servers import MediaServer
 from asknostr.nip01 import Event
 from asknostr.ping_queue import Ping
-from asknostr.upload_progress import SEEDING, FileProgress
+from asknostr.upload_progress import POSTER, SEEDING, FileProgress
 
 Publish = Callable[[dict[str, object]], Awaitable[tuple[Event, str]]]
 
@@ -87,14 +89,18 @@ class Composer:
         name = str(file.name) or f"file-{index}"
         self._update(index, FileProgress(name, int(file.size)))
         sha256 = str(await file_probe.sha256(file))
-        dim = str(await file_probe.dimensions(file))
+        if str(file.type).startswith("video/"):
+            self._update(index, FileProgress(name, int(file.size), step=POSTER))
+        preview = await file_probe.preview(file, name)  # never fails: what the browser cannot make is ""/null
+        poster = None if is_none(preview.poster) else preview.poster
         self._update(index, FileProgress(name, int(file.size), step=SEEDING))
         seeded = await torrents.seed(
             file, name, self.trackers(), creator=self.signer.pubkey
         )  # the magnet exists before the upload ends
         self.seeded(seeded.info_hash, self.signer.pubkey)
         progress = self.progress[index]
-        for server in self.providers():
+        servers = self.providers()
+        for at, server in enumerate(servers):
             progress = progress.uploading(server.label)
             self._update(index, progress)
 
@@ -118,7 +124,9 @@ class Composer:
                 url=uploaded.url,
                 mime=str(file.type) or uploaded.mime,
                 sha256=sha256,
-                dim=dim,
+                dim=str(preview.dim),
+                blurhash=str(preview.blurhash),
+                image=await self._upload_poster(poster, servers[at:]) if poster is not None else "",
                 size=int(file.size),
                 infohash=seeded.info_hash,
                 magnet=seeded.magnet,
@@ -128,6 +136,19 @@ class Composer:
         raise ValueError(f"{name}: no media server took it — nothing was posted")
 
     async def post(self, text: str, files: list[Any], extra_media: list[nip92.Media]) -> str:
+    async def _upload_poster(self, poster: Any, servers: list[MediaServer]) -> str:
+        """The poster's URL on the first server that takes it, starting with the one that took its video (those
+        before refused the video already); "" when none does: the post goes out without it."""
+        sha256 = str(await file_probe.sha256(poster))
+        for server in servers:
+            try:
+                return (await uploads.upload(server, poster, sha256, self.signer, lambda _sent: None)).url
+            except SignerRefused:
+                return ""  # the user said no to signing: not asked again for each server
+            except Exception as exc:  # refused, network error, stall: the next server, as for the file
+                window.console.warn(f"poster not stored on {server.label}: {error_text(exc)}")
+        return ""
+
         refused = postable.refusal([(str(f.name), int(f.size)) for f in files], self.max_file_bytes)
         if refused:
             raise ValueError(refused)

@@ -6,9 +6,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from pyscript import document, window
-from pyscript.ffi import is_none
+from pyscript.ffi import create_proxy, is_none
 
-from asknostr import event_media, nip92
+from asknostr import blurhash, event_media, nip92
 from asknostr.nip01 import Event
 
 
@@ -70,19 +70,49 @@ def format_time(created_at: int) -> str:
     return str(window.Date.new(created_at * 1000).toLocaleString())
 
 
+def _placeholder_gone(event: Any) -> None:
+    node = event.target
+    node.style.removeProperty("background-image")
+    node.classList.remove("placeholder")
+
+
+_PLACEHOLDER_GONE = create_proxy(_placeholder_gone)  # one for every element, for the page's life
+
+
+def _looks_finished(node: Any, media: nip92.Media, loaded: str) -> None:
+    """Before its bytes arrive, an image or video takes the room its `dim` says (clamped: nip92.aspect_ratio) and
+    shows its blurhash, decoded here into a data: URL, until `loaded` fires. Unknown or malformed values (checked
+    when parsed) leave the element as it was."""
+    ratio = nip92.aspect_ratio(media)
+    if ratio:
+        node.style.setProperty("aspect-ratio", ratio)
+    dim = nip92.parse_dim(media.dim)
+    url = blurhash.data_url(media.blurhash, *blurhash.placeholder_size(dim)) if media.blurhash else ""
+    if url:
+        node.classList.add("placeholder")
+        node.style.setProperty("background-image", f'url("{url}")')
+        node.addEventListener(loaded, _PLACEHOLDER_GONE)
+
+
 def media_element(media: nip92.Media, src: str | None = None) -> Any:
     """The element for one attachment, loading `src` (the viewer's streaming route) or else its URL. Over the
-    streaming route, video and audio load nothing until played: the first request starts the P2P/HTTP race."""
+    streaming route, video and audio load nothing until played: the first request starts the P2P/HTTP race; a
+    video shows its poster (imeta `image`) meanwhile, fetched with no referrer (the page's policy)."""
     kind = nip92.media_kind(media)
     streamed = src is not None
     src = src or media.url
     if kind == "image":
-        return el("img", src=src, alt=media.alt or "image", loading="lazy", referrerpolicy="no-referrer")
+        node = el("img", src=src, alt=media.alt or "image", loading="lazy", referrerpolicy="no-referrer")
+        _looks_finished(node, media, "load")
+        return node
     if kind in ("video", "audio"):
         preload = "none" if streamed or kind == "audio" else "metadata"
         node = el(kind, src=src, controls="", preload=preload)
         if kind == "video":
             node.setAttribute("playsinline", "")
+            if media.image:  # an http(s) URL (nip92 dropped any other)
+                node.setAttribute("poster", media.image)
+            _looks_finished(node, media, "loadeddata")
         return node
     return el("a", text=media.url, href=media.url, target="_blank", rel="noopener noreferrer")
 
