@@ -135,7 +135,6 @@ class Composer:
         self._update(index, progress.given_up())
         raise ValueError(f"{name}: no media server took it — nothing was posted")
 
-    async def post(self, text: str, files: list[Any], extra_media: list[nip92.Media]) -> str:
     async def _upload_poster(self, poster: Any, servers: list[MediaServer]) -> str:
         """The poster's URL on the first server that takes it, starting with the one that took its video (those
         before refused the video already); "" when none does: the post goes out without it."""
@@ -149,6 +148,7 @@ class Composer:
                 window.console.warn(f"poster not stored on {server.label}: {error_text(exc)}")
         return ""
 
+    async def post(self, text: str, files: list[Any], extra_media: list[nip92.Media]) -> str:
         refused = postable.refusal([(str(f.name), int(f.size)) for f in files], self.max_file_bytes)
         if refused:
             raise ValueError(refused)
