@@ -55,11 +55,6 @@ def copy_runtime(out: Path) -> None:
     (out / "pyodide").mkdir(parents=True)
     for name in PYODIDE_FILES:
         shutil.copy2(NODE_MODULES / "pyodide" / name, out / "pyodide" / name)
-    pyscript = out / "pyscript"
-    pyscript.mkdir()
-    for path in (NODE_MODULES / "@pyscript" / "core" / "dist").iterdir():
-        if path.suffix in (".js", ".css") and path.name != "service-worker.js":
-            shutil.copy2(path, pyscript / path.name)
     for name, source in SINGLE_FILES.items():
         shutil.copy2(source, out / name)
     esbuild = NODE_MODULES / ".bin" / "esbuild"
