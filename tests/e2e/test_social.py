@@ -157,3 +157,78 @@ def test_the_feed_shows_each_author_s_picture(new_user: UserFactory, stack: Stac
         arg=sign_event(note, secret)["id"],
         timeout=10_000,
     )
+
+
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
+def test_a_profile_opens_from_a_name_with_their_media_and_a_follow_button(
+    new_user: UserFactory, stack: Stack, nostr_json: NostrJson, phone: bool
+) -> None:
+    """Dave is not followed; his post shows in #asknostr. A press on his name opens his profile: picture, name,
+    about, a NIP-05 his domain confirms, his npub (copied with one press), only his media posts; Follow follows
+    him, and Back (the app's or the browser's) returns where the user was."""
+    secret, dave = keypair(1717 + phone)
+    marker = uuid.uuid4().hex[:8]
+    nostr_json.names["dave"] = dave
+    picture = f"{stack.bridge.url}/static/icons/icon-192.png"
+    now = int(time.time())
+    about = f"I film birds {marker}"
+    fields = {"name": f"Dave {marker}", "picture": picture, "about": about, "nip05": f"dave@{nostr_json.domain}"}
+    media_tags = [["imeta", f"url {picture}", "m image/png"], ["t", "asknostr"]]
+    templates = [
+        {"kind": 0, "created_at": now, "tags": [], "content": json.dumps(fields)},
+        {"kind": 1, "created_at": now, "tags": media_tags, "content": f"a bird {marker}"},
+        {"kind": 1, "created_at": now + 1, "tags": [["t", "asknostr"]], "content": f"just words {marker}"},
+    ]
+    for template in templates:
+        assert relay_publish(stack.relay.url, sign_event(template, secret))[0]
+    options: dict[str, object] = (
+        {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True} if phone else {}
+    )
+    bob = new_user(**options)
+    bob.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=bob.page.url.split("/#")[0])
+    bob.show("community")
+    post = bob.page.locator("#community-feed .post", has_text=f"a bird {marker}")
+    post.locator(".author", has_text=f"Dave {marker}").wait_for(timeout=20_000)
+    if phone:
+        post.locator(".who").tap()
+    else:
+        post.locator(".who").click()
+
+    page = bob.page
+    page.locator("#view-profile.active").wait_for(timeout=5_000)
+    assert nip19.npub_encode(dave) in page.url  # an address of its own: shared, and closed by Back
+    page.locator("#person-display-name", has_text=f"Dave {marker}").wait_for(timeout=10_000)
+    assert page.get_attribute("#person-picture", "src") == picture
+    assert page.inner_text("#person-about") == about
+    page.locator("#person-nip05[data-state='confirmed']", has_text=f"dave@{nostr_json.domain}").wait_for()
+    assert page.inner_text("#person-npub") == nip19.npub_encode(dave)
+    mine = page.locator("#person-posts .post")
+    mine.filter(has_text=f"a bird {marker}").wait_for(timeout=10_000)
+    assert mine.count() == 1  # his media posts only: the words-only note is not one
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # nothing overflows
+
+    said = bob.submit("person-result", {}, "#person-copy", "copied")
+    assert page.evaluate("navigator.clipboard.readText()") == nip19.npub_encode(dave), said
+    assert page.inner_text("#person-follow") == "Follow"
+    said = bob.submit("person-result", {}, "#person-follow", "following")
+    assert said.startswith(f"following Dave {marker}"), said
+    page.locator("#person-follow", has_text="Unfollow").wait_for()
+    follows = relay_query(stack.relay.url, {"kinds": [3], "authors": [bob.pubkey]})
+    assert [t[1] for t in follows[0]["tags"] if t[0] == "p"] == [dave]
+
+    page.click("#person-back")
+    page.locator("#view-community.active").wait_for()
+    assert nip19.npub_encode(dave) not in page.url
+    # from the Following list, and closed by the browser's back button
+    bob.show("following")
+    page.click(f"#following-list a[href*='{nip19.npub_encode(dave)}']")
+    page.locator("#view-profile.active").wait_for()
+    page.go_back()
+    page.locator("#view-following.active").wait_for()
+    # a tab pressed while a profile is open shows that tab, and the same profile opens again afterwards
+    page.click(f"#following-list a[href*='{nip19.npub_encode(dave)}']")
+    page.locator("#view-profile.active").wait_for()
+    bob.show("feed")
+    assert nip19.npub_encode(dave) not in page.url
+    page.locator("#feed .post .who", has_text=f"Dave {marker}").first.click()
+    page.locator("#view-profile.active").wait_for()

@@ -240,3 +240,26 @@ def test_other_kinds_are_accepted_but_not_shown(feed: Feed) -> None:
 def test_max_posts_must_be_positive() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         Feed(max_posts=0)
+
+
+def test_an_open_profile_shows_its_authors_media_posts_followed_or_not(feed: Feed) -> None:
+    hash_a = "a" * 64
+    media = [["imeta", "url https://m.example/" + hash_a + ".mp4", "m video/mp4"]]
+    text_only, with_media, newer_media = event(BOB, 1), event(BOB, 2, tags=media), event(BOB, 3, tags=media)
+    feed.ingest(text_only, verify_event)
+    version = feed.version
+    feed.watch(BOB[1])  # Bob is not followed: his profile is opened
+    assert feed.version == version + 1
+    for post in (with_media, newer_media):
+        feed.ingest(post, verify_event)
+    assert feed.version == version + 3  # each of his notes is news while his profile is open
+    assert feed.posts_by(BOB[1]) == [newer_media, with_media, text_only]
+    assert feed.posts_by(BOB[1], media_only=True) == [newer_media, with_media]
+    assert bobs_not_in_the_feed(feed)
+    feed.watch(None)
+    feed.ingest(event(BOB, 4, tags=media), verify_event)
+    assert feed.version == version + 4  # closed: his notes change nothing shown
+
+
+def bobs_not_in_the_feed(feed: Feed) -> bool:
+    return all(post["pubkey"] != BOB[1] for post in feed.visible_posts())

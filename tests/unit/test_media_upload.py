@@ -18,7 +18,8 @@ from asknostr.media_servers import (
     BLOSSOM,
     NIP96,
     MediaServer,
-    blossom_list_tags,
+    changed_lists,
+    list_tags,
     normalize_server_url,
     server_list,
     storage_providers,
@@ -84,7 +85,22 @@ def test_storage_providers_put_settings_then_lists_then_the_bridge_last() -> Non
     assert [p.url for p in storage_providers([MediaServer(BLOSSOM, "http://b:8700")], [], [], "http://b:8700")] == [
         "http://b:8700"
     ]
-    assert blossom_list_tags(providers) == [["server", "https://mine.example"], ["server", "https://b2.example"]]
+    assert list_tags(providers, BLOSSOM) == [["server", "https://mine.example"], ["server", "https://b2.example"]]
+    assert list_tags(providers, NIP96) == [["server", "https://nip96.example"], ["server", "https://n2.example"]]
+
+
+def test_only_changed_server_lists_are_published_again() -> None:
+    servers = [MediaServer(BLOSSOM, "https://a.example"), MediaServer(NIP96, "https://n.example")]
+    published = {
+        10063: {"kind": 10063, "tags": [["server", "https://a.example/"]]},  # the same URL, written differently
+        10096: None,
+    }
+    assert changed_lists(servers, published) == [(10096, [["server", "https://n.example"]])]
+    # the last server of a kind removed: an empty list is published, so other clients drop it too
+    assert changed_lists(servers[1:], published) == [
+        (10063, []),
+        (10096, [["server", "https://n.example"]]),
+    ]
 
 
 def test_blossom_upload_auth_and_descriptor_check() -> None:

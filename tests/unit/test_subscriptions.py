@@ -14,3 +14,22 @@ def test_feed_filters_ask_for_notes_and_names_of_the_authors() -> None:
     assert filters[0] == {"kinds": [1], "authors": ["a" * 64, "b" * 64], "limit": 50}
     assert filters[1] == {"kinds": [0], "authors": ["a" * 64, "b" * 64]}
     assert feed_filters([]) == []
+
+
+def test_profile_filters_ask_for_the_persons_profile_and_notes() -> None:
+    from asknostr.subscriptions import profile_filters
+
+    pubkey = "b" * 64
+    assert profile_filters(pubkey) == [
+        {"kinds": [0], "authors": [pubkey]},
+        {"kinds": [1], "authors": [pubkey], "limit": 100},
+    ]
+
+
+def test_names_filters_ask_for_the_profiles_of_people_shown() -> None:
+    from asknostr.subscriptions import MAX_NAMES, names_filters
+
+    assert names_filters(set()) == []
+    assert names_filters({"b" * 64, "a" * 64}) == [{"kinds": [0], "authors": ["a" * 64, "b" * 64]}]
+    many = {f"{i:064x}" for i in range(MAX_NAMES + 50)}
+    assert len(names_filters(many)[0]["authors"]) == MAX_NAMES

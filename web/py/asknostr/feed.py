@@ -3,6 +3,7 @@
 from collections.abc import Callable, Iterable
 
 from asknostr import nip02, nip65, profile
+from asknostr.event_media import media_of
 from asknostr.media_post import is_community_post
 from asknostr.nip01 import Event, EventError, check_event
 from asknostr.profile import Profile
@@ -32,6 +33,7 @@ class Feed:
         self._relay_list_versions: dict[str, tuple[int, str]] = {}
         self._posts: dict[str, Event] = {}
         self._authors: frozenset[str] = frozenset()
+        self._watched: str | None = None  # the author whose profile is open: their notes change what is shown
         self._accepted: set[str] = set()  # ids whose signature verified
         self._rejected: set[tuple[str, str]] = set()  # (id, sig) pairs whose signature did not
 
@@ -86,7 +88,7 @@ class Feed:
                 self.relay_lists[author] = nip65.parse_relay_list(event)
         elif kind == _KIND_NOTE:
             self._posts[event["id"]] = event
-            if author in self._authors or is_community_post(event["tags"]):
+            if author in self._authors or author == self._watched or is_community_post(event["tags"]):
                 self.version += 1
             self._evict()
 
@@ -119,6 +121,19 @@ class Feed:
     def visible_posts(self) -> list[Event]:
         """The shown posts, newest first (ties by id), at most max_posts."""
         shown = [event for event in self._posts.values() if event["pubkey"] in self._authors]
+        shown.sort(key=lambda e: (-e["created_at"], e["id"]))
+        return shown[: self.max_posts]
+
+    def watch(self, pubkey: str | None) -> None:
+        """The author whose profile is open (None: none): their notes count as a change to render."""
+        if pubkey != self._watched:
+            self._watched = pubkey
+            self.version += 1
+
+    def posts_by(self, pubkey: str, *, media_only: bool = False) -> list[Event]:
+        """The notes of one author (their profile's), newest first, at most max_posts; with `media_only`, only
+        the ones with an attachment."""
+        shown = [e for e in self._posts.values() if e["pubkey"] == pubkey and (not media_only or media_of(e))]
         shown.sort(key=lambda e: (-e["created_at"], e["id"]))
         return shown[: self.max_posts]
 

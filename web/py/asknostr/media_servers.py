@@ -7,7 +7,7 @@ server of last resort. Settings keep the protocol of each server ("blossom" or "
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
@@ -67,9 +67,23 @@ def server_list(event: Event | None, tag_name: str) -> list[str]:
     return list(dict.fromkeys(urls))
 
 
-def blossom_list_tags(servers: Iterable[MediaServer]) -> list[list[str]]:
-    """The tags of a kind 10063 event (BUD-03) naming the Blossom servers among `servers`, in order."""
-    return [["server", s.url] for s in servers if s.protocol == BLOSSOM and not s.bridge]
+def list_tags(servers: Iterable[MediaServer], protocol: str) -> list[list[str]]:
+    """The `server` tags of the user's list of `protocol` servers among `servers`, in order, never the Bridge:
+    kind 10063 (BUD-03) for Blossom, kind 10096 for NIP-96."""
+    return [["server", s.url] for s in servers if s.protocol == protocol and not s.bridge]
+
+
+def changed_lists(
+    servers: Sequence[MediaServer], published: Mapping[int, Event | None]
+) -> list[tuple[int, list[list[str]]]]:
+    """After the user edited their servers: (kind, tags) of each server list to publish again, the ones whose
+    URLs differ from the version on the relays (`published`, by kind)."""
+    edits = []
+    for kind, protocol in ((KIND_BLOSSOM_SERVERS, BLOSSOM), (KIND_NIP96_SERVERS, NIP96)):
+        tags = list_tags(servers, protocol)
+        if [url for _, url in tags] != server_list(published.get(kind), "server"):
+            edits.append((kind, tags))
+    return edits
 
 
 def storage_providers(

@@ -10,6 +10,8 @@ IDENTITY_SUBSCRIPTION = "me"
 FEED_SUBSCRIPTION = "feed"
 COMMUNITY_SUBSCRIPTION = "community"
 ZAPS_SUBSCRIPTION = "zaps"
+PROFILE_SUBSCRIPTION = "profile"
+NAMES_SUBSCRIPTION = "names"
 
 Filter = dict[str, Any]
 
@@ -37,3 +39,19 @@ def feed_filters(authors: list[str], *, limit: int = 300) -> list[Filter]:
 def zap_filters(pubkey: str, *, limit: int = 500) -> list[Filter]:
     """Zap receipts of the user's zaps (NIP-57: the receipt's `P` tag names the sender)."""
     return [{"kinds": [9735], "#P": [pubkey], "limit": limit}]
+
+
+def profile_filters(pubkey: str, *, limit: int = 100) -> list[Filter]:
+    """An open profile: the person's kind 0 and their latest notes (followed or not)."""
+    return [{"kinds": [0], "authors": [pubkey]}, {"kinds": [1], "authors": [pubkey], "limit": limit}]
+
+
+MAX_NAMES = 200
+
+
+def names_filters(pubkeys: set[str]) -> list[Filter]:
+    """The profiles (names, pictures) of people shown but not followed: the community feed's authors. At most
+    MAX_NAMES, in a stable order, so the filter changes only when the set does."""
+    if not pubkeys:
+        return []
+    return [{"kinds": [0], "authors": sorted(pubkeys)[:MAX_NAMES]}]

@@ -18,6 +18,7 @@ from asknostr.blossom import UploadRejected
 from asknostr.browser import dom, torrents, uploads
 from asknostr.browser.bridge_pings import BridgePinger
 from asknostr.browser.errors import error_text
+from asknostr.browser.forms import Forms
 from asknostr.browser.signer import Signer
 from asknostr.browser.uploads import SignerRefused
 from asknostr.media_servers import MediaServer
@@ -174,3 +175,30 @@ class Composer:
         for _, ping in shared:  # queued: sent in the background, retried while the Bridge is away
             await self.pinger.add(ping)
         return report
+
+    async def on_submit(self, _event: Any, form: dict[str, str]) -> None:
+        """The Post button: the text, the picked files and a media URL as submitted; the form is disabled until
+        the post is made or refused, and the outcome is said under it."""
+        if not self.begin():
+            return  # a second press while the first post is under way
+        files_input = dom.by_id(self._id("composer-files"))
+        files = list(files_input.files)
+
+        async def post() -> str:
+            content, media_url = form[self._id("composer-text")].strip(), form[self._id("composer-media")].strip()
+            extra: list[nip92.Media] = []
+            if media_url:
+                extra = nip92.parse_imeta([["imeta", f"url {media_url}"]])
+                if not extra:
+                    raise ValueError("the media URL must start with https:// or http://")
+            if not content and not files and not extra:
+                raise ValueError("write something first")
+            report = await self.post(content, files, extra)
+            dom.clear_if_unchanged(form, self._id("composer-text"), self._id("composer-media"))
+            files_input.value = ""
+            return report
+
+        try:
+            await Forms.guarded(self._id("composer-result"), post)
+        finally:
+            self.end()

@@ -9,6 +9,7 @@ from pyscript import document, window
 from pyscript.ffi import create_proxy, is_none
 
 from asknostr import blurhash, event_media, nip92
+from asknostr.app_routes import profile_route
 from asknostr.nip01 import Event
 
 
@@ -148,8 +149,10 @@ class FeedView:
         header = el("header")
         # the profile's picture, once known (an http(s) URL: profile.parse_profile); no referrer to its host
         avatar = el("img", "avatar", alt="", width="32", height="32", loading="lazy", referrerpolicy="no-referrer")
-        header.append(avatar)
-        header.append(el("span", "author"))
+        who = el("a", "who", href=profile_route(event["pubkey"]))  # name and picture open the author's profile
+        who.append(avatar)
+        who.append(el("span", "author"))
+        header.append(who)
         header.append(el("time", text=format_time(event["created_at"])))
         star = el("button", "star", "☆", type="button", data_pubkey=event["pubkey"], title="Favourite creator")
         star.setAttribute("aria-pressed", "false")
