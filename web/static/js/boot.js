@@ -32,6 +32,7 @@ async function boot () {
   const bundle = config.then(files)
   const main = text('main.py').then((r) => r.text())
   const py = await pyodide
+  performance.mark('pyodide') // the runtime is up (bench/boot_time.py: the stages of a start)
   for (const [target, bytes] of await bundle) py.FS.writeFile(target, bytes)
   py.registerJsModule('_boot_js_modules', await modules)
   py.runPython(await main, { filename: 'main.py' })
