@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -90,3 +92,40 @@ def test_phone_layout(new_user: UserFactory) -> None:
             .map(([name, r]) => `${name} ${Math.round(r.width)}x${Math.round(r.height)}`)"""
     )
     assert small == []
+
+
+STORED_FEED = """() => new Promise((resolve) => {
+  const open = indexedDB.open('keyval-store')
+  open.onsuccess = () => {
+    const get = open.result.transaction('keyval').objectStore('keyval').get('feed-cache')
+    get.onsuccess = () => resolve(get.result || '')
+    get.onerror = () => resolve('')
+  }
+  open.onerror = () => resolve('')
+})"""
+
+
+def test_the_last_feed_shows_at_start_before_any_relay_answers(new_user: UserFactory, stack: Stack) -> None:
+    """Bob saw Alice's post; he opens the app again with no network: her post, her name and his follow list are
+    there at once, from the device (each event's signature checked again)."""
+    alice, bob = new_user(), new_user()
+    marker = uuid.uuid4().hex[:8]
+    alice.set_name(f"Alice {marker}")
+    alice.post(f"kept for later {marker}")
+    bob.follow(alice.npub)
+    bob.show("feed")
+    bob.post_locator(marker).locator(".author", has_text=f"Alice {marker}").wait_for(timeout=20_000)
+    _wait_for_service_worker(bob)
+    deadline = time.monotonic() + 15
+    while marker not in bob.page.evaluate(STORED_FEED):  # kept on the device within seconds of being shown
+        assert time.monotonic() < deadline, "the shown feed was not stored"
+        bob.page.wait_for_timeout(250)
+    bob.context.set_offline(True)
+    bob.page.reload()
+    bob.wait_ready()
+    post = bob.post_locator(f"kept for later {marker}")
+    post.locator(".author", has_text=f"Alice {marker}").wait_for(timeout=10_000)
+    assert bob.page.inner_text("#status").startswith("offline")  # no relay answered: it came from the device
+    bob.show("following")
+    bob.page.locator("#following-list li", has_text=f"Alice {marker}").wait_for()
+    assert int(str(bob.page.get_attribute("body", "data-restored"))) >= 3  # his follow list, her post, her profile

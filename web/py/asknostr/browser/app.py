@@ -145,6 +145,7 @@ class App:
 
     # ---- start -----------------------------------------------------------------------------------------------------
     def run(self) -> None:
+        self.forms.tasks.spawn(self._restore_feed())  # before the relays: IndexedDB answers first
         self.identity.show()
         self.forms.on_nodes("[data-view]", "click", self._navigate)
         self.relays.apply()
@@ -159,6 +160,10 @@ class App:
         self.profile.route()  # an address that names a profile opens it
         self.forms.tasks.spawn(self.pinger.start())
         self.forms.tasks.spawn(self._start_swarm())
+
+    async def _restore_feed(self) -> None:
+        restored = await self.feed_panel.restore(self._ingest)
+        document.body.dataset.restored = str(restored)  # for tests and devtools
 
     async def _start_swarm(self) -> None:
         await self.feed_panel.load_favourites()

@@ -7,18 +7,21 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from pyscript import window
+from pyscript import document, window
+from pyscript.ffi import create_proxy
 
 from asknostr import nip01
-from asknostr.browser import crypto, dom, storage
+from asknostr.browser import crypto, dom, feed_cache, storage
 from asknostr.browser.errors import error_text
 from asknostr.browser.forms import Forms
 from asknostr.browser.swarm_orchestrator import SwarmOrchestrator
 from asknostr.browser.viewer import Viewer
 from asknostr.feed import Feed
+from asknostr.feed_cache import FeedCache
 
 FAVOURITES_KEY = "favourites"
 RENDER_DELAY = 0.05
+SAVE_DELAY = 3.0  # the shown feed is kept for the next start at most this long after it changed
 
 
 class FeedPanel:
@@ -30,8 +33,14 @@ class FeedPanel:
         ]
         self.names_wanted: Callable[[set[str]], None] = lambda _authors: None  # who is shown (their names)
         self.also_render: list[Callable[[], None]] = []  # other panels showing names or lists (following, profile…)
+        self.cache = FeedCache()  # the signed originals of what is shown, kept for the next start
         self._rendered_version = -1
         self._render_pending = False
+        self._save_pending = False
+        self._tasks = forms.tasks
+        # a phone may end a hidden app without warning: what is shown is kept when the app is hidden
+        self._hidden = create_proxy(lambda _e: self._tasks.spawn(self.save()) if document.hidden else None)
+        document.addEventListener("visibilitychange", self._hidden)
         for element_id in ("feed", "community-feed", "person-posts"):
             forms.on(element_id, "click", self.on_click, keep_default=True)  # links in posts still open
 
@@ -43,8 +52,30 @@ class FeedPanel:
             window.console.warn(f"dropped an event: {self.feed.last_drop_reason}")
             dom.set_text("dropped-count", str(self.feed.dropped))
         if event is not None:
+            self.cache.note(event)
             self.schedule_render()
         return event
+
+    async def restore(self, ingest: Callable[[object], object]) -> int:
+        """The last session's feed, shown before any relay answers: each stored event goes through `ingest`
+        (the signature check included) as if a relay had sent it. How many were accepted."""
+        try:
+            raws = await feed_cache.load(self.me)
+        except Exception as exc:  # storage refused: the relays fill the feed as before
+            window.console.warn(f"last feed not read: {error_text(exc)}")
+            return 0
+        accepted = sum(1 for raw in raws if ingest(raw) is not None)
+        window.performance.mark("feed-restored")
+        return accepted
+
+    def _schedule_save(self) -> None:
+        if not self._save_pending:
+            self._save_pending = True
+            asyncio.get_event_loop().call_later(SAVE_DELAY, lambda: self._tasks.spawn(self.save()))
+
+    async def save(self) -> None:
+        self._save_pending = False
+        await feed_cache.save(self.me, self.cache.snapshot(self.feed.visible_posts(), self.me))
 
     def schedule_render(self, *, force: bool = False) -> None:
         if force:
@@ -68,6 +99,7 @@ class FeedPanel:
             render()
         dom.mark_seeding(self.swarm.seeding_for, self.feed.label, self.me)
         dom.mark_favourites(self.swarm.favourites)
+        self._schedule_save()
 
     async def load_favourites(self) -> None:
         try:
