@@ -54,8 +54,15 @@ def nostr_json() -> Iterator[NostrJson]:
     served.server.shutdown()
 
 
-def test_follow_by_name_at_domain(new_user: UserFactory, stack: Stack, nostr_json: NostrJson) -> None:
-    alice, bob = new_user(), new_user()
+PHONE: dict[str, object] = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+SIZES = pytest.mark.parametrize("size", [{}, PHONE], ids=["desktop", "phone"])
+
+
+@SIZES
+def test_follow_by_name_at_domain(
+    new_user: UserFactory, stack: Stack, nostr_json: NostrJson, size: dict[str, object]
+) -> None:
+    alice, bob = new_user(), new_user(**size)
     nostr_json.names["alice"] = alice.pubkey
     said = bob.follow(f"Alice@{nostr_json.domain}")  # NIP-05 names are read in lower case
     assert said.startswith("following npub1"), said
@@ -137,7 +144,8 @@ def test_forged_events_from_a_relay_are_dropped_and_counted(new_user: UserFactor
     assert bob.post_locator(f"forged content {marker}").count() == 0
 
 
-def test_the_feed_shows_each_author_s_picture(new_user: UserFactory, stack: Stack) -> None:
+@SIZES
+def test_the_feed_shows_each_author_s_picture(new_user: UserFactory, stack: Stack, size: dict[str, object]) -> None:
     secret, carol = keypair(1616)
     picture = f"{stack.bridge.url}/static/icons/icon-192.png"
     now = int(time.time())
@@ -145,7 +153,7 @@ def test_the_feed_shows_each_author_s_picture(new_user: UserFactory, stack: Stac
     note = {"kind": 1, "created_at": now, "tags": [], "content": f"carol's picture {uuid.uuid4().hex[:8]}"}
     for template in (profile, note):
         assert relay_publish(stack.relay.url, sign_event(template, secret))[0]
-    bob = new_user()
+    bob = new_user(**size)
     bob.follow(nip19.npub_encode(carol))
     bob.show("feed")
     post = bob.post_locator(str(note["content"]))
@@ -181,10 +189,7 @@ def test_a_profile_opens_from_a_name_with_their_media_and_a_follow_button(
     ]
     for template in templates:
         assert relay_publish(stack.relay.url, sign_event(template, secret))[0]
-    options: dict[str, object] = (
-        {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True} if phone else {}
-    )
-    bob = new_user(**options)
+    bob = new_user(**(PHONE if phone else {}))
     bob.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=bob.page.url.split("/#")[0])
     bob.show("community")
     post = bob.page.locator("#community-feed .post", has_text=f"a bird {marker}")
