@@ -141,7 +141,7 @@ def test_a_posted_video_has_a_poster_and_a_follower_sees_it_before_play(new_user
     eventually(bob.page, f"performance.getEntriesByName({json.dumps(meta['image'])}).length > 0")
     seen = video.evaluate(SEEN)
     assert seen["poster"] == meta["image"] and seen["fetched"]
-    assert seen["ratio"] == "320 / 180"
+    assert seen["ratio"] == "auto 320 / 180"
     assert abs(seen["width"] / seen["height"] - 320 / 180) < 0.02, seen
     assert seen["played"] == 0 and seen["readyState"] == 0  # before play: nothing of the video loaded
     assert seen["background"].startswith('url("data:image/png;base64,')  # the blurhash, until it plays
@@ -180,8 +180,8 @@ def test_malformed_previews_from_another_client_are_ignored(new_user: UserFactor
     assert seen == [
         {"tag": "VIDEO", "poster": None, "ratio": "", "placeholder": ""},
         {"tag": "IMG", "poster": None, "ratio": "", "placeholder": ""},
-        {"tag": "VIDEO", "poster": None, "ratio": "1920 / 1080", "placeholder": seen[2]["placeholder"]},
-        {"tag": "IMG", "poster": None, "ratio": "4 / 1", "placeholder": ""},  # clamped; its hash was too long
+        {"tag": "VIDEO", "poster": None, "ratio": "auto 1920 / 1080", "placeholder": seen[2]["placeholder"]},
+        {"tag": "IMG", "poster": None, "ratio": "auto 4 / 1", "placeholder": ""},  # clamped; its hash was too long
     ]
     assert seen[2]["placeholder"].startswith('url("data:image/png;base64,')
     assert overflow(bob, card) == []
@@ -196,3 +196,28 @@ def test_a_video_the_browser_cannot_decode_is_posted_without_a_poster(new_user: 
     (note,) = [e for e in published(stack, carol.pubkey) if e["kind"] == 1]
     (meta,) = note["imeta"]
     assert meta["m"] == "video/mp4" and not {"image", "blurhash", "dim"} & set(meta)
+
+
+def test_a_post_with_many_attachments_decodes_few_placeholders(new_user: UserFactory, stack: Stack) -> None:
+    """Placeholders are decoded in the page's Python: a stranger's post with 40 attachments, each with the biggest
+    hash there is (9x9), gets the first 4 placeholders and the rest their reserved box only."""
+    secret, mallory = keypair(1602)
+    bob = new_user()
+    bob.follow(nip19.npub_encode(mallory))
+    chars = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz#$%*+,-.:;=?@[]^_{|}~"
+    tags = []
+    for n in range(40):
+        big = chars[80] + "Q" + "LEHV" + "".join(chars[(n + k) % 83] + chars[k % 19] for k in range(80))
+        tags.append(["imeta", f"url {stack.media_url}/{n:064x}.png", "m image/png", "dim 640x480", f"blurhash {big}"])
+    event = sign_event({"kind": 1, "tags": tags, "content": "forty pictures", "created_at": int(time.time())}, secret)
+    assert relay_publish(stack.relay.url, event)[0]
+    bob.show("feed")
+    card = bob.post_locator("forty pictures")
+    card.wait_for(timeout=30_000)
+    eventually(bob.page, "document.querySelectorAll('#feed .post .media img').length === 40")
+    seen = card.locator(".media img").evaluate_all(
+        "(nodes) => nodes.map((node) => [node.style.aspectRatio, node.style.backgroundImage !== ''])"
+    )
+    assert [placeholder for _, placeholder in seen] == [True] * 4 + [False] * 36
+    assert {ratio for ratio, _ in seen} == {"auto 640 / 480"}
+    assert python_errors(bob) == []

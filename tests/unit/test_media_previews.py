@@ -210,3 +210,23 @@ def test_decoding_agrees_with_the_npm_package_the_composer_encodes_with(value: s
     ours = list(blurhash.decode(value, width, height))
     assert len(ours) == len(expected) == width * height * 3
     assert max(abs(a - b) for a, b in zip(ours, expected, strict=True)) <= 1
+
+
+def test_a_placeholder_decodes_only_the_low_components_of_a_big_hash() -> None:
+    """A 9x9 hash from a stranger's post costs no more than a 4x4 one: its placeholder is exactly the 4x4 hash
+    made of its first components."""
+    import random
+
+    from asknostr.blurhash import PLACEHOLDER_COMPONENTS
+
+    chars = blurhash._CHARS
+    rng = random.Random(7)
+    full_ac = [rng.choice(chars) + rng.choice(chars[:19]) for _ in range(80)]  # each below 19*19*19
+    full = chars[8 + 8 * 9] + "Q" + "LEHV" + "".join(full_ac)
+    assert blurhash.components(full) == (9, 9)
+    nx, ny = PLACEHOLDER_COMPONENTS
+    low = [full_ac[j * 9 + i - 1] for j in range(ny) for i in range(nx) if j or i]
+    truncated = chars[(nx - 1) + (ny - 1) * 9] + "Q" + "LEHV" + "".join(low)
+    assert blurhash.components(truncated) == (nx, ny)
+    assert blurhash.decode(full, 32, 18, PLACEHOLDER_COMPONENTS) == blurhash.decode(truncated, 32, 18)
+    assert blurhash.data_url(full, 32, 18) == blurhash.data_url(truncated, 32, 18)

@@ -14,6 +14,9 @@ from functools import lru_cache
 _CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz#$%*+,-.:;=?@[]^_{|}~"
 _VALUE = {char: index for index, char in enumerate(_CHARS)}
 PLACEHOLDER_SIDE = 32  # pixels on the long side: the browser scales it up, and a blur needs no more
+PLACEHOLDER_COMPONENTS = (4, 4)
+"""The most components a placeholder decodes each way: the low ones carry the blur, and a 9x9 hash from a
+stranger's post would cost five times the work for detail a blur does not show."""
 
 
 def components(value: str) -> tuple[int, int] | None:
@@ -50,25 +53,32 @@ def _sign_square(value: float) -> float:
     return math.copysign(value * value, value)
 
 
-def decode(value: str, width: int, height: int) -> bytes:
-    """The hash as `width` x `height` RGB pixels, row by row. ValueError for a malformed hash."""
+def decode(value: str, width: int, height: int, most: tuple[int, int] = (9, 9)) -> bytes:
+    """The hash as `width` x `height` RGB pixels, row by row, from at most `most` of its components each way.
+    ValueError for a malformed hash."""
     found = components(value)
     if found is None or width < 1 or height < 1:
         raise ValueError("not a blurhash")
-    nx, ny = found
+    stride = found[0]  # the hash's own layout: component (i, j) is number j * stride + i
+    nx, ny = min(found[0], most[0]), min(found[1], most[1])
     maximum = (_decode83(value[1]) + 1) / 166
     dc = _decode83(value[2:6])
-    colors = [(_to_linear(dc >> 16), _to_linear((dc >> 8) & 255), _to_linear(dc & 255))]
-    for i in range(1, nx * ny):
-        ac = _decode83(value[4 + 2 * i : 6 + 2 * i])
-        quantised = (ac // (19 * 19), (ac // 19) % 19, ac % 19)
-        r, g, b = (_sign_square((q - 9) / 9) * maximum for q in quantised)
-        colors.append((r, g, b))
+    colors: dict[int, tuple[float, float, float]] = {
+        0: (_to_linear(dc >> 16), _to_linear((dc >> 8) & 255), _to_linear(dc & 255))
+    }
+    for j in range(ny):
+        for i in range(nx):
+            index = j * stride + i
+            if index:
+                ac = _decode83(value[4 + 2 * index : 6 + 2 * index])
+                quantised = (ac // (19 * 19), (ac // 19) % 19, ac % 19)
+                r, g, b = (_sign_square((q - 9) / 9) * maximum for q in quantised)
+                colors[index] = (r, g, b)
     cos_x = [[math.cos(math.pi * x * i / width) for x in range(width)] for i in range(nx)]
     cos_y = [[math.cos(math.pi * y * j / height) for y in range(height)] for j in range(ny)]
     # separable: first each row of components along x, then along y (nx*ny*(w+h) work instead of nx*ny*w*h)
     along_x = [
-        [tuple(sum(colors[j * nx + i][c] * cos_x[i][x] for i in range(nx)) for c in range(3)) for x in range(width)]
+        [tuple(sum(colors[j * stride + i][c] * cos_x[i][x] for i in range(nx)) for c in range(3)) for x in range(width)]
         for j in range(ny)
     ]
     out = bytearray()
@@ -104,7 +114,7 @@ def placeholder_size(dim: tuple[int, int] | None) -> tuple[int, int]:
 def data_url(value: str, width: int = PLACEHOLDER_SIDE, height: int = PLACEHOLDER_SIDE) -> str:
     """The hash as a PNG `data:` URL, or "" when it is not a blurhash."""
     try:
-        pixels = decode(value, width, height)
+        pixels = decode(value, width, height, PLACEHOLDER_COMPONENTS)
     except ValueError:
         return ""
     return "data:image/png;base64," + base64.b64encode(png(pixels, width, height)).decode("ascii")

@@ -80,22 +80,26 @@ def _placeholder_gone(event: Any) -> None:
 _PLACEHOLDER_GONE = create_proxy(_placeholder_gone)  # one for every element, for the page's life
 
 
-def _looks_finished(node: Any, media: nip92.Media, loaded: str) -> None:
+PLACEHOLDERS_PER_POST = 4  # blurhashes decoded for one post: a post with hundreds of attachments costs no more
+
+
+def _looks_finished(node: Any, media: nip92.Media, loaded: str, *, placeholder: bool = True) -> None:
     """Before its bytes arrive, an image or video takes the room its `dim` says (clamped: nip92.aspect_ratio) and
     shows its blurhash, decoded here into a data: URL, until `loaded` fires. Unknown or malformed values (checked
     when parsed) leave the element as it was."""
     ratio = nip92.aspect_ratio(media)
-    if ratio:
-        node.style.setProperty("aspect-ratio", ratio)
+    if ratio:  # "auto": once the media knows its own shape (a rotated video, a wrong dim), that shape wins
+        node.style.setProperty("aspect-ratio", f"auto {ratio}")
     dim = nip92.parse_dim(media.dim)
-    url = blurhash.data_url(media.blurhash, *blurhash.placeholder_size(dim)) if media.blurhash else ""
+    wanted = placeholder and media.blurhash
+    url = blurhash.data_url(media.blurhash, *blurhash.placeholder_size(dim)) if wanted else ""
     if url:
         node.classList.add("placeholder")
         node.style.setProperty("background-image", f'url("{url}")')
         node.addEventListener(loaded, _PLACEHOLDER_GONE)
 
 
-def media_element(media: nip92.Media, src: str | None = None) -> Any:
+def media_element(media: nip92.Media, src: str | None = None, *, placeholder: bool = True) -> Any:
     """The element for one attachment, loading `src` (the viewer's streaming route) or else its URL. Over the
     streaming route, video and audio load nothing until played: the first request starts the P2P/HTTP race; a
     video shows its poster (imeta `image`) meanwhile, fetched with no referrer (the page's policy)."""
@@ -104,7 +108,7 @@ def media_element(media: nip92.Media, src: str | None = None) -> Any:
     src = src or media.url
     if kind == "image":
         node = el("img", src=src, alt=media.alt or "image", loading="lazy", referrerpolicy="no-referrer")
-        _looks_finished(node, media, "load")
+        _looks_finished(node, media, "load", placeholder=placeholder)
         return node
     if kind in ("video", "audio"):
         preload = "none" if streamed or kind == "audio" else "metadata"
@@ -113,15 +117,15 @@ def media_element(media: nip92.Media, src: str | None = None) -> Any:
             node.setAttribute("playsinline", "")
             if media.image:  # an http(s) URL (nip92 dropped any other)
                 node.setAttribute("poster", media.image)
-            _looks_finished(node, media, "loadeddata")
+            _looks_finished(node, media, "loadeddata", placeholder=placeholder)
         return node
     return el("a", text=media.url, href=media.url, target="_blank", rel="noopener noreferrer")
 
 
-def streamed_media(media: nip92.Media, src: str) -> Any:
+def streamed_media(media: nip92.Media, src: str, *, placeholder: bool = True) -> Any:
     """A media element fed by the viewer, in a figure whose caption says where the bytes come from."""
     figure = el("figure", "torrent-media", data_infohash=media.infohash, data_source="waiting")
-    figure.append(media_element(media, src))
+    figure.append(media_element(media, src, placeholder=placeholder))
     figure.append(
         el("figcaption", "media-status", "P2P first · press play" if nip92.media_kind(media) != "image" else "")
     )
@@ -162,13 +166,14 @@ class FeedView:
         shown: list[nip92.Media] = []
         for item in attachments:
             src = self.stream_url(item, event["pubkey"]) if nip92.media_kind(item) else None
+            placeholder = len(shown) < PLACEHOLDERS_PER_POST
             if src is not None:
-                figure = streamed_media(item, src)
+                figure = streamed_media(item, src, placeholder=placeholder)
                 box.append(figure)
                 self.rendered(figure)
                 shown.append(item)
             elif item.url:  # a bare magnet plays only over the streaming route
-                box.append(media_element(item))
+                box.append(media_element(item, placeholder=placeholder))
                 shown.append(item)
         text = event_media.text_beside(event["content"], shown)
         if text:
