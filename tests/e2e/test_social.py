@@ -237,3 +237,15 @@ def test_a_profile_opens_from_a_name_with_their_media_and_a_follow_button(
     assert nip19.npub_encode(dave) not in page.url
     page.locator("#feed .post .who", has_text=f"Dave {marker}").first.click()
     page.locator("#view-profile.active").wait_for()
+    # Eve claims Dave's name@domain, and has no picture: her profile says the domain does not confirm it, and
+    # nothing of Dave's shows under her name
+    eve_secret, eve = keypair(1919 + phone)
+    claim = {"name": f"Eve {marker}", "nip05": f"dave@{nostr_json.domain}"}
+    template = {"kind": 0, "created_at": now, "tags": [], "content": json.dumps(claim)}
+    assert relay_publish(stack.relay.url, sign_event(template, eve_secret))[0]
+    page.evaluate(f"location.hash = '#profile={nip19.npub_encode(eve)}'")
+    page.locator("#person-display-name", has_text=f"Eve {marker}").wait_for(timeout=10_000)
+    page.locator("#person-nip05[data-state='refused']", has_text="not confirmed by its domain").wait_for()
+    assert page.get_attribute("#person-picture", "src") is None
+    assert page.locator("#person-posts .post").count() == 0
+    assert page.inner_text("#person-follow") == "Follow"

@@ -152,6 +152,11 @@ def test_a_file_event_from_another_client_with_only_thumb_or_bad_fields() -> Non
     both = [*base, ["thumb", "https://m.example/t.jpg"], ["image", "https://m.example/i.jpg"]]
     image = parse_file_metadata({"kind": 1063, "tags": both, "content": ""})
     assert image is not None and image.image == "https://m.example/i.jpg"
+    # an image that is no http(s) URL does not hide a good thumb after it
+    relative = parse_file_metadata(
+        {"kind": 1063, "tags": [*base, ["image", "/rel.jpg"], ["thumb", "https://m.example/t.jpg"]], "content": ""}
+    )
+    assert relative is not None and relative.image == "https://m.example/t.jpg"
     bad = [*base, ["dim", "0x0"], ["image", "javascript:x"], ["blurhash", "nope"], ["thumb", "data:,x"]]
     assert parse_file_metadata({"kind": 1063, "tags": bad, "content": ""}) == Media(
         "https://m.example/v.mp4", "video/mp4"

@@ -52,3 +52,26 @@ def test_the_answer_gives_the_key_of_the_name() -> None:
 def test_a_wrong_answer_is_said_in_the_apps_words(answer: str, said: str) -> None:
     with pytest.raises(ValueError, match=said):
         pubkey_in(answer, parse_identifier("bob@example.com"))
+
+
+def test_the_status_line_says_what_the_check_found() -> None:
+    from asknostr.nip05 import CONFIRMED, REFUSED, UNCHECKED, status_text
+
+    assert status_text("_@example.com", CONFIRMED) == "✓ example.com"
+    assert status_text("bob@example.com", REFUSED) == "bob@example.com · not confirmed by its domain"
+    assert status_text("bob@example.com", UNCHECKED) == "bob@example.com · could not be checked"
+    assert status_text("bob@example.com", None) == "bob@example.com · checking…"
+
+
+def test_a_strangers_profile_never_makes_the_browser_ask_the_users_own_network() -> None:
+    from asknostr.nip05 import checks_on_its_own, parse_identifier
+
+    public = "app.example.org"
+    for identifier in ("x@127.0.0.1:8700", "x@192.168.1.1", "x@10.0.0.8", "x@localhost", "x@printer.local",
+                       "x@169.254.169.254", "x@100.64.0.1"):  # fmt: skip
+        assert not checks_on_its_own(parse_identifier(identifier), public), identifier
+    assert checks_on_its_own(parse_identifier("bob@example.com"), public)
+    assert checks_on_its_own(parse_identifier("bob@8.8.8.8"), public)
+    # an app served from this machine (a local stack): its own addresses are fair game
+    assert checks_on_its_own(parse_identifier("x@127.0.0.1:8700"), "127.0.0.1")
+    assert checks_on_its_own(parse_identifier("x@localhost"), "localhost")

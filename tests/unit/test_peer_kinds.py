@@ -120,3 +120,9 @@ def test_the_viewer_caption_names_the_bridge_and_people() -> None:
         progress_text(stalled, speed=0, fraction=1, peers=PeerKinds.of([], {ANN: 25}), done=True, p2p_share=0.25)
         == "P2P 25% + HTTP (P2P stalled after 5 s) · from 1 person · complete"
     )
+    # the Bridge and a person gave P2P's quarter: their split is not said, it would read as a share of the file
+    both = PeerKinds.of([], {BRIDGE: 10, ANN: 15})
+    assert (
+        progress_text(stalled, speed=0, fraction=1, peers=both, done=True, p2p_share=0.25)
+        == "P2P 25% + HTTP (P2P stalled after 5 s) · from the Bridge + 1 person · complete"
+    )

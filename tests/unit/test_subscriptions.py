@@ -29,7 +29,11 @@ def test_profile_filters_ask_for_the_persons_profile_and_notes() -> None:
 def test_names_filters_ask_for_the_profiles_of_people_shown() -> None:
     from asknostr.subscriptions import MAX_NAMES, names_filters
 
-    assert names_filters(set()) == []
-    assert names_filters({"b" * 64, "a" * 64}) == [{"kinds": [0], "authors": ["a" * 64, "b" * 64]}]
-    many = {f"{i:064x}" for i in range(MAX_NAMES + 50)}
-    assert len(names_filters(many)[0]["authors"]) == MAX_NAMES
+    a, b, me = "a" * 64, "b" * 64, "f" * 64
+    assert names_filters([], set()) == []
+    assert names_filters([me], {me}) == []
+    assert names_filters([b, a, b, me], {me}) == [{"kinds": [0], "authors": [a, b]}]
+    # more people than one filter holds: the ones highest on screen (newest posts), whatever their keys
+    shown = [f"{i:064x}" for i in reversed(range(MAX_NAMES + 50))]
+    (only,) = names_filters(shown, set())
+    assert only["authors"] == sorted(shown[:MAX_NAMES])

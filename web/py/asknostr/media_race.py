@@ -145,7 +145,7 @@ def progress_text(
         source = f"P2P {p2p_share:.0%} + {source}"  # both served: P2P's bytes were kept
     parts = [source]
     if done and peers.received:
-        parts.append(senders_text(peers))  # who gave it (the peers connected now may not have)
+        parts.append(senders_text(peers, all_p2p=race.state != HTTP))  # who gave it (they may have left since)
     elif race.state == P2P or peers.count:
         parts.append(peers_text(peers))
     if done:

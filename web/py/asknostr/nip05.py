@@ -17,6 +17,12 @@ _LOCAL = re.compile(r"[a-z0-9._-]+")
 _HEX_KEY = re.compile(r"[0-9a-f]{64}")
 MAX_ANSWER = 1 << 20
 """The largest nostr.json read (bytes): a domain's list of names, not a download."""
+CONFIRMED, REFUSED, UNCHECKED = "confirmed", "refused", "unchecked"
+"""What a profile's NIP-05 check found: the domain names this key; it does not; it could not be asked."""
+
+
+class CouldNotAsk(ValueError):
+    """The domain could not be asked (offline, no answer, refused connection): nothing is known either way."""
 
 
 @dataclass(frozen=True)
@@ -81,3 +87,38 @@ def pubkey_in(answer: str, identifier: Identifier) -> str:
     if not isinstance(key, str) or not _HEX_KEY.fullmatch(key):
         raise ValueError(f"{identifier.domain} gives {identifier.name!r} a key that is not a public key")
     return key
+
+
+def shown(identifier: str) -> str:
+    """An identifier as people read it: `_@domain` (the domain's own name) as the domain alone."""
+    return identifier.removeprefix("_@")
+
+
+def status_text(identifier: str, state: str | None) -> str:
+    """The line under a profile's name for its NIP-05 `identifier` and the check's `state` (None: under way)."""
+    name = shown(identifier)
+    if state == CONFIRMED:
+        return f"✓ {name}"
+    if state == REFUSED:
+        return f"{name} · not confirmed by its domain"
+    if state == UNCHECKED:
+        return f"{name} · could not be checked"
+    return f"{name} · checking…"
+
+
+def _private(host: str) -> bool:
+    if host == "localhost" or host.endswith((".localhost", ".local", ".internal", ".lan", ".home.arpa")):
+        return True
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return not address.is_global
+
+
+def checks_on_its_own(identifier: Identifier, page_host: str) -> bool:
+    """Whether opening a profile may ask its domain unprompted. Not a private or loopback address: a stranger's
+    profile must not make the browser probe the user's own network. Unless the app itself is served from one (a
+    local stack), where such addresses are its own. Following someone by name@domain asks in any case."""
+    host = urlsplit(f"//{identifier.domain}").hostname or ""
+    return not _private(host) or _private(page_host)

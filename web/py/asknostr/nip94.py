@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from asknostr.nip01 import Event
-from asknostr.nip92 import Media, parse_imeta
+from asknostr.nip92 import Media, is_http_url, parse_imeta
 
 KIND_FILE_METADATA = 1063
 
@@ -39,6 +39,8 @@ def parse_file_metadata(event: Event) -> Media | None:
     imeta, thumbs = ["imeta"], []
     for tag in event.get("tags", []):
         if len(tag) >= 2 and isinstance(tag[0], str) and isinstance(tag[1], str):
+            if tag[0] in ("image", "thumb") and not is_http_url(tag[1].strip()):
+                continue  # a bad one never hides a good one after it
             if tag[0] == "thumb":  # a thumbnail of the same shape: the preview when there is no `image`
                 thumbs.append(f"image {tag[1]}")
             else:

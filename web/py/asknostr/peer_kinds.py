@@ -104,10 +104,11 @@ def peers_text(kinds: PeerKinds) -> str:
     return who_text(kinds) + (f" ({sent})" if sent else "")
 
 
-def senders_text(kinds: PeerKinds) -> str:
+def senders_text(kinds: PeerKinds, *, all_p2p: bool = True) -> str:
     """Who sent the file, once it is here (its peers may have left: seeds part when both have everything): "from the
-    Bridge", "from 2 people", "from the Bridge + 1 person (75% from people)"; "" when no peer sent any."""
+    Bridge", "from 2 people", "from the Bridge + 1 person (75% from people)"; "" when no peer sent any. Without
+    `all_p2p` (HTTP gave the rest) the people's part is left out: "75%" would read as 75% of the file."""
     if not kinds.received:
         return ""
-    share = share_text(kinds)
+    share = share_text(kinds) if all_p2p else ""
     return f"from {names_text(kinds.from_bridge > 0, kinds.people_sent)}" + (f" ({share})" if share else "")

@@ -49,9 +49,9 @@ def profile_filters(pubkey: str, *, limit: int = 100) -> list[Filter]:
 MAX_NAMES = 200
 
 
-def names_filters(pubkeys: set[str]) -> list[Filter]:
-    """The profiles (names, pictures) of people shown but not followed: the community feed's authors. At most
-    MAX_NAMES, in a stable order, so the filter changes only when the set does."""
-    if not pubkeys:
-        return []
-    return [{"kinds": [0], "authors": sorted(pubkeys)[:MAX_NAMES]}]
+def names_filters(shown: list[str], skip: set[str]) -> list[Filter]:
+    """The profiles (names, pictures) of the people on screen whom the feed's subscription does not cover (`skip`:
+    the follows and oneself): the community feed's authors. `shown` is in screen order, newest post first; at
+    most MAX_NAMES of them, the first ones on screen, in a stable order so the filter changes only when they do."""
+    wanted = list(dict.fromkeys(p for p in shown if p not in skip))[:MAX_NAMES]
+    return [{"kinds": [0], "authors": sorted(wanted)}] if wanted else []

@@ -125,10 +125,9 @@ class App:
         for post in self.feed.visible_posts():  # posts already here of someone just followed
             self.swarm.on_event(post)
 
-    def _names_wanted(self, shown: set[str]) -> None:
-        """The names and pictures of everyone on screen whom the feed subscription does not cover."""
-        others = shown - set(self.people.follow_list().pubkeys()) - {self.me.pubkey}
-        self.pool.subscribe(subscriptions.NAMES_SUBSCRIPTION, subscriptions.names_filters(others))
+    def _names_wanted(self, shown: list[str]) -> None:
+        skip = {*self.people.follow_list().pubkeys(), self.me.pubkey}  # the feed's subscription has their names
+        self.pool.subscribe(subscriptions.NAMES_SUBSCRIPTION, subscriptions.names_filters(shown, skip))
 
     def _swarm_changed(self) -> None:
         self.feed_panel.schedule_render(force=True)  # redraw the seeding marks

@@ -27,6 +27,7 @@ from asknostr.ping_queue import Ping
 from asknostr.upload_progress import POSTER, SEEDING, FileProgress
 
 Publish = Callable[[dict[str, object]], Awaitable[tuple[Event, str]]]
+POSTER_WAIT = 15.0  # seconds a post waits for its video's poster to be stored, on all servers together
 
 
 class Composer:
@@ -127,7 +128,7 @@ class Composer:
                 sha256=sha256,
                 dim=str(preview.dim),
                 blurhash=str(preview.blurhash),
-                image=await self._upload_poster(poster, servers[at:]) if poster is not None else "",
+                image=await self._poster_url(poster, servers[at:]),
                 size=int(file.size),
                 infohash=seeded.info_hash,
                 magnet=seeded.magnet,
@@ -135,6 +136,16 @@ class Composer:
             return media, ping
         self._update(index, progress.given_up())
         raise ValueError(f"{name}: no media server took it — nothing was posted")
+
+    async def _poster_url(self, poster: Any, servers: list[MediaServer]) -> str:
+        """The poster's URL, or "" (none made, or none stored within POSTER_WAIT: the post goes out without)."""
+        if poster is None:
+            return ""
+        try:
+            return await asyncio.wait_for(self._upload_poster(poster, servers), POSTER_WAIT)
+        except TimeoutError:
+            window.console.warn(f"poster not stored within {POSTER_WAIT:.0f} s: posted without it")
+            return ""
 
     async def _upload_poster(self, poster: Any, servers: list[MediaServer]) -> str:
         """The poster's URL on the first server that takes it, starting with the one that took its video (those

@@ -42,6 +42,11 @@ def clear_if_unchanged(submitted: dict[str, str], *element_ids: str) -> None:
             node.value = ""
 
 
+async def copy_text(text: str) -> None:
+    """Put `text` on the clipboard (a JS error when the browser refuses)."""
+    await window.navigator.clipboard.writeText(text)
+
+
 def set_status(text: str, state: str) -> None:
     node = by_id("status")
     node.textContent = text

@@ -31,12 +31,13 @@ class FeedPanel:
             (dom.FeedView(dom.by_id("feed"), viewer.stream_url, viewer.observe), feed.visible_posts),
             (dom.FeedView(dom.by_id("community-feed"), viewer.stream_url, viewer.observe), feed.community_posts),
         ]
-        self.names_wanted: Callable[[set[str]], None] = lambda _authors: None  # who is shown (their names)
+        self.names_wanted: Callable[[list[str]], None] = lambda _authors: None  # who is shown, top first
         self.also_render: list[Callable[[], None]] = []  # other panels showing names or lists (following, profile…)
         self.cache = FeedCache()  # the signed originals of what is shown, kept for the next start
         self._rendered_version = -1
         self._render_pending = False
         self._save_pending = False
+        self._restored = False  # nothing is stored before the stored feed is read: it would replace it
         self._tasks = forms.tasks
         # a phone may end a hidden app without warning: what is shown is kept when the app is hidden
         self._hidden = create_proxy(lambda _e: self._tasks.spawn(self.save()) if document.hidden else None)
@@ -63,8 +64,9 @@ class FeedPanel:
             raws = await feed_cache.load(self.me)
         except Exception as exc:  # storage refused: the relays fill the feed as before
             window.console.warn(f"last feed not read: {error_text(exc)}")
-            return 0
+            raws = []
         accepted = sum(1 for raw in raws if ingest(raw) is not None)
+        self._restored = True
         window.performance.mark("feed-restored")
         return accepted
 
@@ -75,6 +77,8 @@ class FeedPanel:
 
     async def save(self) -> None:
         self._save_pending = False
+        if not self._restored:
+            return
         await feed_cache.save(self.me, self.cache.snapshot(self.feed.visible_posts(), self.me))
 
     def schedule_render(self, *, force: bool = False) -> None:
@@ -89,10 +93,10 @@ class FeedPanel:
         if self.feed.version == self._rendered_version:
             return
         self._rendered_version = self.feed.version
-        shown: set[str] = set()
+        shown: list[str] = []
         for view, posts in self.views:
             events = posts()
-            shown.update(e["pubkey"] for e in events)
+            shown += [e["pubkey"] for e in events]
             view.update(events, self.feed.label, self.feed.picture)
         self.names_wanted(shown)
         for render in self.also_render:

@@ -8,8 +8,8 @@ from typing import Any
 
 from pyscript import window
 
-from asknostr import nip01, nip19
-from asknostr.browser import crypto, dom, signer
+from asknostr import nip01, nip02, nip19
+from asknostr.browser import crypto, dom, feed_cache, signer
 from asknostr.browser.forms import Forms
 from asknostr.browser.publisher import Publisher
 from asknostr.feed import Feed
@@ -39,7 +39,8 @@ class IdentityPanel:
 
     def own_profile(self, event: nip01.Event) -> None:
         """The user's kind 0, from a relay or just published."""
-        if self.own_profile_event is None or event["created_at"] >= self.own_profile_event["created_at"]:
+        kept = self.own_profile_event
+        if kept is None or nip02.supersedes(event["created_at"], event["id"], kept["created_at"], kept["id"]):
             self.own_profile_event = event
             own = self.feed.profile(self.me.pubkey)
             name_input = dom.by_id("profile-name")
@@ -49,7 +50,7 @@ class IdentityPanel:
 
     async def on_copy_npub(self, _event: Any, _form: dict[str, str]) -> None:
         async def copy() -> str:
-            await window.navigator.clipboard.writeText(nip19.npub_encode(self.me.pubkey))
+            await dom.copy_text(nip19.npub_encode(self.me.pubkey))
             return "your npub is copied: give it to people who want to follow you"
 
         await self.forms.guarded("profile-result", copy)
@@ -84,6 +85,7 @@ class IdentityPanel:
             if not window.confirm(question):
                 return "kept the current key"
             await signer.store_secret_key(secret)
+            await feed_cache.clear()  # the last feed was the old identity's
             window.location.reload()
             return "key imported: reloading…"
 
@@ -94,6 +96,7 @@ class IdentityPanel:
             if not window.confirm("Replace this key with a new one? Save your current nsec first (Show my nsec)."):
                 return "kept the current key"
             await signer.store_secret_key(crypto.generate_secret_key())
+            await feed_cache.clear()  # the last feed was the old identity's
             window.location.reload()
             return "new key: reloading…"
 

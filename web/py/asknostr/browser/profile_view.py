@@ -24,7 +24,8 @@ class ProfileView:
         self.pubkey: str | None = None
         self.previous_view = "feed"  # shown again when the profile closes
         self._opened_by_link = False  # opened from within the app: Back is the browser's back
-        self._checked: dict[tuple[str, str], bool | None] = {}  # (pubkey, nip05) -> the domain confirms it
+        self._checked: dict[tuple[str, str], str | None] = {}  # (pubkey, nip05) -> nip05.CONFIRMED… (None: asking)
+        self._scroll = 0.0  # where the view it was opened from was scrolled to
         self.posts = dom.FeedView(dom.by_id("person-posts"), viewer.stream_url, viewer.observe)
         forms.on("person-follow", "click", self.on_follow)
         forms.on("person-copy", "click", self.on_copy)
@@ -45,8 +46,12 @@ class ProfileView:
             active = document.querySelector(".view.active")
             self.previous_view = str(active.id).removeprefix("view-") if active else "feed"
             self._opened_by_link = from_link
+            self._scroll = float(window.scrollY)
+        if pubkey != self.pubkey:  # nothing of the last person shows under this one's name, not even for a moment
+            dom.by_id("person-picture").removeAttribute("src")
+            self.posts.update([], self.feed.label)
+            self._checked = {k: v for k, v in self._checked.items() if v != nip05.UNCHECKED}  # asked again
         self.pubkey = pubkey
-        self.posts.update([], self.feed.label)  # another person's posts never show under this one's name
         self.pool.subscribe(subscriptions.PROFILE_SUBSCRIPTION, subscriptions.profile_filters(pubkey))
         self.feed.watch(pubkey)
         dom.set_text("person-result", "")
@@ -63,6 +68,8 @@ class ProfileView:
         if profile_of(str(window.location.hash)) is not None:  # a tab was pressed: the address forgets the profile
             window.history.replaceState(None, "", f"{window.location.pathname}{window.location.search}")
         dom.show_view(view or self.previous_view)
+        if view is None:  # back where the user was in the list they came from
+            window.scrollTo(0, self._scroll)
 
     def render(self) -> None:
         pubkey = self.pubkey
@@ -88,28 +95,32 @@ class ProfileView:
 
     def _render_nip05(self, pubkey: str, identifier: str) -> None:
         node = dom.by_id("person-nip05")
-        if not identifier or not nip05.looks_like_identifier(identifier):
+        try:
+            parsed = nip05.parse_identifier(identifier) if identifier else None
+        except ValueError:
+            parsed = None
+        if parsed is None:
             node.textContent, node.dataset.state = "", "none"
             return
         key = (pubkey, identifier)
         if key not in self._checked:
-            self._checked[key] = None
-            self.forms.tasks.spawn(self._check(key))
-        confirmed = self._checked[key]
-        shown = identifier.removeprefix("_@")  # NIP-05: `_@domain` is shown as the domain alone
-        if confirmed is None:
-            node.textContent, node.dataset.state = f"{shown} · checking…", "checking"
-        elif confirmed:
-            node.textContent, node.dataset.state = f"✓ {shown}", "confirmed"
-        else:
-            node.textContent, node.dataset.state = f"{shown} · not confirmed by its domain", "unconfirmed"
+            if nip05.checks_on_its_own(parsed, str(window.location.hostname)):
+                self._checked[key] = None
+                self.forms.tasks.spawn(self._check(key))
+            else:
+                self._checked[key] = nip05.UNCHECKED
+        state = self._checked[key]
+        node.textContent, node.dataset.state = nip05.status_text(identifier, state), state or "checking"
 
     async def _check(self, key: tuple[str, str]) -> None:
         pubkey, identifier = key
         try:
-            self._checked[key] = await nip05_lookup.pubkey_of(identifier) == pubkey
-        except ValueError:
-            self._checked[key] = False
+            found = await nip05_lookup.pubkey_of(identifier)
+            self._checked[key] = nip05.CONFIRMED if found == pubkey else nip05.REFUSED
+        except nip05.CouldNotAsk:
+            self._checked[key] = nip05.UNCHECKED
+        except Exception:  # the domain's answer names no such key, or is not a nostr.json
+            self._checked[key] = nip05.REFUSED
         if self.pubkey == pubkey:
             self.render()
 
@@ -120,8 +131,12 @@ class ProfileView:
 
         async def toggle() -> str:
             if self.people.is_following(pubkey):
-                return await self.people.unfollow(pubkey)
-            return await self.people.follow(pubkey)
+                report = await self.people.unfollow(pubkey)
+            else:
+                report = await self.people.follow(pubkey)
+            if self.pubkey != pubkey:  # another profile is open by now: this one's outcome is not said there
+                return ""
+            return report
 
         await self.forms.guarded("person-result", toggle)
         self.render()
@@ -132,7 +147,7 @@ class ProfileView:
             return
 
         async def copy() -> str:
-            await window.navigator.clipboard.writeText(nip19.npub_encode(pubkey))
+            await dom.copy_text(nip19.npub_encode(pubkey))
             return "npub copied"
 
         await self.forms.guarded("person-result", copy)
