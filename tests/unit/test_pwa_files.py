@@ -49,3 +49,11 @@ def test_no_url_off_the_origin_in_the_app_files() -> None:
         text = path.read_text()
         for url in re.findall(r"https?://[^\s\"')]+", text):
             assert url.startswith(("http://127.0.0.1", "https://…")), f"{path.name}: {url}"
+
+
+def test_the_composer_form_is_written_once() -> None:
+    """Both composers (the feed's and #asknostr's) come from one template (shell.js makes them): one copy to
+    change, never two that drift apart."""
+    html = (WEB / "index.html").read_text()
+    assert html.count('class="card composer"') == 1
+    assert html.count("data-composer=") == 2

@@ -3,6 +3,25 @@
 performance.mark('shell-script')
 requestAnimationFrame(() => performance.mark('shell-painted'))
 
+// Both composers (the feed's and #asknostr's) from the page's one <template id="composer-form">: each
+// [data-composer="<prefix>"] becomes the form, its ids prefixed (the feed's "composer-text", the community's
+// "community-composer-text"…), its prompt the placeholder's data-placeholder.
+function makeComposers () {
+  const template = document.getElementById('composer-form')
+  for (const mount of document.querySelectorAll('[data-composer]')) {
+    const prefix = mount.dataset.composer
+    const form = template.content.firstElementChild.cloneNode(true)
+    form.id = prefix + 'composer'
+    form.dataset.community = mount.dataset.community
+    for (const node of form.querySelectorAll('[data-id]')) node.id = prefix + node.dataset.id
+    for (const node of form.querySelectorAll('[data-for]')) node.htmlFor = prefix + node.dataset.for
+    form.querySelector('.prompt').textContent = mount.dataset.placeholder
+    form.querySelector('textarea').placeholder = mount.dataset.placeholder
+    mount.replaceWith(form)
+  }
+}
+makeComposers()
+
 function offerUpdate (worker) {
   const banner = document.getElementById('update-banner')
   banner.hidden = false
