@@ -7,7 +7,7 @@
 import { loadPyodide } from '../vendor/pyodide/pyodide.mjs'
 
 const base = new URL('../../', import.meta.url) // the web root: pyscript.json's paths are relative to it
-const text = async (path) => {
+const get = async (path) => { // a response of the web root, or an error naming the file
   const response = await fetch(new URL(path, base))
   if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`)
   return response
@@ -22,25 +22,31 @@ async function jsModules (config) {
 async function files (config) {
   const entries = Object.entries(config.files ?? {})
   return Promise.all(entries.map(async ([source, target]) =>
-    [target, new Uint8Array(await (await text(source)).arrayBuffer())]))
+    [target, new Uint8Array(await (await get(source)).arrayBuffer())]))
 }
+
+// boot.js is an async script, run before the page is parsed: the app's Python and the error line need all of it
+const parsed = document.readyState !== 'loading' ? Promise.resolve()
+  : new Promise((resolve) => document.addEventListener('DOMContentLoaded', resolve, { once: true }))
 
 async function boot () {
   const pyodide = loadPyodide({ indexURL: new URL('../vendor/pyodide/', import.meta.url).href })
-  const config = text('pyscript.json').then((r) => r.json())
+  const config = get('pyscript.json').then((r) => r.json())
   const modules = config.then(jsModules)
   const bundle = config.then(files)
-  const main = text('main.py').then((r) => r.text())
+  const main = get('main.py').then((r) => r.text())
   const py = await pyodide
   performance.mark('pyodide') // the runtime is up (bench/boot_time.py: the stages of a start)
   for (const [target, bytes] of await bundle) py.FS.writeFile(target, bytes)
   py.registerJsModule('_boot_js_modules', await modules)
+  await parsed
   py.runPython(await main, { filename: 'main.py' })
 }
 
 performance.mark('boot-script')
-boot().catch((err) => {
+boot().catch(async (err) => {
   console.error('failed to start:', err)
+  await parsed
   const status = document.getElementById('status')
   if (status) {
     status.textContent = 'failed to start: ' + String(err?.message ?? err).trim().split('\n').pop() // a traceback's last line
