@@ -3,6 +3,7 @@
 // Pieces are kept by piece_store.js: read from the files the app has, held in memory or Blobs while downloading
 // (no cache in front: those stores answer from memory, and a cache copies every block it serves).
 import { DownloadPieces, FilePieces } from './piece_store.js'
+import { knownPieces } from './hashing.js'
 import { oneParsePerTrackerMessage, tune } from './webtorrent_tuning.js'
 
 let clientPromise = null
@@ -158,12 +159,69 @@ function added (wt, start) {
 }
 
 // Seed a File/Blob under `name` in pieces of `pieceLength` bytes, announcing to `announce`; resolves once its
-// infoHash and magnet are known. The pieces are read from the file itself (hashed once, never copied).
+// infoHash and magnet are known. The pieces are read from the file itself (never copied), and hashed only if
+// hashing.js has not hashed them already (the composer hashes each file before it seeds it).
 export async function seed (file, name, announce, pieceLength) {
   const wt = await client()
   const preloadedStore = new FilePieces(pieceLength, { blob: file })
+  const pieces = knownPieces(file, pieceLength)
+  if (pieces) {
+    const torrent = torrentOf(file.size, name, announce, pieceLength, pieces)
+    const { options, made } = announcing({ announce, preloadedStore, storeCacheSlots: 0, skipVerify: true })
+    return await added(wt, (resolve) => made(wt.add(torrent, options, (t) => resolve(describe(t)))))
+  }
   const { options, made } = announcing({ name, announce, pieceLength, preloadedStore, storeCacheSlots: 0, private: false })
   return await added(wt, (resolve) => made(wt.seed(file, options, (t) => resolve(describe(t)))))
+}
+
+// The .torrent (bencoded bytes) WebTorrent's seed would make of a single file (npm create-torrent's fields: the
+// same info dictionary, so the same infoHash), from piece hashes computed already.
+function torrentOf (length, name, announce, pieceLength, pieces) {
+  const torrent = {
+    info: { length, name, 'piece length': pieceLength, pieces, private: 0 },
+    'creation date': Math.ceil(Date.now() / 1000),
+    encoding: 'UTF-8'
+  }
+  if (announce.length) {
+    torrent.announce = announce[0]
+    torrent['announce-list'] = announce.map((url) => [url])
+  }
+  return bencode(torrent)
+}
+
+// BEP 3 bencoding of integers, text (as UTF-8), bytes, lists and dictionaries (keys sorted by their bytes).
+function bencode (value) {
+  const utf8 = new TextEncoder()
+  const parts = []
+  const put = (v) => {
+    if (typeof v === 'number') {
+      parts.push(utf8.encode(`i${Math.trunc(v)}e`))
+    } else if (typeof v === 'string') {
+      put(utf8.encode(v))
+    } else if (v instanceof Uint8Array) {
+      parts.push(utf8.encode(`${v.length}:`), v)
+    } else if (Array.isArray(v)) {
+      parts.push(utf8.encode('l'))
+      for (const item of v) put(item)
+      parts.push(utf8.encode('e'))
+    } else {
+      parts.push(utf8.encode('d'))
+      const keys = Object.keys(v).map((k) => [utf8.encode(k), k])
+      keys.sort(([a], [b]) => compareBytes(a, b))
+      for (const [bytes, key] of keys) { put(bytes); put(v[key]) }
+      parts.push(utf8.encode('e'))
+    }
+  }
+  put(value)
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+  let at = 0
+  for (const part of parts) { out.set(part, at); at += part.length }
+  return out
+}
+
+function compareBytes (a, b) {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i] - b[i]
+  return a.length - b.length
 }
 
 // Seed a kept file again with the torrent file it was seeded with (bytes): the same infoHash whatever the rules

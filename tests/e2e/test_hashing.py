@@ -1,0 +1,102 @@
+"""Hashing a picked file in Chromium (static/js/hashing.js, its worker hash_worker.js): the SHA-256 of the whole
+file and the SHA-1 of each torrent piece, read in slices with progress; and seeding a file hashed so reads none of
+it again, under the infoHash WebTorrent's own hashing gives."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from asknostr import piece_length
+from tests.e2e.harness import Stack, module_page
+
+HELPERS = """
+const input = document.createElement('input')
+input.type = 'file'
+input.id = 'picked'
+document.body.append(input)
+window.hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
+// A file with its reads counted (slice, stream, arrayBuffer): what seeding reads of it.
+window.counted = (file) => {
+  file.reads = 0
+  for (const name of ['slice', 'stream', 'arrayBuffer']) {
+    const own = file[name].bind(file)
+    file[name] = (...args) => { file.reads++; return own(...args) }
+  }
+  return file
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def page(browser: Browser, stack: Stack) -> Iterator[Page]:
+    with module_page(browser, stack, "/static/js/file_probe.js", "probe", HELPERS) as page:
+        yield page
+
+
+def test_a_64_mb_file_hashed_in_slices_gives_the_sha256_and_every_piece_sha1(page: Page, tmp_path: Path) -> None:
+    data = os.urandom(64 * 1024 * 1024 + 12_345)  # the last piece a short one
+    piece = piece_length.for_size(len(data))
+    path = tmp_path / "big.bin"
+    path.write_bytes(data)
+    page.set_input_files("#picked", str(path))
+    result = page.evaluate(
+        """async (piece) => {
+          const progress = []
+          const file = document.getElementById('picked').files[0]
+          const got = await probe.hashes(file, piece, (done) => progress.push(done))
+          const alone = await probe.sha256(file)
+          return { sha256: got.sha256, pieces: hex(got.pieces), progress, alone }
+        }""",
+        piece,
+    )
+    assert result["sha256"] == result["alone"] == hashlib.sha256(data).hexdigest()
+    want = [hashlib.sha1(data[at : at + piece]).hexdigest() for at in range(0, len(data), piece)]
+    got = [result["pieces"][i : i + 40] for i in range(0, len(result["pieces"]), 40)]
+    assert got == want
+    progress = result["progress"]
+    assert len(progress) > 2 and progress == sorted(progress) and progress[-1] == len(data)
+
+
+def test_an_empty_file_and_a_small_blob(page: Page) -> None:
+    result = page.evaluate("""async () => ({
+      empty: await probe.hashes(new Blob([]), 262144),
+      small: await probe.sha256(new Blob([new TextEncoder().encode('abc')]))
+    })""")
+    assert result["empty"]["sha256"] == hashlib.sha256(b"").hexdigest()
+    assert result["small"] == hashlib.sha256(b"abc").hexdigest()
+
+
+def test_a_file_hashed_is_seeded_without_reading_it_under_webtorrents_infohash(
+    browser: Browser, stack: Stack, tmp_path: Path
+) -> None:
+    data = os.urandom(3 * 1024 * 1024 + 777)
+    piece = piece_length.for_size(len(data))
+    path = tmp_path / "clip.bin"
+    path.write_bytes(data)
+    with module_page(browser, stack, "/static/js/torrent_client.js", "torrents", HELPERS) as page:
+        page.set_input_files("#picked", str(path))
+        result = page.evaluate(
+            """async ([piece, announce]) => {
+              const probe = await import('/static/js/file_probe.js')
+              const file = counted(document.getElementById('picked').files[0])
+              await probe.hashes(file, piece)
+              const before = file.reads
+              const hashed = await torrents.seed(file, 'clip.bin', announce, piece)
+              const hashedReads = file.reads - before
+              await torrents.remove(hashed.infoHash)
+              // another File of the same bytes, never hashed here: WebTorrent hashes it
+              const copy = counted(new File([file], file.name))
+              const own = await torrents.seed(copy, 'clip.bin', announce, piece)
+              return { hashed: hashed.infoHash, own: own.infoHash, hashedReads, ownReads: copy.reads }
+            }""",
+            [piece, [stack.tracker.url]],
+        )
+    assert result["hashed"] == result["own"]
+    assert result["hashedReads"] == 0
+    assert result["ownReads"] > 0  # (the count sees WebTorrent's reads: zero above is not blindness)
