@@ -18,6 +18,7 @@ from bridge.blob_store import TooLarge
 from bridge.db import BlobRow, CursorNotFound
 from bridge.errors import BridgeError, bridge_errors, error_response
 from bridge.nostr_auth import authorize, require_x
+from bridge.resumable import UPLOADS_KEY, ResumableUploads, add_resumable_routes, wants_resumable
 from bridge.storage import Storage
 
 FALLBACK_TYPE = "application/octet-stream"
@@ -30,7 +31,7 @@ CORS_HEADERS = {
 }
 PREFLIGHT_HEADERS = {
     "Access-Control-Allow-Headers": "Authorization, *",
-    "Access-Control-Allow-Methods": "GET, HEAD, PUT, DELETE",
+    "Access-Control-Allow-Methods": "GET, HEAD, PUT, PATCH, DELETE",
     "Access-Control-Max-Age": "86400",
 }
 
@@ -48,6 +49,8 @@ async def blossom_cors(request: web.Request, handler: Handler) -> web.StreamResp
     if request.method == "OPTIONS":
         response: web.StreamResponse = web.Response(status=204)
         response.headers.update(PREFLIGHT_HEADERS)
+        if (request.path == "/upload" or request.path.startswith("/upload/")) and UPLOADS_KEY in request.app:
+            response.headers.update(request.app[UPLOADS_KEY].options_headers())  # resumable uploads are here
     else:
         response = await handler(request)  # refusals come shaped by bridge.errors, inside this middleware
     response.headers.update(CORS_HEADERS)
@@ -156,8 +159,11 @@ async def _chunks(request: web.Request) -> AsyncIterator[bytes]:
         yield chunk
 
 
-async def upload(request: web.Request) -> web.Response:
-    """PUT /upload (BUD-02): store the body under its sha256 for the signer; 201 if new, 200 if already here."""
+async def upload(request: web.Request) -> web.StreamResponse:
+    """PUT /upload (BUD-02): store the body under its sha256 for the signer; 201 if new, 200 if already here.
+    With an `Upload-Complete` header, a resumable upload begins instead (bridge.resumable)."""
+    if UPLOADS_KEY in request.app and wants_resumable(request):
+        return await request.app[UPLOADS_KEY].create(request, _blob_type(request))
     storage = _storage(request)
     db = storage.db
     declared = _declared_sha256(request)
@@ -235,13 +241,16 @@ async def to_media_origin(request: web.Request) -> web.Response:
     raise web.HTTPPermanentRedirect(target)
 
 
-def make_media_app(storage: Storage) -> web.Application:
-    """The blobs' own origin: the BUD endpoints and nothing else (no page of the app, no API). The storage is
-    opened by the app that serves the PWA (bridge.http_app)."""
+def make_media_app(storage: Storage, uploads: ResumableUploads | None = None) -> web.Application:
+    """The blobs' own origin: the BUD endpoints and nothing else (no page of the app, no API), and resumable
+    uploads when `uploads` is given. The storage (and `uploads`) are opened by the app that serves the PWA
+    (bridge.http_app)."""
     app = web.Application(middlewares=[blossom_cors, bridge_errors])
     app[STORAGE_KEY] = storage
     app.router.add_route("PUT", "/upload", upload)
     app.router.add_route("HEAD", "/upload", upload_preflight)
+    if uploads is not None:
+        add_resumable_routes(app, uploads)
     app.router.add_get("/list/{pubkey}", list_blobs)
     app.router.add_get(BLOB_ROUTE, get_blob)  # and HEAD
     app.router.add_delete(BLOB_ROUTE, delete_blob)

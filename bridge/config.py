@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
-DEFAULT_MAX_UPLOAD_BYTES = 100 * 1024 * 1024
+DEFAULT_MAX_UPLOAD_BYTES = 4 * 1024**3
+"""4 GiB: a long video. Uploads stream to disk (never whole in memory), so the limit is the disk's, not RAM's."""
+DEFAULT_UPLOAD_EXPIRY_HOURS = 24.0
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,10 @@ class BridgeConfig:
     relays: tuple[str, ...] = ()
     trackers: tuple[str, ...] = ()
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
+    """The largest blob, for every way in: BUD-02 PUT, BUD-06 HEAD /upload and resumable uploads alike (told to
+    the app in /config.json)."""
+    upload_ttl: float = DEFAULT_UPLOAD_EXPIRY_HOURS * 3600
+    """Seconds a resumable upload lives after its last append; then it and its part file are deleted."""
     public_url: str = ""
     """The app's public base URL (the PWA and the API; NIP-98 requests are signed for it); empty for
     http://host:port."""
@@ -99,7 +105,13 @@ def parse_args(argv: list[str] | None = None) -> BridgeConfig:
         "--max-upload-bytes",
         type=int,
         default=DEFAULT_MAX_UPLOAD_BYTES,
-        help="largest Blossom upload in bytes (default 100 MiB)",
+        help="largest upload in bytes, plain or resumable (default 4 GiB)",
+    )
+    parser.add_argument(
+        "--upload-expiry-hours",
+        type=float,
+        default=DEFAULT_UPLOAD_EXPIRY_HOURS,
+        help="an unfinished resumable upload is deleted this long after its last append (default 24)",
     )
     parser.add_argument(
         "--fetch-allow-host",
@@ -193,6 +205,10 @@ def parse_args(argv: list[str] | None = None) -> BridgeConfig:
             parser.error(f"--turn takes turn: or turns: URLs, not {url!r}")
     if ns.stun and (":" not in ns.stun or ns.stun.startswith(("stun:", "stuns:"))):
         parser.error(f"--stun takes host:port (no stun: prefix), not {ns.stun!r}")
+    if ns.max_upload_bytes < 1:
+        parser.error("--max-upload-bytes must be at least 1")
+    if not 0 < ns.upload_expiry_hours <= 24 * 365:  # also refuses nan and inf
+        parser.error("--upload-expiry-hours must be more than 0 and at most a year")
     if bool(ns.turn) != bool(turn_secret):
         parser.error("--turn and --turn-secret-file go together (coturn checks the credentials with that secret)")
     return BridgeConfig(
@@ -203,6 +219,7 @@ def parse_args(argv: list[str] | None = None) -> BridgeConfig:
         relays=tuple(ns.relay),
         trackers=tuple(ns.tracker),
         max_upload_bytes=ns.max_upload_bytes,
+        upload_ttl=ns.upload_expiry_hours * 3600,
         public_url=ns.public_url,
         media_port=ns.media_port,
         media_url=ns.media_url,

@@ -53,6 +53,22 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE torrents ADD COLUMN handoff_seeders INTEGER",
         "CREATE INDEX torrents_state ON torrents (state, created)",
     ),
+    # 4: resumable uploads (bridge.resumable): a session per upload, its bytes in a part file on disk
+    (
+        """CREATE TABLE uploads (
+            id TEXT PRIMARY KEY,
+            pubkey TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            length BIGINT NOT NULL,
+            type TEXT NOT NULL,
+            acked BIGINT NOT NULL,
+            complete INTEGER NOT NULL,
+            created BIGINT NOT NULL,
+            expires BIGINT NOT NULL
+        )""",
+        "CREATE INDEX uploads_expires ON uploads (expires)",
+        "CREATE INDEX uploads_pubkey ON uploads (pubkey, complete)",
+    ),
 )
 
 SEEDING, HANDED_OFF, MISSING = "seeding", "handed_off", "missing"
@@ -65,6 +81,39 @@ class BlobRow:
     size: int
     type: str
     uploaded: int
+
+
+@dataclass(frozen=True)
+class UploadRow:
+    """A resumable upload: who started it, the blob it declared (sha256, length, type), the bytes acknowledged to
+    the client (written and synced), whether it is complete, and when it expires unless appended to."""
+
+    id: str
+    pubkey: str
+    sha256: str
+    length: int
+    type: str
+    acked: int
+    complete: bool
+    created: int
+    expires: int
+
+
+_UPLOAD_COLUMNS = "id, pubkey, sha256, length, type, acked, complete, created, expires"
+
+
+def _upload(row: aiosqlite.Row) -> UploadRow:
+    return UploadRow(
+        str(row[0]),
+        str(row[1]),
+        str(row[2]),
+        int(row[3]),
+        str(row[4]),
+        int(row[5]),
+        bool(row[6]),
+        int(row[7]),
+        int(row[8]),
+    )
 
 
 @dataclass(frozen=True)
@@ -293,3 +342,41 @@ class Database:
             raise
         await self._conn.execute("COMMIT")
         return not still_used
+
+    async def add_upload(self, upload: UploadRow) -> None:
+        sql = f"INSERT INTO uploads ({_UPLOAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        u = upload
+        params = (u.id, u.pubkey, u.sha256, u.length, u.type, u.acked, int(u.complete), u.created, u.expires)
+        await self._conn.execute(sql, params)
+
+    async def get_upload(self, upload_id: str) -> UploadRow | None:
+        sql = f"SELECT {_UPLOAD_COLUMNS} FROM uploads WHERE id = ?"
+        async with self._conn.execute(sql, (upload_id,)) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else _upload(row)
+
+    async def uploads(self) -> list[UploadRow]:
+        async with self._conn.execute(f"SELECT {_UPLOAD_COLUMNS} FROM uploads ORDER BY created, id") as rows:
+            return [_upload(row) async for row in rows]
+
+    async def open_uploads(self, pubkey: str, now: int) -> int:
+        """How many unfinished, unexpired uploads `pubkey` has."""
+        sql = "SELECT COUNT(*) FROM uploads WHERE pubkey = ? AND complete = 0 AND expires > ?"
+        async with self._conn.execute(sql, (pubkey, now)) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def ack_upload(self, upload_id: str, acked: int, expires: int) -> None:
+        sql = "UPDATE uploads SET acked = ?, expires = ? WHERE id = ?"
+        await self._conn.execute(sql, (acked, expires, upload_id))
+
+    async def complete_upload(self, upload_id: str, expires: int) -> None:
+        sql = "UPDATE uploads SET acked = length, complete = 1, expires = ? WHERE id = ?"
+        await self._conn.execute(sql, (expires, upload_id))
+
+    async def delete_upload(self, upload_id: str) -> None:
+        await self._conn.execute("DELETE FROM uploads WHERE id = ?", (upload_id,))
+
+    async def expired_uploads(self, now: int) -> list[str]:
+        async with self._conn.execute("SELECT id FROM uploads WHERE expires <= ? ORDER BY id", (now,)) as rows:
+            return [str(row[0]) async for row in rows]

@@ -21,6 +21,7 @@ from bridge.errors import bridge_errors
 from bridge.heartbeat import add_heartbeat_routes
 from bridge.possession import PossessionVerifier
 from bridge.pwa import add_pwa_routes, pwa_headers
+from bridge.resumable import UPLOADS_KEY, ResumableUploads
 from bridge.seeder import PEER_FINGERPRINT, Seeder
 from bridge.status import add_status_routes
 from bridge.storage import Storage
@@ -44,6 +45,8 @@ def make_app(
     storage = Storage(config.data_dir, config.app_url(), config.blossom_url(), config.max_upload_bytes, clock)
     app = web.Application(middlewares=[trusting(config.trusted_proxies), pwa_headers, bridge_errors])
     app[STORAGE_KEY] = storage
+    uploads = ResumableUploads(storage, config.upload_ttl)
+    app[UPLOADS_KEY] = uploads  # served on the blobs' origin; reachable here for the tests' clock
 
     async def client_config(_request: web.Request) -> web.Response:
         return web.json_response(config.client_config())
@@ -69,7 +72,8 @@ def make_app(
 
     async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
         await storage.open()
-        media = web.AppRunner(make_media_app(storage))
+        await uploads.open()  # unfinished resumable uploads carry on after a restart; expired ones go
+        media = web.AppRunner(make_media_app(storage, uploads))
         await media.setup()
         if media_socket is not None:
             await web.SockSite(media, media_socket).start()
@@ -85,6 +89,7 @@ def make_app(
         await keeper.seeder.close()
         keeper.verifier.close()
         await media.cleanup()
+        await uploads.close()
         await storage.close()
 
     app.cleanup_ctx.append(lifecycle)

@@ -48,7 +48,7 @@ def test_run_command_starts_the_stack_and_ctrl_c_stops_all_of_it(tmp_path: Path)
         "trackers": [f"ws://127.0.0.1:{ports[2]}"],
         "bridge": f"http://127.0.0.1:{ports[0]}",
         "bridge_media": f"http://127.0.0.1:{ports[3]}",
-        "max_upload_bytes": 100 * 1024 * 1024,
+        "max_upload_bytes": 4 * 1024**3,
         "heartbeat_interval": 60.0,
         "ice_servers": [],
         "turn": False,
