@@ -386,8 +386,8 @@ class ResumableUploads:
     ) -> web.StreamResponse:
         """Stream the request's content onto the part file (hashing it), acknowledge what was written, and finish
         the upload when the request says it is the last."""
+        slot.writer = request  # from now on, the next request to this upload ends this one first
         sink = await self._sink(slot, row)
-        slot.writer = request
         try:
             cut = await self._receive(request, sink, row)
         finally:

@@ -571,3 +571,36 @@ def test_malformed_requests_never_get_a_5xx(local: Local) -> None:
         assert not local.errors.since(mark), f"{method} {target} {headers}: {local.errors.since(mark)}"
     # none of it moved the upload
     assert offset_of(head(local.url, path, ALICE, x, local.now())) == 0
+
+
+def test_a_request_to_an_upload_ends_an_append_still_running_on_it(local: Local) -> None:
+    # a phone lost its connection mid-append; the Bridge still waits on the old request when the phone comes back
+    data = data_of(600_000, seed=20)
+    x = sha(data)
+    path = path_of(create(local.url, ALICE, x, len(data), now=local.now()))
+    sent_some, never = threading.Event(), threading.Event()
+
+    def stalled() -> Iterator[bytes]:
+        yield data[:300_000]
+        sent_some.set()
+        never.wait(30)
+
+    mark = len(local.errors.records)
+    result: list[Reply | OSError] = []
+    old = threading.Thread(
+        target=lambda: result.append(
+            _quietly(lambda: patch(local.url, path, ALICE, x, 0, stalled(), complete=False, now=local.now()))
+        )
+    )
+    old.start()
+    try:
+        assert sent_some.wait(20)
+        offset = offset_of(head(local.url, path, ALICE, x, local.now()))  # answered, not stuck behind the old one
+        assert 0 <= offset <= 300_000
+        rest = patch(local.url, path, ALICE, x, offset, data[offset:], complete=True, now=local.now())
+        assert rest.status == 201, describe(rest)
+    finally:
+        never.set()
+        old.join(30)
+    assert call(local.url, "GET", f"/{x}").body == data
+    assert not local.errors.since(mark)
