@@ -1,6 +1,6 @@
 """Hashing a picked file in Chromium (static/js/hashing.js, its worker hash_worker.js): the SHA-256 of the whole
-file and the SHA-1 of each torrent piece, read in slices with progress; and seeding a file hashed so reads none of
-it again, under the infoHash WebTorrent's own hashing gives."""
+file and the SHA-1 of each torrent piece, read in slices with progress (the composer shows it); and seeding a file
+hashed so reads none of it again, under the infoHash WebTorrent's own hashing gives."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, FilePayload, Page
 
 from asknostr import piece_length
-from tests.e2e.harness import Stack, module_page
+from tests.e2e.harness import Stack, UserFactory, module_page
 
 HELPERS = """
 const input = document.createElement('input')
@@ -63,6 +63,37 @@ def test_a_64_mb_file_hashed_in_slices_gives_the_sha256_and_every_piece_sha1(pag
     assert len(progress) > 2 and progress == sorted(progress) and progress[-1] == len(data)
 
 
+def test_a_browser_without_byte_streams_reads_slices(page: Page, tmp_path: Path) -> None:
+    data = os.urandom(20 * 1024 * 1024 + 99)
+    piece = piece_length.for_size(len(data))
+    path = tmp_path / "slices.bin"
+    path.write_bytes(data)
+    page.set_input_files("#picked", str(path))
+    # the worker in a global whose Blob streams are unusable (as where they are not byte streams)
+    result = page.evaluate(
+        """async (piece) => new Promise((resolve, reject) => {
+          const module = new URL('/static/js/hash_worker.js', location.href).href
+          const code = `Blob.prototype.stream = () => { throw new TypeError('no byte streams') }
+            await import('${module}'); postMessage({ ready: true })`
+          const url = URL.createObjectURL(new Blob([code], { type: 'text/javascript' }))
+          const worker = new Worker(url, { type: 'module' })
+          const progress = []
+          worker.onerror = (e) => reject(new Error(e.message))
+          worker.onmessage = ({ data }) => {
+            if (data.ready) worker.postMessage({ file: document.getElementById('picked').files[0], pieceLength: piece })
+            else if ('done' in data) progress.push(data.done)
+            else resolve({ ...data, pieces: data.pieces && hex(data.pieces), progress })
+          }
+        })""",
+        piece,
+    )
+    assert result["sha256"] == hashlib.sha256(data).hexdigest(), result.get("error")
+    assert result["pieces"] == "".join(
+        hashlib.sha1(data[at : at + piece]).hexdigest() for at in range(0, len(data), piece)
+    )
+    assert result["progress"] == sorted(result["progress"]) and result["progress"][-1] == len(data)
+
+
 def test_an_empty_file_and_a_small_blob(page: Page) -> None:
     result = page.evaluate("""async () => ({
       empty: await probe.hashes(new Blob([]), 262144),
@@ -100,3 +131,21 @@ def test_a_file_hashed_is_seeded_without_reading_it_under_webtorrents_infohash(
     assert result["hashed"] == result["own"]
     assert result["hashedReads"] == 0
     assert result["ownReads"] > 0  # (the count sees WebTorrent's reads: zero above is not blindness)
+
+
+def test_the_composer_shows_how_much_of_a_file_is_hashed(new_user: UserFactory) -> None:
+    ivy = new_user()
+    ivy.show("feed")
+    ivy.page.evaluate("""() => {
+      window.lines = []
+      const list = document.getElementById('composer-progress')
+      new MutationObserver(() => { for (const li of list.children) window.lines.push(li.textContent) })
+        .observe(list, { childList: true, subtree: true, characterData: true })
+    }""")
+    payload = FilePayload(name="long.bin", mimeType="application/octet-stream", buffer=os.urandom(20_000_000))
+    ivy.page.set_input_files("#composer-files", files=[payload])
+    ivy.submit("composer-result", {"#composer-text": "a long one"}, "#post-button", "published")
+    lines: list[str] = ivy.page.evaluate("() => window.lines")
+    hashing = [int(line.rsplit(" ", 1)[1].rstrip("%")) for line in lines if line.startswith("long.bin: hashing · ")]
+    assert hashing == sorted(hashing) and hashing[-1] == 100
+    assert any(0 < percent < 100 for percent in hashing), lines  # seen part-way, not only at the ends

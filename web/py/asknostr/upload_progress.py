@@ -40,7 +40,7 @@ class FileProgress:
     def line(self) -> str:
         """One line for the UI."""
         if self.step == HASHING:
-            return f"{self.name}: reading…"
+            return f"{self.name}: hashing · {self.percent}%"
         if self.step == POSTER:
             return f"{self.name}: making a poster…"
         if self.step == SEEDING:

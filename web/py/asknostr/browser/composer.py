@@ -15,7 +15,7 @@ from pyscript.js_modules import file_probe
 
 from asknostr import media_post, nip92, nip94, postable
 from asknostr.blossom import UploadRejected
-from asknostr.browser import dom, torrents, uploads
+from asknostr.browser import dom, file_hashes, torrents, uploads
 from asknostr.browser.bridge_pings import BridgePinger
 from asknostr.browser.errors import error_text
 from asknostr.browser.forms import Forms
@@ -90,7 +90,11 @@ class Composer:
         """Hash, seed, upload (with fallback); the file's attachment, and the Bridge ping to send once posted."""
         name = str(file.name) or f"file-{index}"
         self._update(index, FileProgress(name, int(file.size)))
-        sha256 = str(await file_probe.sha256(file))
+
+        def on_hashed(done: int, at: int = index) -> None:
+            self._update(at, self.progress[at].sent_bytes(done))
+
+        sha256 = await file_hashes.sha256(file, on_hashed)
         if str(file.type).startswith("video/"):
             self._update(index, FileProgress(name, int(file.size), step=POSTER))
         preview = await file_probe.preview(file, name)  # never fails: what the browser cannot make is ""/null
