@@ -1,6 +1,6 @@
 """Resumable uploads, client side (the IETF draft "Resumable Uploads for HTTP", as the Bridge speaks it): the state
-machine of one upload, and the session an interrupted one leaves in IndexedDB. Pure: the browser adapter
-(asknostr.browser.uploads) sends what `next_step` asks and hands every answer back to `answer`.
+machine of one upload, and the session an interrupted one leaves in IndexedDB. Pure: the browser's adapter
+(the uploads module) sends what `next_step` asks and hands every answer back to `answer`.
 
 An upload is created with an empty body (the 104 interim answer that would carry the Location while a body is sent
 is invisible to a browser), then sent in CHUNK-byte PATCHes, each from the server's offset. A chunk cut off (network

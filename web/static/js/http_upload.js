@@ -1,6 +1,7 @@
 // Thin JS shell: an HTTP upload with progress (fetch cannot report upload progress), for the composer.
-// Resolves {status, body, reason} for every HTTP answer (errors included); rejects on a network failure, or when
-// nothing moved for `stallMs` (a dead server must not hold the post: the next server is tried).
+// Resolves {status, body, reason, headers} (the exposed response headers' text) for every HTTP answer (errors
+// included); rejects on a network failure, or when nothing moved for `stallMs` (a dead server must not hold the
+// post: the next server is tried).
 const ANSWER_MS = 120000
 
 export function send (method, url, body, headers, stallMs, onProgress) {
@@ -19,7 +20,12 @@ export function send (method, url, body, headers, stallMs, onProgress) {
       clearTimeout(timer)
       // read only when exposed: asking a server that does not expose it (CORS) logs an error in the console
       const exposed = /^x-reason:/im.test(xhr.getAllResponseHeaders())
-      resolve({ status: xhr.status, body: xhr.responseText, reason: (exposed && xhr.getResponseHeader('X-Reason')) || '' })
+      resolve({
+        status: xhr.status,
+        body: xhr.responseText,
+        reason: (exposed && xhr.getResponseHeader('X-Reason')) || '',
+        headers: xhr.getAllResponseHeaders(), // what the server exposes (resumable uploads: Upload-Offset, Location)
+      })
     }
     xhr.onerror = () => { clearTimeout(timer); reject(new Error('network error (server down, or CORS refused)')) }
     arm()

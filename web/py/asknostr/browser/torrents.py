@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pyscript import window
-from pyscript.ffi import to_js
+from pyscript.ffi import is_none, to_js
 from pyscript.js_modules import idb_keyval, torrent_client
 
 from asknostr import piece_length
@@ -22,6 +22,9 @@ from asknostr.browser.errors import error_text
 from asknostr.quota_pruner import Kept
 
 _index_lock = asyncio.Lock()
+_kept_here: dict[tuple[str, int, int], str] = {}
+"""This page's kept files by (name, size, lastModified): the infoHash an upload of the same File names as its source
+after a reload (asknostr.browser.uploads)."""
 INDEX_KEY = "seeds"
 """JSON {infoHash: {name, type, size}} of the files this browser seeds."""
 
@@ -63,6 +66,7 @@ async def keep_file(info_hash: str, file: Any, name: str, creator: str, *, pinne
     """Keep a file this page seeds (its torrent running here), with its .torrent, for the next start."""
     now = time.time()
     await idb_keyval.set(_file_key(info_hash), file)
+    _kept_here[_file_id(file)] = info_hash
     torrent_file = await torrent_client.torrentFile(info_hash)
     if torrent_file is not None:
         await idb_keyval.set(_torrent_key(info_hash), torrent_file)
@@ -72,6 +76,21 @@ async def keep_file(info_hash: str, file: Any, name: str, creator: str, *, pinne
         index = await storage.get_json(INDEX_KEY) or {}
         index[info_hash] = record
         await storage.set_json(INDEX_KEY, index)
+
+
+def _file_id(file: Any) -> tuple[str, int, int]:
+    return str(getattr(file, "name", "") or ""), int(file.size), int(getattr(file, "lastModified", 0) or 0)
+
+
+def kept_info_hash(file: Any) -> str:
+    """The infoHash under which this page kept `file` (a File it seeds, kept for the next start), else ""."""
+    return _kept_here.get(_file_id(file), "")
+
+
+async def kept_file(info_hash: str) -> Any:
+    """The File kept for seeding under `info_hash` (a disk-backed Blob), or None."""
+    file = await idb_keyval.get(_file_key(info_hash))
+    return None if file is None or is_none(file) else file
 
 
 async def forget(info_hash: str) -> None:
