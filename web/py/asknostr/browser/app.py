@@ -11,7 +11,7 @@ from pyscript import document, window
 from pyscript.ffi import to_js
 
 from asknostr import ice, nip01, nip02, nip57, nip65, profile, server_config, subscriptions
-from asknostr.browser import crypto, dom, signer
+from asknostr.browser import crypto, dom, resumable_uploads, signer
 from asknostr.browser.bridge_pings import BridgePinger
 from asknostr.browser.composer import Composer
 from asknostr.browser.feed_panel import FeedPanel
@@ -159,6 +159,8 @@ class App:
         self.profile.route()  # an address that names a profile opens it
         self.forms.tasks.spawn(self.pinger.start())
         self.forms.tasks.spawn(self._start_swarm())
+        # uploads a reload interrupted go on from the server's offset (the file is the one kept for seeding)
+        self.forms.tasks.spawn(resumable_uploads.resume_all(self.me, resumable_uploads.say_in("composer-result")))
 
     async def _restore_feed(self) -> None:
         restored = await self.feed_panel.restore(self._ingest)

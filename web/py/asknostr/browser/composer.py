@@ -114,7 +114,9 @@ class Composer:
                 self._update(at, self.progress[at].sent_bytes(sent))
 
             try:
-                uploaded = await uploads.upload(server, file, sha256, self.signer, on_progress)
+                uploaded = await uploads.upload(
+                    server, file, sha256, self.signer, on_progress, info_hash=seeded.info_hash
+                )
             except SignerRefused:
                 self._update(index, self.progress[index].given_up())
                 raise

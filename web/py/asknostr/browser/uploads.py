@@ -1,74 +1,28 @@
 """Upload one file to one media server (Blossom BUD-02, or NIP-96), with progress; the answer is checked in the
-core (asknostr.blossom, asknostr.nip96) against the file's sha256.
-
-A Blossom server that announces resumable uploads (OPTIONS /upload, asked once per server and page) gets files
-over MIN_RESUMABLE as a resumable upload (asknostr.resumable_upload decides each request): 8 MiB slices of the File
-(never the whole file in memory), each from the server's offset. Its session is kept in IndexedDB, beside the file
-kept for seeding (asknostr.browser.torrents), so that `resume_all` finishes it after a reload.
-
-A reload loses the post that waited for the upload (the composer publishes once every file is stored, and its
-form, text and poster are gone with the page): `resume_all` finishes the upload and says so, and that the post
-must be sent again; sending it again uploads nothing (`_finished`: the blob is already on that server)."""
+core (asknostr.blossom, asknostr.nip96) against the file's sha256. A Blossom server that announces resumable
+uploads gets large files as one (resumable_uploads.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Callable
 from typing import Any
 
 from pyscript import window
-from pyscript.ffi import create_proxy, to_js
-from pyscript.js_modules import http_upload
+from pyscript.ffi import to_js
 
-from asknostr import blossom, nip01, nip96, nip98
+from asknostr import blossom, nip96, nip98
 from asknostr import resumable_upload as ru
 from asknostr.blossom import Uploaded, UploadRejected
-from asknostr.browser import dom, storage, torrents
-from asknostr.browser.errors import error_text
+from asknostr.browser import resumable_uploads, torrents
 from asknostr.browser.signer import Signer
+from asknostr.browser.upload_transport import SignerRefused, json_or_none, refusal, send, sign
 from asknostr.media_servers import NIP96, MediaServer
 
-STALL_MS = 30_000
-
-
-class SignerRefused(Exception):
-    """The signer (a NIP-07 extension, usually) did not sign: the user said no; no other server will do."""
-
-
-async def _sign(signer: Signer, template: dict[str, object]) -> nip01.Event:
-    try:
-        return await signer.sign(template)
-    except Exception as exc:
-        raise SignerRefused(f"your key did not sign the upload ({error_text(exc)})") from None
-
+__all__ = ["SignerRefused", "upload"]
 
 INFO_TIMEOUT_MS = 10_000
-
-
-def _headers(values: dict[str, str]) -> Any:
-    return to_js(values, dict_converter=window.Object.fromEntries)
-
-
-async def _send(method: str, url: str, body: Any, headers: dict[str, str], progress: Callable[[int], None]) -> Any:
-    proxy = create_proxy(lambda sent: progress(int(sent)))
-    try:
-        return await http_upload.send(method, url, body, _headers(headers), STALL_MS, proxy)
-    finally:
-        proxy.destroy()
-
-
-def _json(text: str) -> object:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None
-
-
-def _refusal(answer: Any) -> UploadRejected:
-    reason = str(answer.reason) or str(answer.body)[:120].strip() or "no reason given"
-    return UploadRejected(f"HTTP {int(answer.status)}: {reason}")
 
 
 async def upload(
@@ -88,21 +42,23 @@ async def upload(
     size = int(file.size)
     if size > ru.MIN_RESUMABLE:
         key = ru.session_key(server.url, sha256)
-        if key in _running:  # resumed at start (or another post of the same file): the same upload
-            same = await asyncio.shield(_running[key])
+        if key in resumable_uploads.running:  # resumed at start (or another post of the same file): the same upload
+            same = await asyncio.shield(resumable_uploads.running[key])
             if same is not None:
                 return same
-        earlier = await _finished(key)
+        earlier = await resumable_uploads.finished(key)
         if earlier is not None:
             return earlier
-        if ru.wants_resumable(await _support(server.url), size):
+        if ru.wants_resumable(await resumable_uploads.support(server.url), size):
             kept = torrents.kept_info_hash(file) if info_hash is None else info_hash
-            task = asyncio.ensure_future(_resumable(server.url, file, sha256, signer, progress, None, kept))
-            _running[key] = task
+            task = asyncio.ensure_future(
+                resumable_uploads.upload(server.url, file, sha256, signer, progress, None, kept)
+            )
+            resumable_uploads.running[key] = task
             try:
                 done = await asyncio.shield(task)
             finally:
-                _running.pop(key, None)
+                resumable_uploads.running.pop(key, None)
             if done is not None:
                 return done
     return await _plain_put(server, file, sha256, signer, progress)
@@ -111,14 +67,14 @@ async def upload(
 async def _plain_put(
     server: MediaServer, file: Any, sha256: str, signer: Signer, progress: Callable[[int], None]
 ) -> Uploaded:
-    auth = await _sign(signer, blossom.upload_auth_template(sha256, int(file.size), int(time.time())))
+    auth = await sign(signer, blossom.upload_auth_template(sha256, int(file.size), int(time.time())))
     headers = {"Authorization": nip98.authorization(auth), "X-SHA-256": sha256}
     if str(file.type):
         headers["Content-Type"] = str(file.type)
-    answer = await _send("PUT", blossom.upload_url(server.url), file, headers, progress)
+    answer = await send("PUT", blossom.upload_url(server.url), file, headers, progress)
     if not 200 <= int(answer.status) < 300:
-        raise _refusal(answer)
-    return blossom.parse_descriptor(_json(str(answer.body)), sha256)
+        raise refusal(answer)
+    return blossom.parse_descriptor(json_or_none(str(answer.body)), sha256)
 
 
 async def _upload_nip96(
@@ -128,262 +84,14 @@ async def _upload_nip96(
     response = await window.fetch(nip96.info_url(server.url), options)
     if not response.ok:
         raise UploadRejected(f"no NIP-96 service there (HTTP {int(response.status)})")
-    api = nip96.api_url(_json(str(await response.text())), server.url)
-    auth = await _sign(signer, nip98.http_auth_template(api, "POST", None, int(time.time())))
+    api = nip96.api_url(json_or_none(str(await response.text())), server.url)
+    auth = await sign(signer, nip98.http_auth_template(api, "POST", None, int(time.time())))
     form = window.FormData.new()
     form.append("file", file)
     form.append("size", str(int(file.size)))
     form.append("content_type", str(file.type))
     form.append("no_transform", "true")
-    answer = await _send("POST", api, form, {"Authorization": nip98.authorization(auth)}, progress)
+    answer = await send("POST", api, form, {"Authorization": nip98.authorization(auth)}, progress)
     if not 200 <= int(answer.status) < 300:
-        raise _refusal(answer)
-    return nip96.parse_upload_answer(_json(str(answer.body)), sha256)
-
-
-# --- resumable uploads ---------------------------------------------------------------------------------------------
-
-SESSIONS_KEY = "upload-sessions"
-"""JSON {session key: Session} of the resumable uploads under way (asknostr.resumable_upload.Session)."""
-FINISHED_KEY = "uploads-finished"
-"""JSON {session key: {url, size, type}}: uploads finished after a reload, whose post must be sent again."""
-RESUMABLE_AUTH_LIFETIME = 3600
-AUTH_MARGIN = 60
-_support_cache: dict[str, ru.Support] = {}
-_running: dict[str, asyncio.Future[Uploaded | None]] = {}
-_sessions_lock = asyncio.Lock()
-uploaded_bytes = [0]
-"""The bytes this page put into resumable PATCH bodies (for tests and devtools: what a resume cost)."""
-
-
-async def _support(server: str) -> ru.Support:
-    """Whether `server` takes resumable uploads (OPTIONS /upload), asked once a page: a server that does not answer
-    gets a plain PUT."""
-    if server not in _support_cache:
-        try:
-            answer = await _send("OPTIONS", blossom.upload_url(server), None, {}, lambda _sent: None)
-            support = ru.parse_options(int(answer.status), ru.parse_headers(str(answer.headers)))
-        except Exception as exc:
-            window.console.warn(f"{server}: no answer to OPTIONS /upload ({error_text(exc)}): plain uploads")
-            support = ru.Support(False)
-        _support_cache[server] = support
-    return _support_cache[server]
-
-
-async def _sessions() -> dict[str, Any]:
-    stored = await storage.get_json(SESSIONS_KEY)
-    return stored if isinstance(stored, dict) else {}
-
-
-async def _keep_session(session: ru.Session) -> None:
-    async with _sessions_lock:
-        sessions = await _sessions()
-        sessions[session.key] = session.to_json()
-        await storage.set_json(SESSIONS_KEY, sessions)
-
-
-async def _drop_session(key: str) -> None:
-    async with _sessions_lock:
-        sessions = await _sessions()
-        if sessions.pop(key, None) is not None:
-            await storage.set_json(SESSIONS_KEY, sessions)
-
-
-async def _finished(key: str) -> Uploaded | None:
-    """An upload finished after a reload, its blob still on the server: sending the post again re-uses it."""
-    records = await storage.get_json(FINISHED_KEY)
-    record = records.get(key) if isinstance(records, dict) else None
-    if not isinstance(record, dict):
-        return None
-    url = str(record.get("url", ""))
-    try:
-        there = 200 <= int((await _send("HEAD", url, None, {}, lambda _sent: None)).status) < 300
-    except Exception:
-        there = False
-    if not there:
-        await _forget_finished(key)
-        return None
-    return Uploaded(url=url, sha256=key.split()[-1], size=int(record.get("size", 0)), mime=str(record.get("type", "")))
-
-
-async def _forget_finished(key: str) -> None:
-    async with _sessions_lock:
-        records = await storage.get_json(FINISHED_KEY)
-        if isinstance(records, dict) and records.pop(key, None) is not None:
-            await storage.set_json(FINISHED_KEY, records)
-
-
-async def _remember_finished(key: str, uploaded: Uploaded) -> None:
-    async with _sessions_lock:
-        records = await storage.get_json(FINISHED_KEY)
-        records = records if isinstance(records, dict) else {}
-        records[key] = {"url": uploaded.url, "size": uploaded.size, "type": uploaded.mime}
-        await storage.set_json(FINISHED_KEY, records)
-
-
-class _Auth:
-    """The kind 24242 upload authorization of one blob, signed once and reused until shortly before it expires (the
-    Bridge takes the creation's event for every request of the upload)."""
-
-    def __init__(self, signer: Signer, sha256: str, size: int) -> None:
-        self.signer, self.sha256, self.size = signer, sha256, size
-        self.header, self.expires = "", 0
-
-    async def value(self) -> str:
-        now = int(time.time())
-        if now + AUTH_MARGIN >= self.expires:
-            template = blossom.upload_auth_template(self.sha256, self.size, now, lifetime=RESUMABLE_AUTH_LIFETIME)
-            self.header = nip98.authorization(await _sign(self.signer, template))
-            self.expires = now + RESUMABLE_AUTH_LIFETIME
-        return self.header
-
-
-def _answer(raw: Any) -> ru.Answer:
-    headers = ru.parse_headers(str(raw.headers))
-    if str(raw.reason):
-        headers["x-reason"] = str(raw.reason)
-    return ru.Answer(int(raw.status), headers, str(raw.body))
-
-
-async def _resumable(
-    server: str,
-    file: Any,
-    sha256: str,
-    signer: Signer,
-    progress: Callable[[int], None],
-    stored: ru.Session | None,
-    info_hash: str,
-) -> Uploaded | None:
-    """One resumable upload (from `stored` after a reload); None when it fell back to a plain PUT before any byte
-    went. UploadRejected when the server refused it; a ConnectionError when it stayed unreachable."""
-    size = int(file.size)
-    machine = ru.Upload(size, stored)
-    auth = _Auth(signer, sha256, size)
-    key = ru.session_key(server, sha256)
-    step = machine.next_step()
-    while True:
-        if isinstance(step, ru.Done):
-            await _drop_session(key)
-            return blossom.parse_descriptor(_json(step.body), sha256)
-        if isinstance(step, ru.Stored):
-            await _drop_session(key)
-            url = f"{server.rstrip('/')}/{sha256}"
-            return Uploaded(url=url, sha256=sha256, size=size, mime=str(file.type))
-        if isinstance(step, ru.FallBack):
-            window.console.warn(f"{server}: resumable upload not possible ({step.reason}): a plain upload")
-            await _drop_session(key)
-            return None
-        if isinstance(step, ru.Failed):
-            await _drop_session(key)
-            if step.refused:
-                raise UploadRejected(step.reason)
-            raise ConnectionError(step.reason)
-        answer, error = None, ""
-        try:
-            answer = await _resumable_request(server, file, sha256, machine, step, auth, progress)
-        except SignerRefused:
-            raise
-        except Exception as exc:  # network error, stall, the server down: the offset is asked again
-            error = error_text(exc)
-        was_created = machine.session is None and isinstance(step, ru.Create)
-        step = machine.answer(step, answer, error)
-        if was_created and isinstance(step, ru.Patch) and answer is not None:
-            max_age = ru.parse_limit(answer.headers.get("upload-limit")).get("max-age")
-            now = int(time.time())
-            session = ru.Session(
-                server, answer.headers["location"], sha256, size, str(file.type), str(getattr(file, "name", "")),
-                info_hash, now, now + max_age if max_age else 0,
-            )  # fmt: skip
-            machine.created(session)
-            await _keep_session(session)
-        progress(machine.offset)
-
-
-async def _resumable_request(
-    server: str,
-    file: Any,
-    sha256: str,
-    machine: ru.Upload,
-    step: ru.Step,
-    auth: _Auth,
-    progress: Callable[[int], None],
-) -> ru.Answer:
-    if isinstance(step, ru.Create):
-        headers = {
-            "Authorization": await auth.value(),
-            "X-SHA-256": sha256,
-            "Upload-Complete": "?0",
-            "Upload-Length": str(machine.size),
-        }
-        if str(file.type):
-            headers["Content-Type"] = str(file.type)
-        return _answer(await _send("PUT", blossom.upload_url(server), None, headers, lambda _sent: None))
-    if isinstance(step, ru.Head):
-        if step.delay:
-            await asyncio.sleep(step.delay)
-        headers = {"Authorization": await auth.value()}
-        return _answer(await _send("HEAD", machine.location(), None, headers, lambda _sent: None))
-    assert isinstance(step, ru.Patch)
-    headers = {
-        "Authorization": await auth.value(),
-        "Content-Type": ru.PARTIAL_UPLOAD,
-        "Upload-Offset": str(step.start),
-        "Upload-Complete": "?1" if step.last else "?0",
-    }
-    uploaded_bytes[0] += step.end - step.start
-    body = file.slice(step.start, step.end)  # a slice of the File: read from disk as it is sent
-    return _answer(await _send("PATCH", machine.location(), body, headers, lambda sent: progress(step.start + sent)))
-
-
-Say = Callable[[str, bool], None]
-
-
-def say_in(element_id: str) -> Say:
-    """What `resume_all` says, shown in the element `element_id` (an error in its error style)."""
-    return lambda text, error: dom.set_text(element_id, text, error=error)
-
-
-async def resume_all(signer: Signer, say: Say = lambda _text, _error: None) -> int:
-    """Finish the uploads a reload (or a closed tab) interrupted, each from the server's offset, reading the copy
-    of its file kept for seeding; how many were finished. What happens is said through `say`: the post that waited
-    for an upload was not sent, so it must be sent again (its file is not uploaded again)."""
-    finished = 0
-    for key, value in (await _sessions()).items():
-        session = ru.Session.from_json(value)
-        if session is None or session.stale(time.time()):
-            await _drop_session(key)  # damaged, or the server forgot it by now: a new post starts over
-            continue
-        file = await torrents.kept_file(session.info_hash) if session.info_hash else None
-        if file is None or int(file.size) != session.size:
-            await _drop_session(key)  # its file is no longer kept here: nothing to resume from
-            continue
-        name = session.name or session.sha256[:12]
-        shown = [0]
-
-        def progress(done: int, at: list[int] = shown, name: str = name, size: int = session.size) -> None:
-            percent = done * 100 // size
-            if percent != at[0]:
-                at[0] = percent
-                say(f"finishing the upload of {name} that a reload interrupted: {percent}%", False)
-
-        say(f"finishing the upload of {name} that a reload interrupted…", False)
-        task = asyncio.ensure_future(_resumable(session.server, file, session.sha256, signer, progress, session, ""))
-        _running[key] = task
-        try:
-            uploaded = await asyncio.shield(task)
-        except Exception as exc:
-            say(f"the upload of {name} interrupted by a reload could not be finished: {error_text(exc)}", True)
-            continue
-        finally:
-            _running.pop(key, None)
-        if uploaded is None:
-            say(f"the upload of {name} interrupted by a reload could not be finished: post it again", True)
-            continue
-        await _remember_finished(key, uploaded)
-        finished += 1
-        say(
-            f"{name} finished uploading after the reload, but its post was not sent: post it again"
-            " (the file is not uploaded again)",
-            False,
-        )
-    return finished
+        raise refusal(answer)
+    return nip96.parse_upload_answer(json_or_none(str(answer.body)), sha256)
