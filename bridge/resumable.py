@@ -125,6 +125,9 @@ class Sink:
         self.offset += len(data)
 
 
+LOCK_WAIT = 0.25  # seconds between looks for an append to end, while waiting for an upload
+
+
 @dataclass
 class Slot:
     """What one upload's requests share in this process: one at a time (`lock`), the request appending now (so that
@@ -240,11 +243,20 @@ class ResumableUploads:
         """The upload to oneself: an append still running on it is ended first (its connection closed: the draft's
         recommended answer to a client that gave up on a request the server still sees)."""
         slot = self._slots.setdefault(upload_id, Slot())
-        writer = slot.writer
-        if writer is not None and writer.transport is not None:
-            writer.transport.close()
-        async with slot.lock:
+        while True:
+            # looked at again while waiting: the request holding the upload may only now begin reading its body
+            writer = slot.writer
+            if writer is not None and writer.transport is not None:
+                writer.transport.close()
+            try:
+                await asyncio.wait_for(slot.lock.acquire(), LOCK_WAIT)
+                break
+            except TimeoutError:
+                continue
+        try:
             yield slot
+        finally:
+            slot.lock.release()
 
     async def _sink(self, slot: Slot, row: UploadRow) -> Sink:
         """The running hash as far as the part file goes: kept from the last append, else read again (a restart)."""
