@@ -30,7 +30,8 @@ const parsed = document.readyState !== 'loading' ? Promise.resolve()
   : new Promise((resolve) => document.addEventListener('DOMContentLoaded', resolve, { once: true }))
 
 async function boot () {
-  const pyodide = loadPyodide({ indexURL: new URL('../vendor/pyodide/', import.meta.url).href })
+  // JS null is None in Python, as the app's modules (written for PyScript) expect: `x is None` on a DOM lookup
+  const pyodide = loadPyodide({ indexURL: new URL('../vendor/pyodide/', import.meta.url).href, convertNullToNone: true })
   const config = get('pyscript.json').then((r) => r.json())
   const modules = config.then(jsModules)
   const bundle = config.then(files)
