@@ -82,23 +82,14 @@ class IdentityPanel:
             if secret == getattr(self.me, "secret_hex", None):
                 return "that is already your key"
             question = "Replace the key in this browser with the imported one? Without its nsec, the old one is lost."
-            if not window.confirm(question):
-                return "kept the current key"
-            await signer.store_secret_key(secret)
-            await feed_cache.clear()  # the last feed was the old identity's
-            window.location.reload()
-            return "key imported: reloading…"
+            return await _replace_key(question, secret, "key imported: reloading…")
 
         await self.forms.guarded("key-result", import_key)
 
     async def on_new_key(self, _event: Any, _form: dict[str, str]) -> None:
         async def new_key() -> str:
-            if not window.confirm("Replace this key with a new one? Save your current nsec first (Show my nsec)."):
-                return "kept the current key"
-            await signer.store_secret_key(crypto.generate_secret_key())
-            await feed_cache.clear()  # the last feed was the old identity's
-            window.location.reload()
-            return "new key: reloading…"
+            question = "Replace this key with a new one? Save your current nsec first (Show my nsec)."
+            return await _replace_key(question, crypto.generate_secret_key(), "new key: reloading…")
 
         await self.forms.guarded("key-result", new_key)
 
@@ -110,3 +101,13 @@ class IdentityPanel:
             return f"your nsec (keep it secret, keep it safe): {nip19.nsec_encode(secret)}"
 
         await self.forms.guarded("key-result", reveal)
+
+
+async def _replace_key(question: str, secret: str, done: str) -> str:
+    """The user's key replaced by `secret` once they agree to `question`; the app starts again under it."""
+    if not window.confirm(question):
+        return "kept the current key"
+    await signer.store_secret_key(secret)
+    await feed_cache.clear()  # the last feed was the old identity's
+    window.location.reload()
+    return done
