@@ -16,7 +16,6 @@ at any size; hashing at least 0.5x sha256sum; first frame at most 1 s after play
 from __future__ import annotations
 
 import argparse
-import base64
 import hashlib
 import os
 import sys
@@ -31,33 +30,13 @@ from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
 from bench.hash_speed import PeakMemory, browser_pss, sha256sum  # noqa: E402
 from devstack.services import free_port, start_bridge, start_relay, start_tracker, stop_all  # noqa: E402
+from tests.e2e.clips import record_clip  # noqa: E402
 from tests.e2e.harness import CHROMIUM_FLAGS, AppUser, chromium_path  # noqa: E402
 
 MB = 1_000_000
-CLIP = """async () => {
-  const canvas = Object.assign(document.createElement('canvas'), { width: 640, height: 360 })
-  const c = canvas.getContext('2d')
-  const started = performance.now()
-  const draw = () => {
-    c.fillStyle = `hsl(${(performance.now() - started) / 10 % 360}, 70%, 50%)`
-    c.fillRect(0, 0, 640, 360)
-  }
-  draw()
-  const recorder = new MediaRecorder(canvas.captureStream(25), { mimeType: 'video/webm;codecs=vp8' })
-  const chunks = []
-  recorder.ondataavailable = (event) => chunks.push(event.data)
-  const timer = setInterval(draw, 40)
-  recorder.start()
-  await new Promise((resolve) => setTimeout(resolve, 2000))
-  const stopped = new Promise((resolve) => { recorder.onstop = resolve })
-  recorder.stop()
-  await stopped
-  clearInterval(timer)
-  const bytes = new Uint8Array(await new Blob(chunks).arrayBuffer())
-  let text = ''
-  for (const b of bytes) text += String.fromCharCode(b)
-  return btoa(text)
-}"""
+# What the clip at the start of the video shows (2 s, 640x360: tests.e2e.clips): a colour going round the wheel.
+CLIP = """c.fillStyle = `hsl(${elapsed / 10 % 360}, 70%, 50%)`
+    c.fillRect(0, 0, width, height)"""
 STEP = "document.querySelector('#composer-progress li')?.dataset.step || ''"
 # play, and the seconds from play to the first frame shown
 FIRST_FRAME = """async (selector) => {
@@ -108,7 +87,7 @@ def main() -> int:
                 browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
                 alice = AppUser.open(browser, bridge.url + "/")
                 path = data / "film.webm"
-                want = write_video(path, base64.b64decode(alice.page.evaluate(CLIP)), size)
+                want = write_video(path, record_clip(alice.page, CLIP, 640, 360, 2000), size)
                 native = sha256sum(path, want)
                 bob = AppUser.open(browser, bridge.url + "/")
                 bob.follow(alice.npub)

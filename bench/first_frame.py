@@ -24,7 +24,6 @@ plain <video> of the same run, never asserted.
 from __future__ import annotations
 
 import argparse
-import base64
 import statistics
 import sys
 import tempfile
@@ -39,6 +38,7 @@ from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 
 from devstack.blossom import start_blossom  # noqa: E402
 from devstack.services import free_port, start_bridge, start_relay, start_tracker, stop_all  # noqa: E402
+from tests.e2e.clips import record_clip  # noqa: E402
 from tests.e2e.harness import (  # noqa: E402
     CHROMIUM_FLAGS,
     AppUser,
@@ -47,34 +47,13 @@ from tests.e2e.harness import (  # noqa: E402
 )
 from tests.e2e.test_viewer import post_alone  # noqa: E402
 
-RECORD = """async (seconds) => {
-  const canvas = Object.assign(document.createElement('canvas'), { width: 640, height: 360 })
-  const g = canvas.getContext('2d')
-  const recorder = new MediaRecorder(canvas.captureStream(30), { mimeType: 'video/webm;codecs=vp8',
-    videoBitsPerSecond: 8_000_000 })
-  const parts = []
-  recorder.ondataavailable = (e) => parts.push(e.data)
-  const stopped = new Promise((resolve) => { recorder.onstop = resolve })
-  recorder.start(500)
-  const t0 = performance.now()
-  await new Promise((resolve) => {
-    const draw = () => {
-      const t = (performance.now() - t0) / 1000
-      for (let i = 0; i < 40; i++) { // noise-like shapes: a bitrate near the target
-        g.fillStyle = `hsl(${(i * 37 + t * 200) % 360} 80% ${30 + (i * 13) % 50}%)`
-        g.fillRect((i * 97 + t * 300) % 640, (i * 53 + t * 170) % 360, 40 + i % 60, 30 + i % 45)
-      }
-      if (t < seconds) requestAnimationFrame(draw); else resolve()
-    }
-    draw()
-  })
-  recorder.stop()
-  await stopped
-  const bytes = new Uint8Array(await new Blob(parts).arrayBuffer())
-  let text = ''
-  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
-  return btoa(text)
-}"""
+# What the clip shows (tests.e2e.clips, 640x360 at 30 frames a second and 8 Mbit/s): noise-like shapes, for a
+# bitrate near the target.
+NOISE = """const t = elapsed / 1000
+    for (let i = 0; i < 40; i++) {
+      c.fillStyle = `hsl(${(i * 37 + t * 200) % 360} 80% ${30 + (i * 13) % 50}%)`
+      c.fillRect((i * 97 + t * 300) % width, (i * 53 + t * 170) % height, 40 + i % 60, 30 + i % 45)
+    }"""
 
 FIRST_FRAME = """async (selector) => {
   const video = document.querySelector(selector)
@@ -182,7 +161,9 @@ def main() -> int:
                 browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
                 for run in range(args.runs):
                     creator = AppUser.open(browser, stack.app_url)
-                    clip = base64.b64decode(creator.page.evaluate(RECORD, args.seconds))
+                    clip = record_clip(
+                        creator.page, NOISE, 640, 360, int(args.seconds * 1000), fps=30, bitrate=8_000_000
+                    )
                     meta = post_alone(
                         creator, stack, services[-1], f"clip {run}", (f"clip{run}.webm", "video/webm", clip)
                     )

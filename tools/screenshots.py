@@ -8,7 +8,6 @@ picture; Alice posts a short video (recorded by Chromium, so its poster is made 
 
 from __future__ import annotations
 
-import base64
 import json
 import sys
 import tempfile
@@ -23,6 +22,7 @@ from playwright.sync_api import FilePayload, sync_playwright  # noqa: E402
 
 from asknostr import nip19  # noqa: E402
 from devstack.services import free_port, start_bridge, start_relay, start_tracker, stop_all  # noqa: E402
+from tests.e2e.clips import record_clip  # noqa: E402
 from tests.e2e.harness import CHROMIUM_FLAGS, AppUser, chromium_path, relay_publish  # noqa: E402
 from tests.unit.nostr_keys import keypair, sign_event  # noqa: E402
 
@@ -35,15 +35,8 @@ SIZES: dict[str, dict[str, Any]] = {
     },
 }
 
-# A 3 s WebM of a sunset over the sea with a bird crossing it, recorded in the page (no encoder on the machine).
-RECORD = """async ([width, height, ms]) => {
-  const canvas = document.createElement('canvas')
-  canvas.width = width
-  canvas.height = height
-  const c = canvas.getContext('2d')
-  const started = performance.now()
-  const draw = () => {
-    const t = (performance.now() - started) / ms
+# A sunset over the sea with a bird crossing it: what the 3 s clip Alice posts shows (tests.e2e.clips).
+SUNSET = """const t = elapsed / ms
     const sky = c.createLinearGradient(0, 0, 0, height)
     sky.addColorStop(0, '#2b1055'); sky.addColorStop(0.55, '#d53369'); sky.addColorStop(0.56, '#1f4e79')
     sky.addColorStop(1, '#0b1d3a')
@@ -54,26 +47,7 @@ RECORD = """async ([width, height, ms]) => {
     c.strokeStyle = '#111'; c.lineWidth = 4
     const x = width * (0.15 + 0.7 * t), y = height * 0.3
     c.beginPath(); c.moveTo(x - 30, y - 10); c.quadraticCurveTo(x - 15, y - 25, x, y)
-    c.quadraticCurveTo(x + 15, y - 25, x + 30, y - 10); c.stroke()
-  }
-  draw()
-  const recorder = new MediaRecorder(canvas.captureStream(25), { mimeType: 'video/webm;codecs=vp8' })
-  const chunks = []
-  recorder.ondataavailable = (event) => chunks.push(event.data)
-  const timer = setInterval(draw, 40)
-  recorder.start()
-  await new Promise((resolve) => setTimeout(resolve, ms))
-  const stopped = new Promise((resolve) => { recorder.onstop = resolve })
-  recorder.stop()
-  await stopped
-  clearInterval(timer)
-  const reader = new FileReader()
-  const url = await new Promise((resolve) => {
-    reader.onload = () => resolve(reader.result)
-    reader.readAsDataURL(new Blob(chunks))
-  })
-  return url.slice(url.indexOf(',') + 1)
-}"""
+    c.quadraticCurveTo(x + 15, y - 25, x + 30, y - 10); c.stroke()"""
 
 
 def main() -> None:
@@ -104,7 +78,7 @@ def main() -> None:
             browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
             alice = AppUser.open(browser, app_url, **SIZES["desktop"])
             alice.set_name("Alice")
-            clip = base64.b64decode(alice.page.evaluate(RECORD, [640, 360, 3000]))
+            clip = record_clip(alice.page, SUNSET, 640, 360, 3000)
             alice.show("feed")
             alice.page.set_input_files(
                 "#composer-files", files=[FilePayload(name="sunset.webm", mimeType="video/webm", buffer=clip)]

@@ -16,6 +16,7 @@ from typing import Any
 
 from asknostr import nip19
 from devstack.services import ROOT
+from tests.e2e.clips import record_clip
 from tests.e2e.harness import AppUser, Stack, UserFactory, eventually, relay_publish
 from tests.e2e.test_composer import post_files, published
 from tests.e2e.test_layout import PHONE, overflow
@@ -23,36 +24,11 @@ from tests.unit.nostr_keys import keypair, sign_event
 
 RED, BLUE = (200, 40, 40), (30, 60, 200)
 
-# A WebM clip of `ms` milliseconds: RED for its first half, then BLUE (so its poster's colour says which frame it is).
-RECORD = """async ([width, height, ms, first, second]) => {
-  const canvas = document.createElement('canvas')
-  canvas.width = width
-  canvas.height = height
-  const context = canvas.getContext('2d')
-  const started = performance.now()
-  const draw = () => {
-    const [r, g, b] = performance.now() - started < ms / 2 ? first : second
-    context.fillStyle = `rgb(${r}, ${g}, ${b})`
-    context.fillRect(0, 0, width, height)
-  }
-  draw()
-  const recorder = new MediaRecorder(canvas.captureStream(25), { mimeType: 'video/webm;codecs=vp8' })
-  const chunks = []
-  recorder.ondataavailable = (event) => chunks.push(event.data)
-  const timer = setInterval(draw, 40)
-  recorder.start()
-  await new Promise((resolve) => setTimeout(resolve, ms))
-  const stopped = new Promise((resolve) => { recorder.onstop = resolve })
-  recorder.stop()
-  await stopped
-  clearInterval(timer)
-  const reader = new FileReader()
-  const url = await new Promise((resolve) => {
-    reader.onload = () => resolve(reader.result)
-    reader.readAsDataURL(new Blob(chunks))
-  })
-  return url.slice(url.indexOf(',') + 1)
-}"""
+# What a clip of `ms` milliseconds shows (tests.e2e.clips): RED for its first half, then BLUE (so its poster's colour
+# says which frame it is).
+RED_THEN_BLUE = """const [r, g, b] = elapsed < ms / 2 ? args[0] : args[1]
+    c.fillStyle = `rgb(${r}, ${g}, ${b})`
+    c.fillRect(0, 0, width, height)"""
 
 # Width, height and the middle pixel of an image's bytes (base64), decoded by the browser.
 DECODE = """async (data) => {
@@ -85,10 +61,6 @@ SEEN = """(video) => {
 }"""
 
 
-def record_clip(user: AppUser, width: int, height: int, ms: int) -> bytes:
-    return base64.b64decode(user.page.evaluate(RECORD, [width, height, ms, list(RED), list(BLUE)]))
-
-
 def close_to(pixel: list[int], colour: tuple[int, int, int], tolerance: int = 30) -> bool:
     return all(abs(a - b) <= tolerance for a, b in zip(pixel, colour, strict=True))
 
@@ -107,7 +79,7 @@ def python_errors(user: AppUser) -> list[str]:
 def test_a_posted_video_has_a_poster_and_a_follower_sees_it_before_play(new_user: UserFactory, stack: Stack) -> None:
     alice, bob = new_user(), new_user(**PHONE)
     bob.follow(alice.npub)
-    clip = record_clip(alice, 320, 180, 1600)
+    clip = record_clip(alice.page, RED_THEN_BLUE, 320, 180, 1600, args=[RED, BLUE])
     assert clip[:4] == b"\x1a\x45\xdf\xa3"  # EBML: a WebM
 
     report = post_files(alice, "a clip with a poster", [("clip.webm", "video/webm", clip)])
