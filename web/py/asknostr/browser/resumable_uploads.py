@@ -6,13 +6,13 @@ file kept for seeding (asknostr.browser.torrents), so that `resume_all` finishes
 
 A reload loses the post that waited for the upload (the composer publishes once every file is stored, and its
 form, text and poster are gone with the page): `resume_all` finishes the upload and says so, and that the post
-must be sent again; sending it again uploads nothing (`finished`: the blob is already on that server)."""
+must be sent again; sending it again uploads nothing (`try_upload`: the blob is already on that server)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from pyscript import window
@@ -32,13 +32,14 @@ FINISHED_KEY = "uploads-finished"
 RESUMABLE_AUTH_LIFETIME = 3600
 AUTH_MARGIN = 60
 _support_cache: dict[str, ru.Support] = {}
-running: dict[str, asyncio.Future[Uploaded | None]] = {}
+_running: dict[str, asyncio.Future[Uploaded | None]] = {}
+"""The resumable uploads under way in this page, by session key (`_run`)."""
 _sessions_lock = asyncio.Lock()
 uploaded_bytes = [0]
 """The bytes this page put into resumable PATCH bodies (for tests and devtools: what a resume cost)."""
 
 
-async def support(server: str) -> ru.Support:
+async def _support(server: str) -> ru.Support:
     """Whether `server` takes resumable uploads (OPTIONS /upload), asked once a page: a server that does not answer
     gets a plain PUT."""
     if server not in _support_cache:
@@ -71,7 +72,7 @@ async def _drop_session(key: str) -> None:
             await storage.set_json(SESSIONS_KEY, sessions)
 
 
-async def finished(key: str) -> Uploaded | None:
+async def _finished(key: str) -> Uploaded | None:
     """An upload finished after a reload, its blob still on the server: sending the post again re-uses it."""
     records = await storage.get_json(FINISHED_KEY)
     record = records.get(key) if isinstance(records, dict) else None
@@ -127,7 +128,48 @@ def _answer(raw: Any) -> ru.Answer:
     return ru.Answer(int(raw.status), headers, str(raw.body))
 
 
-async def upload(
+async def try_upload(
+    server: str,
+    file: Any,
+    sha256: str,
+    signer: Signer,
+    progress: Callable[[int], None],
+    info_hash: str | None = None,
+) -> Uploaded | None:
+    """`file` on `server` by a resumable upload, or None when the caller does a plain PUT: the file is not over
+    MIN_RESUMABLE, the server does not announce resumable uploads, or the upload fell back before any byte went.
+    The upload of the same file to the same server under way in this page (resumed at start, or another post of the
+    same file) is awaited rather than started again, and one finished after a reload is re-used. `info_hash` names
+    the copy of `file` kept for seeding, from which a reload resumes (by default the one this page kept for it)."""
+    size = int(file.size)
+    if size <= ru.MIN_RESUMABLE:
+        return None
+    key = ru.session_key(server, sha256)
+    if key in _running:
+        same = await asyncio.shield(_running[key])
+        if same is not None:
+            return same
+    earlier = await _finished(key)
+    if earlier is not None:
+        return earlier
+    if not ru.wants_resumable(await _support(server), size):
+        return None
+    kept = torrents.kept_info_hash(file) if info_hash is None else info_hash
+    return await _run(key, _upload(server, file, sha256, signer, progress, None, kept))
+
+
+async def _run(key: str, upload: Coroutine[Any, Any, Uploaded | None]) -> Uploaded | None:
+    """`upload` (of `_upload`), as the one under way for `key` while it runs: what `try_upload` of the same file and
+    server awaits (shielded: a caller cancelled does not cancel it)."""
+    task = asyncio.ensure_future(upload)
+    _running[key] = task
+    try:
+        return await asyncio.shield(task)
+    finally:
+        _running.pop(key, None)
+
+
+async def _upload(
     server: str,
     file: Any,
     sha256: str,
@@ -249,15 +291,11 @@ async def resume_all(signer: Signer, say: Say = lambda _text, _error: None) -> i
                 say(f"finishing the upload of {name} that a reload interrupted: {percent}%", False)
 
         say(f"finishing the upload of {name} that a reload interrupted…", False)
-        task = asyncio.ensure_future(upload(session.server, file, session.sha256, signer, progress, session, ""))
-        running[key] = task
         try:
-            uploaded = await asyncio.shield(task)
+            uploaded = await _run(key, _upload(session.server, file, session.sha256, signer, progress, session, ""))
         except Exception as exc:
             say(f"the upload of {name} interrupted by a reload could not be finished: {error_text(exc)}", True)
             continue
-        finally:
-            running.pop(key, None)
         if uploaded is None:
             say(f"the upload of {name} interrupted by a reload could not be finished: post it again", True)
             continue

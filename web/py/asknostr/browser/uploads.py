@@ -4,7 +4,6 @@ uploads gets large files as one (resumable_uploads.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from typing import Any
@@ -13,9 +12,8 @@ from pyscript import window
 from pyscript.ffi import to_js
 
 from asknostr import blossom, nip96, nip98
-from asknostr import resumable_upload as ru
 from asknostr.blossom import Uploaded, UploadRejected
-from asknostr.browser import resumable_uploads, torrents
+from asknostr.browser import resumable_uploads
 from asknostr.browser.signer import Signer
 from asknostr.browser.upload_transport import SignerRefused, json_or_none, refusal, send, sign
 from asknostr.media_servers import NIP96, MediaServer
@@ -39,28 +37,9 @@ async def upload(
     one this page kept for the same File)."""
     if server.protocol == NIP96:
         return await _upload_nip96(server, file, sha256, signer, progress)
-    size = int(file.size)
-    if size > ru.MIN_RESUMABLE:
-        key = ru.session_key(server.url, sha256)
-        if key in resumable_uploads.running:  # resumed at start (or another post of the same file): the same upload
-            same = await asyncio.shield(resumable_uploads.running[key])
-            if same is not None:
-                return same
-        earlier = await resumable_uploads.finished(key)
-        if earlier is not None:
-            return earlier
-        if ru.wants_resumable(await resumable_uploads.support(server.url), size):
-            kept = torrents.kept_info_hash(file) if info_hash is None else info_hash
-            task = asyncio.ensure_future(
-                resumable_uploads.upload(server.url, file, sha256, signer, progress, None, kept)
-            )
-            resumable_uploads.running[key] = task
-            try:
-                done = await asyncio.shield(task)
-            finally:
-                resumable_uploads.running.pop(key, None)
-            if done is not None:
-                return done
+    done = await resumable_uploads.try_upload(server.url, file, sha256, signer, progress, info_hash)
+    if done is not None:
+        return done
     return await _plain_put(server, file, sha256, signer, progress)
 
 
