@@ -77,13 +77,35 @@ def request(method: str, url: str, body: bytes, headers: dict[str, str]) -> tupl
             return error.code, {"raw": raw.decode(errors="replace"), "headers": dict(error.headers)}
 
 
+def blossom_auth(
+    secret: str,
+    verb: str,
+    xs: Iterable[str] = (),
+    *,
+    now: float | None = None,
+    expires_in: int = 600,
+    created_at: int | None = None,
+    kind: int = 24242,
+    tags: list[list[str]] | None = None,
+    tamper: bool = False,
+) -> str:
+    """The Authorization header of a kind 24242 event (Blossom, BUD-11) for `verb` on the blobs `xs`, signed by
+    `secret` at `now` (the clock's by default) and expiring `expires_in` s later. The rest makes a wrong one:
+    `created_at`, `kind`, `tags` (instead of its t, expiration and x tags), `tamper` (a signature that fails)."""
+    now = time.time() if now is None else now
+    if tags is None:
+        tags = [["t", verb], ["expiration", str(int(now) + expires_in)], *(["x", x] for x in xs)]
+    created = int(now) - 1 if created_at is None else created_at
+    event = sign_event({"kind": kind, "created_at": created, "tags": tags}, secret)
+    if tamper:
+        event["sig"] = ("1" if event["sig"][0] != "1" else "2") + event["sig"][1:]
+    return auth_header(event)
+
+
 def upload(server: str, data: bytes, secret: str, *, now: float | None = None, content_type: str = "") -> str:
     """Blossom upload (BUD-02); the blob's URL."""
-    now = time.time() if now is None else now
-    sha = hashlib.sha256(data).hexdigest()
-    tags = [["t", "upload"], ["x", sha], ["expiration", str(int(now) + 600)]]
-    event = sign_event({"kind": 24242, "content": "Upload clip", "tags": tags, "created_at": int(now) - 1}, secret)
-    headers = {"Authorization": auth_header(event)} | ({"Content-Type": content_type} if content_type else {})
+    authorization = blossom_auth(secret, "upload", [sha(data)], now=now)
+    headers = {"Authorization": authorization} | ({"Content-Type": content_type} if content_type else {})
     status, descriptor = request("PUT", f"{server}/upload", data, headers)
     assert status in (200, 201), descriptor
     return str(descriptor["url"])

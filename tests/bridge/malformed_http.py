@@ -143,12 +143,6 @@ def authorization(event: dict[str, Any]) -> bytes:
     return b"Nostr " + base64.b64encode(json.dumps(event).encode())
 
 
-def blossom_auth(secret: str, verb: str, xs: list[str], now: float, *, tags: list[list[str]] | None = None) -> bytes:
-    """A valid kind 24242 Authorization header (BUD-11) for `verb` on the blobs `xs`."""
-    tags = tags or [["t", verb], ["expiration", str(int(now) + 600)], *(["x", x] for x in xs)]
-    return authorization(sign_event({"kind": 24242, "created_at": int(now) - 1, "tags": tags}, secret))
-
-
 def http_auth(secret: str, url: str, method: str, payload_sha256: str | None, now: float) -> bytes:
     """A valid NIP-98 Authorization header for `method url` with this body hash."""
     tags = [["u", url], ["method", method]]

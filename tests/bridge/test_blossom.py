@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -13,8 +11,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from devstack.services import Service, free_port, start_bridge
-from tests.bridge.client import Reply, call, sha
-from tests.unit.nostr_keys import keypair, sign_event
+from tests.bridge.client import Reply, blossom_auth, call, sha
+from tests.unit.nostr_keys import keypair
 
 LIMIT = 256 * 1024
 ALICE = keypair(101)
@@ -60,30 +58,10 @@ def bridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bridge]:
         running.service.stop()
 
 
-def auth(
-    key: tuple[str, str],
-    verb: str,
-    xs: Iterable[str] = (),
-    *,
-    kind: int = 24242,
-    created_at: int | None = None,
-    expires_in: int = 300,
-    tamper: bool = False,
-) -> str:
-    now = int(time.time())
-    tags = [["t", verb], ["expiration", str(now + expires_in)], *(["x", x] for x in xs)]
-    event = sign_event(
-        {"kind": kind, "created_at": now - 1 if created_at is None else created_at, "tags": tags}, key[0]
-    )
-    if tamper:
-        event["sig"] = ("1" if event["sig"][0] != "1" else "2") + event["sig"][1:]
-    return "Nostr " + base64.b64encode(json.dumps(event).encode()).decode()
-
-
 def upload(
     bridge: Bridge, data: bytes, key: tuple[str, str] = ALICE, content_type: str = "image/png", **extra: str
 ) -> Reply:
-    headers = {"Authorization": auth(key, "upload", [sha(data)]), "Content-Type": content_type, **extra}
+    headers = {"Authorization": blossom_auth(key[0], "upload", [sha(data)]), "Content-Type": content_type, **extra}
     return call(bridge.url, "PUT", "/upload", data, headers)
 
 
@@ -174,19 +152,27 @@ def test_delete_only_by_an_owner_and_the_file_goes_with_the_last_owner(bridge: B
     digest = sha(data)
     assert upload(bridge, data, ALICE).status == 201
     assert upload(bridge, data, BOB).status == 200
-    by_carol = call(bridge.url, "DELETE", f"/{digest}", headers={"Authorization": auth(CAROL, "delete", [digest])})
+    by_carol = call(
+        bridge.url, "DELETE", f"/{digest}", headers={"Authorization": blossom_auth(CAROL[0], "delete", [digest])}
+    )
     assert by_carol.status in (401, 403)
     assert by_carol.headers["X-Reason"]
-    by_alice = call(bridge.url, "DELETE", f"/{digest}", headers={"Authorization": auth(ALICE, "delete", [digest])})
+    by_alice = call(
+        bridge.url, "DELETE", f"/{digest}", headers={"Authorization": blossom_auth(ALICE[0], "delete", [digest])}
+    )
     assert by_alice.status == 200, by_alice.headers.get("X-Reason")
     assert call(bridge.url, "GET", f"/{digest}").body == data  # Bob still has it
     assert digest not in [d["sha256"] for d in call(bridge.url, "GET", f"/list/{ALICE[1]}").json()]
     assert digest in [d["sha256"] for d in call(bridge.url, "GET", f"/list/{BOB[1]}").json()]
-    by_bob = call(bridge.url, "DELETE", f"/{digest}", headers={"Authorization": auth(BOB, "delete", [digest])})
+    by_bob = call(
+        bridge.url, "DELETE", f"/{digest}", headers={"Authorization": blossom_auth(BOB[0], "delete", [digest])}
+    )
     assert by_bob.status == 200
     assert call(bridge.url, "GET", f"/{digest}").status == 404
     assert digest not in [p.name for p in stored_files(bridge)]
-    again = call(bridge.url, "DELETE", f"/{digest}", headers={"Authorization": auth(BOB, "delete", [digest])})
+    again = call(
+        bridge.url, "DELETE", f"/{digest}", headers={"Authorization": blossom_auth(BOB[0], "delete", [digest])}
+    )
     assert again.status == 404
 
 
@@ -196,9 +182,9 @@ def test_delete_needs_a_delete_token_for_that_blob(bridge: Bridge) -> None:
     assert upload(bridge, data).status == 201
     for header in (
         None,
-        auth(ALICE, "upload", [digest]),
-        auth(ALICE, "delete", [sha(b"another blob")]),
-        auth(ALICE, "delete"),
+        blossom_auth(ALICE[0], "upload", [digest]),
+        blossom_auth(ALICE[0], "delete", [sha(b"another blob")]),
+        blossom_auth(ALICE[0], "delete"),
     ):
         reply = call(bridge.url, "DELETE", f"/{digest}", headers={"Authorization": header} if header else {})
         assert reply.status == 401
@@ -207,13 +193,13 @@ def test_delete_needs_a_delete_token_for_that_blob(bridge: Bridge) -> None:
 
 
 BAD_UPLOAD_AUTH: dict[str, tuple[Callable[[bytes], str], str]] = {
-    "expired": (lambda d: auth(ALICE, "upload", [sha(d)], expires_in=-10), "expired"),
-    "future": (lambda d: auth(ALICE, "upload", [sha(d)], created_at=int(time.time()) + 600), "future"),
-    "wrong t": (lambda d: auth(ALICE, "get", [sha(d)]), "'t' tag"),
-    "wrong x": (lambda d: auth(ALICE, "upload", [sha(b"other")]), "'x'"),
-    "missing x": (lambda d: auth(ALICE, "upload"), "'x'"),
-    "bad signature": (lambda d: auth(ALICE, "upload", [sha(d)], tamper=True), "signature"),
-    "wrong kind": (lambda d: auth(ALICE, "upload", [sha(d)], kind=27235), "kind"),
+    "expired": (lambda d: blossom_auth(ALICE[0], "upload", [sha(d)], expires_in=-10), "expired"),
+    "future": (lambda d: blossom_auth(ALICE[0], "upload", [sha(d)], created_at=int(time.time()) + 600), "future"),
+    "wrong t": (lambda d: blossom_auth(ALICE[0], "get", [sha(d)]), "'t' tag"),
+    "wrong x": (lambda d: blossom_auth(ALICE[0], "upload", [sha(b"other")]), "'x'"),
+    "missing x": (lambda d: blossom_auth(ALICE[0], "upload"), "'x'"),
+    "bad signature": (lambda d: blossom_auth(ALICE[0], "upload", [sha(d)], tamper=True), "signature"),
+    "wrong kind": (lambda d: blossom_auth(ALICE[0], "upload", [sha(d)], kind=27235), "kind"),
     "garbage": (lambda d: "Nostr %%%garbage%%%", "base64"),
     "other scheme": (lambda d: "Bearer abc", "Nostr"),
 }
@@ -249,9 +235,16 @@ def test_upload_preflight(bridge: Bridge) -> None:
     assert no_auth.status == 401
     assert no_auth.headers["X-Reason"]
     assert no_auth.headers["Access-Control-Allow-Origin"] == "*"
-    ok = call(bridge.url, "HEAD", "/upload", headers={**ok_meta, "Authorization": auth(ALICE, "upload", [digest])})
+    ok = call(
+        bridge.url, "HEAD", "/upload", headers={**ok_meta, "Authorization": blossom_auth(ALICE[0], "upload", [digest])}
+    )
     assert ok.status == 200, ok.headers.get("X-Reason")
-    other = call(bridge.url, "HEAD", "/upload", headers={**ok_meta, "Authorization": auth(ALICE, "upload", ["1" * 64])})
+    other = call(
+        bridge.url,
+        "HEAD",
+        "/upload",
+        headers={**ok_meta, "Authorization": blossom_auth(ALICE[0], "upload", ["1" * 64])},
+    )
     assert other.status == 401
     bad_hash = call(bridge.url, "HEAD", "/upload", headers={**ok_meta, "X-SHA-256": "xyz"})
     assert bad_hash.status == 400
@@ -262,7 +255,7 @@ def test_too_large_uploads_are_413_and_leave_no_file(bridge: Bridge) -> None:
     declared = upload(bridge, data)  # Content-Length over the limit: refused before reading
     assert declared.status == 413
     assert declared.headers["X-Reason"]
-    header = {"Authorization": auth(ALICE, "upload", [sha(data)]), "Content-Type": "text/plain"}
+    header = {"Authorization": blossom_auth(ALICE[0], "upload", [sha(data)]), "Content-Type": "text/plain"}
     streamed = call(bridge.url, "PUT", "/upload", (data[i : i + 10000] for i in range(0, len(data), 10000)), header)
     assert streamed.status == 413  # chunked, no length: cut off while streaming
     assert call(bridge.url, "HEAD", f"/{sha(data)}").status == 404
@@ -274,7 +267,7 @@ def test_too_large_uploads_are_413_and_leave_no_file(bridge: Bridge) -> None:
 
 def test_a_body_that_is_not_the_signed_hash_is_rejected_and_not_stored(bridge: Bridge) -> None:
     signed, sent = b"what alice signed", b"what arrived instead"
-    header = {"Authorization": auth(ALICE, "upload", [sha(signed)]), "Content-Type": "text/plain"}
+    header = {"Authorization": blossom_auth(ALICE[0], "upload", [sha(signed)]), "Content-Type": "text/plain"}
     reply = call(bridge.url, "PUT", "/upload", sent, header)
     assert reply.status == 401
     assert reply.headers["X-Reason"]

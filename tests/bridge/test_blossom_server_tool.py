@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,9 +12,9 @@ import pytest
 
 from devstack.blossom import start_blossom
 from devstack.services import Service, free_port
-from tests.bridge.client import Reply, call, sha
+from tests.bridge.client import Reply, blossom_auth, call, sha
 from tests.bridge.client import upload as client_upload
-from tests.unit.nostr_keys import keypair, sign_event
+from tests.unit.nostr_keys import keypair
 
 LIMIT = 64 * 1024
 ALICE = keypair(201)
@@ -32,24 +30,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         service.stop()
 
 
-def auth(
-    key: tuple[str, str],
-    verb: str,
-    xs: Iterable[str] = (),
-    *,
-    created_at: int | None = None,
-    expires_in: int = 300,
-    tamper: bool = False,
-) -> str:
-    now = int(time.time())
-    tags = [["t", verb], ["expiration", str(now + expires_in)], *(["x", x] for x in xs)]
-    created = now - 1 if created_at is None else created_at
-    event = sign_event({"kind": 24242, "content": f"{verb} blob", "created_at": created, "tags": tags}, key[0])
-    if tamper:
-        event["sig"] = ("1" if event["sig"][0] != "1" else "2") + event["sig"][1:]
-    return "Nostr " + base64.b64encode(json.dumps(event).encode()).decode()
-
-
 def put(server: Service, data: bytes, authorization: str, content_type: str = "video/mp4") -> Reply:
     return call(server.url, "PUT", "/upload", data, {"Authorization": authorization, "Content-Type": content_type})
 
@@ -60,7 +40,7 @@ def log_lines(server: Service, line: str) -> int:
 
 def test_upload_then_get_serves_the_same_bytes(server: Service) -> None:
     data = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 40
-    reply = put(server, data, auth(ALICE, "upload", [sha(data)]))
+    reply = put(server, data, blossom_auth(ALICE[0], "upload", [sha(data)]))
     assert reply.status == 201, reply.reason
     descriptor = reply.json()
     assert descriptor["url"] == f"{server.url}/{sha(data)}.mp4"
@@ -75,7 +55,7 @@ def test_upload_then_get_serves_the_same_bytes(server: Service) -> None:
     assert call(server.url, "GET", f"/{sha(data)}").body == data  # the extension is optional
     head = call(server.url, "HEAD", f"/{sha(data)}.mp4")
     assert (head.status, head.headers["Content-Length"], head.body) == (200, str(len(data)), b"")
-    again = put(server, data, auth(BOB, "upload", [sha(data)]))
+    again = put(server, data, blossom_auth(BOB[0], "upload", [sha(data)]))
     assert again.status == 200
     assert again.json() == descriptor
     assert log_lines(server, "PUT /upload 201") >= 1
@@ -90,7 +70,7 @@ def test_the_shared_test_client_uploads_to_it(server: Service) -> None:
 
 def test_range_requests_answer_206_with_the_slice(server: Service) -> None:
     data = bytes(range(256)) * 4
-    assert put(server, data, auth(ALICE, "upload", [sha(data)])).status in (200, 201)
+    assert put(server, data, blossom_auth(ALICE[0], "upload", [sha(data)])).status in (200, 201)
     path = f"/{sha(data)}.mp4"
     part = call(server.url, "GET", path, headers={"Range": "bytes=100-199"})
     assert part.status == 206
@@ -117,12 +97,15 @@ def test_missing_blob_is_404_with_a_reason(server: Service) -> None:
 @pytest.mark.parametrize(
     ("case", "make_auth"),
     [
-        ("wrong x tag", lambda data: auth(ALICE, "upload", [sha(b"other bytes")])),
-        ("no x tag", lambda data: auth(ALICE, "upload")),
-        ("expired", lambda data: auth(ALICE, "upload", [sha(data)], expires_in=-5)),
-        ("from the future", lambda data: auth(ALICE, "upload", [sha(data)], created_at=int(time.time()) + 600)),
-        ("wrong verb", lambda data: auth(ALICE, "delete", [sha(data)])),
-        ("bad signature", lambda data: auth(ALICE, "upload", [sha(data)], tamper=True)),
+        ("wrong x tag", lambda data: blossom_auth(ALICE[0], "upload", [sha(b"other bytes")])),
+        ("no x tag", lambda data: blossom_auth(ALICE[0], "upload")),
+        ("expired", lambda data: blossom_auth(ALICE[0], "upload", [sha(data)], expires_in=-5)),
+        (
+            "from the future",
+            lambda data: blossom_auth(ALICE[0], "upload", [sha(data)], created_at=int(time.time()) + 600),
+        ),
+        ("wrong verb", lambda data: blossom_auth(ALICE[0], "delete", [sha(data)])),
+        ("bad signature", lambda data: blossom_auth(ALICE[0], "upload", [sha(data)], tamper=True)),
         ("no auth", lambda data: ""),
     ],
 )
@@ -137,7 +120,7 @@ def test_bad_upload_auth_is_refused_and_nothing_is_stored(server: Service, case:
 
 def test_too_large_upload_is_413(server: Service) -> None:
     data = b"x" * (LIMIT + 1)
-    reply = put(server, data, auth(ALICE, "upload", [sha(data)]))
+    reply = put(server, data, blossom_auth(ALICE[0], "upload", [sha(data)]))
     assert reply.status == 413
     assert reply.reason
     assert call(server.url, "HEAD", f"/{sha(data)}").status == 404
@@ -156,12 +139,13 @@ def test_cors_on_answers_and_preflight(server: Service) -> None:
 
 def test_list_and_owner_only_delete(server: Service) -> None:
     data = b"to be deleted"
-    assert put(server, data, auth(ALICE, "upload", [sha(data)])).status == 201
+    assert put(server, data, blossom_auth(ALICE[0], "upload", [sha(data)])).status == 201
     listed = call(server.url, "GET", f"/list/{ALICE[1]}")
     assert sha(data) in [blob["sha256"] for blob in listed.json()]
     path = f"/{sha(data)}"
-    assert call(server.url, "DELETE", path, headers={"Authorization": auth(BOB, "delete", [sha(data)])}).status == 403
-    deleted = call(server.url, "DELETE", path, headers={"Authorization": auth(ALICE, "delete", [sha(data)])})
+    by_bob = call(server.url, "DELETE", path, headers={"Authorization": blossom_auth(BOB[0], "delete", [sha(data)])})
+    assert by_bob.status == 403
+    deleted = call(server.url, "DELETE", path, headers={"Authorization": blossom_auth(ALICE[0], "delete", [sha(data)])})
     assert deleted.status == 200
     assert call(server.url, "GET", path).status == 404
     assert sha(data) not in [blob["sha256"] for blob in call(server.url, "GET", f"/list/{ALICE[1]}").json()]
@@ -172,7 +156,7 @@ def test_fail_uploads_answers_that_status_and_stops_cleanly(tmp_path: Path) -> N
     try:
         assert failing.log_path.name == "blossom-failing.log"
         data = b"never stored"
-        reply = put(failing, data, auth(ALICE, "upload", [sha(data)]))
+        reply = put(failing, data, blossom_auth(ALICE[0], "upload", [sha(data)]))
         assert reply.status == 500
         assert reply.reason
         assert reply.headers["Access-Control-Allow-Origin"] == "*"

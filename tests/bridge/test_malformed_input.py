@@ -24,13 +24,12 @@ from libtorrent import bencode
 
 from bridge.config import BridgeConfig
 from bridge.torrent import build_info
-from tests.bridge.client import Reply, sha
+from tests.bridge.client import Reply, blossom_auth, sha
 from tests.bridge.inprocess import InProcessBridge
 from tests.bridge.malformed_http import (
     ClientRefused,
     ServerErrors,
     assert_error,
-    blossom_auth,
     describe,
     error_shape_problem,
     http_auth,
@@ -102,7 +101,7 @@ def bridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bridge]:
     try:
         with InProcessBridge(config) as running:
             bridge = Bridge(running, errors)
-            auth = blossom_auth(UPLOADER[0], "upload", [sha(BLOB)], bridge.now())
+            auth = blossom_auth(UPLOADER[0], "upload", [sha(BLOB)], now=bridge.now()).encode()
             reply, _ = bridge.send(
                 "PUT", "/upload", [("Authorization", auth), ("Content-Type", b"application/octet-stream")], BLOB
             )
@@ -169,7 +168,7 @@ def test_upload_preflight_with_a_non_ascii_digit_length(bridge: Bridge, length: 
     headers = [
         ("X-Content-Length", length.encode()),  # UTF-8 bytes on the wire, as a client would send them
         ("X-SHA-256", sha(BLOB).encode()),
-        ("Authorization", blossom_auth(UPLOADER[0], "upload", [sha(BLOB)], bridge.now())),
+        ("Authorization", blossom_auth(UPLOADER[0], "upload", [sha(BLOB)], now=bridge.now()).encode()),
     ]
     reply, log = bridge.send("HEAD", "/upload", headers)
     assert_error(reply, "HEAD", (400,), log)
@@ -184,7 +183,7 @@ def test_upload_preflight_with_a_5000_digit_length(bridge: Bridge) -> None:
 
 def test_blossom_auth_with_a_control_character_in_its_verb(bridge: Bridge) -> None:
     # the reason quotes the event's t tags as they are; aiohttp will not write a control character in X-Reason
-    auth = blossom_auth(UPLOADER[0], "\x01", [sha(BLOB)], bridge.now())
+    auth = blossom_auth(UPLOADER[0], "\x01", [sha(BLOB)], now=bridge.now()).encode()
     reply, log = bridge.send("PUT", "/upload", [("Authorization", auth)], BLOB)
     assert_error(reply, "PUT", (401,), log)
 
@@ -644,7 +643,7 @@ def with_signature(bridge: Bridge, request: Request) -> list[tuple[str, bytes]]:
         tags = [["t", request.verb], *(["x", x] for x in xs)]
         if request.expiration:
             tags.append(["expiration", str(int(now) + 600) if request.expiration == "<valid>" else request.expiration])
-        headers.append(("Authorization", blossom_auth(FUZZER[0], request.verb, xs, now, tags=tags)))
+        headers.append(("Authorization", blossom_auth(FUZZER[0], request.verb, xs, now=now, tags=tags).encode()))
     elif request.sign == "nip98":
         url = bridge.url + (request.signed_path or request.path)
         payload = body_sha if request.body else None

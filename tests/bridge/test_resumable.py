@@ -9,7 +9,6 @@ import logging
 import os
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,9 +19,9 @@ import pytest
 from bridge.config import DEFAULT_MAX_UPLOAD_BYTES, BridgeConfig, parse_args
 from bridge.resumable import UPLOADS_KEY
 from devstack.services import Service, free_port, start_bridge
-from tests.bridge.client import Reply, call, sha
+from tests.bridge.client import Reply, blossom_auth, call, sha
 from tests.bridge.inprocess import InProcessBridge
-from tests.bridge.malformed_http import ServerErrors, assert_error, blossom_auth, describe, send
+from tests.bridge.malformed_http import ServerErrors, assert_error, describe, send
 from tests.unit.nostr_keys import keypair
 
 ALICE = keypair(301)
@@ -37,10 +36,6 @@ def data_of(size: int, seed: int = 0) -> bytes:
     return (block * (size // len(block) + 1))[:size]
 
 
-def auth(key: tuple[str, str], sha256: str, now: float | None = None) -> str:
-    return blossom_auth(key[0], "upload", [sha256], time.time() if now is None else now).decode()
-
-
 def create(
     base: str,
     key: tuple[str, str],
@@ -53,7 +48,7 @@ def create(
 ) -> Reply:
     """An upload resource with no content yet (`Upload-Complete: ?0`, empty body: no interim response)."""
     headers = {
-        "Authorization": auth(key, sha256, now),
+        "Authorization": blossom_auth(key[0], "upload", [sha256], now=now),
         "Upload-Complete": "?0",
         "Upload-Length": str(length),
         "X-SHA-256": sha256,
@@ -80,7 +75,7 @@ def patch(
     now: float | None = None,
 ) -> Reply:
     headers = {
-        "Authorization": auth(key, sha256, now),
+        "Authorization": blossom_auth(key[0], "upload", [sha256], now=now),
         "Content-Type": "application/partial-upload",
         "Upload-Offset": str(offset),
         "Upload-Complete": "?1" if complete else "?0",
@@ -89,7 +84,7 @@ def patch(
 
 
 def head(base: str, path: str, key: tuple[str, str], sha256: str, now: float | None = None) -> Reply:
-    return call(base, "HEAD", path, None, {"Authorization": auth(key, sha256, now)})
+    return call(base, "HEAD", path, None, {"Authorization": blossom_auth(key[0], "upload", [sha256], now=now)})
 
 
 def offset_of(reply: Reply) -> int:
@@ -243,10 +238,11 @@ def raw_exchange(
 
 def creation_head(url: str, key: tuple[str, str], x: str, length: int) -> list[str]:
     host = urlsplit(url).netloc
+    authorization = blossom_auth(key[0], "upload", [x])
     return [
         "PUT /upload HTTP/1.1",
         f"Host: {host}",
-        f"Authorization: {auth(key, x)}",
+        f"Authorization: {authorization}",
         "Upload-Complete: ?1",
         f"Upload-Length: {length}",
         f"X-SHA-256: {x}",
@@ -434,11 +430,15 @@ def test_only_the_uploads_creator_may_append_see_or_cancel_it(local: Local) -> N
     assert patch(local.url, path, ALICE, x, 0, data[:1000], complete=False, now=local.now()).status == 204
     assert_error(patch(local.url, path, BOB, x, 1000, data[1000:], complete=True, now=local.now()), "PATCH", (403,))
     assert_error(head(local.url, path, BOB, x, local.now()), "HEAD", (403,))
-    bob_delete = call(local.url, "DELETE", path, None, {"Authorization": auth(BOB, x, local.now())})
+    bob_delete = call(
+        local.url, "DELETE", path, None, {"Authorization": blossom_auth(BOB[0], "upload", [x], now=local.now())}
+    )
     assert_error(bob_delete, "DELETE", (403,))
     assert_error(call(local.url, "HEAD", path), "HEAD", (401,))  # no auth at all
     assert offset_of(head(local.url, path, ALICE, x, local.now())) == 1000
-    cancelled = call(local.url, "DELETE", path, None, {"Authorization": auth(ALICE, x, local.now())})
+    cancelled = call(
+        local.url, "DELETE", path, None, {"Authorization": blossom_auth(ALICE[0], "upload", [x], now=local.now())}
+    )
     assert cancelled.status == 204
     assert not (local.uploads_dir / (path.rsplit("/", 1)[1] + ".part")).exists()
     assert_error(head(local.url, path, ALICE, x, local.now()), "HEAD", (404,))
@@ -451,7 +451,13 @@ def test_the_upload_url_is_unguessable(local: Local) -> None:
     assert all(len(name) >= 43 for name in names)  # 256 random bits, URL-safe base64
     for name in names:
         assert (
-            call(local.url, "DELETE", f"/upload/{name}", None, {"Authorization": auth(ALICE, x, local.now())}).status
+            call(
+                local.url,
+                "DELETE",
+                f"/upload/{name}",
+                None,
+                {"Authorization": blossom_auth(ALICE[0], "upload", [x], now=local.now())},
+            ).status
             == 204
         )
 
@@ -473,7 +479,7 @@ def test_too_large_is_refused_up_front_and_mid_way(local: Local) -> None:
         "PUT",
         "/upload",
         b"x" * (INPROCESS_LIMIT + 1),
-        {"Authorization": auth(ALICE, sha(b"x" * (INPROCESS_LIMIT + 1)), local.now())},
+        {"Authorization": blossom_auth(ALICE[0], "upload", [sha(b"x" * (INPROCESS_LIMIT + 1))], now=local.now())},
     )
     assert_error(plain, "PUT", (413,))
 
@@ -488,14 +494,17 @@ def test_options_announce_resumable_uploads(local: Local) -> None:
 
 def test_plain_bud02_put_still_works(local: Local) -> None:
     data = data_of(3000, seed=17)
-    headers = {"Authorization": auth(ALICE, sha(data), local.now()), "Content-Type": "image/png"}
+    headers = {
+        "Authorization": blossom_auth(ALICE[0], "upload", [sha(data)], now=local.now()),
+        "Content-Type": "image/png",
+    }
     reply = call(local.url, "PUT", "/upload", data, headers)
     assert reply.status == 201, describe(reply)
     assert reply.json()["sha256"] == sha(data)
     assert "Upload-Complete" not in reply.headers and "Location" not in reply.headers
     # an Upload-Complete that is not a Structured Boolean is ignored (the draft): a plain upload again
     other = data_of(3001, seed=18)
-    odd = {"Authorization": auth(ALICE, sha(other), local.now()), "Upload-Complete": "yes"}
+    odd = {"Authorization": blossom_auth(ALICE[0], "upload", [sha(other)], now=local.now()), "Upload-Complete": "yes"}
     assert call(local.url, "PUT", "/upload", other, odd).status == 201
 
 
@@ -511,7 +520,7 @@ def test_malformed_requests_never_get_a_5xx(local: Local) -> None:
     data = data_of(2000, seed=19)
     x = sha(data)
     path = path_of(create(local.url, ALICE, x, len(data), now=local.now()))
-    good = blossom_auth(ALICE[0], "upload", [x], local.now())
+    good = blossom_auth(ALICE[0], "upload", [x], now=local.now()).encode()
     partial = ("Content-Type", b"application/partial-upload")
     cases: list[tuple[str, str, list[tuple[str, bytes]], bytes | None, tuple[int, ...]]] = []
     for offset in (b"-1", b"abc", b"1.5", b"9" * 16, b"", b"0, 0", b"\xff"):
@@ -549,15 +558,15 @@ def test_malformed_requests_never_get_a_5xx(local: Local) -> None:
         cases.append(("DELETE", f"/upload/{name}", [("Authorization", good)], None, (404,)))
     cases.append(("PATCH", path, [partial, ("Upload-Offset", b"0"), ("Upload-Complete", b"?0")], b"a", (401,)))
     cases.append(("HEAD", path, [("Authorization", b"Nostr \xc3\xa9")], None, (401,)))
-    other = blossom_auth(ALICE[0], "upload", [sha(b"other")], local.now())  # an x that is not this upload's
+    other = blossom_auth(ALICE[0], "upload", [sha(b"other")], now=local.now()).encode()  # not this upload's x
     cases.append(("HEAD", path, [("Authorization", other)], None, (401,)))
-    wrong_verb = blossom_auth(ALICE[0], "delete", [x], local.now())
+    wrong_verb = blossom_auth(ALICE[0], "delete", [x], now=local.now()).encode()
     cases.append(("DELETE", path, [("Authorization", wrong_verb)], None, (401,)))
     base = [("Authorization", good), ("Upload-Complete", b"?0"), ("X-SHA-256", x.encode())]
     for upload_length in (b"-5", b"abc", b"", b"9" * 16):
         cases.append(("PUT", "/upload", [*base, ("Upload-Length", upload_length)], b"", (400,)))
     cases.append(("PUT", "/upload", [*base[:2], ("X-SHA-256", b"ZZ"), ("Upload-Length", b"5")], b"", (400,)))
-    no_x = blossom_auth(ALICE[0], "upload", [], local.now())
+    no_x = blossom_auth(ALICE[0], "upload", [], now=local.now()).encode()
     cases.append(
         ("PUT", "/upload", [("Authorization", no_x), ("Upload-Complete", b"?0"), ("Upload-Length", b"5")], b"", (400,))
     )
