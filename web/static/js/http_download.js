@@ -2,15 +2,22 @@
 // the torrent has them, and the byte ranges Python asks for over HTTP (Range requests; asknostr.http_ranges plans
 // them once asknostr.media_race lets HTTP take over), readable while either comes in. Once whole, the file is one
 // Blob, which is seeded over WebTorrent (no second download), and reads are served from it.
+// HTTP's bytes are written to disk (disk_store.js), into the very file the torrent's pieces go to: nothing of the
+// file stays in memory, and the finished file is the disk's. Without OPFS (or a size before the bytes) they are
+// held in memory, up to `maxBytes`.
+import { available as diskAvailable, diskFile } from './disk_store.js'
 const STALL_MS = 30000 // no byte of a range for this long: the download has failed
 const SLICE = 1 << 20 // bytes read from the whole file's Blob at a time
 const WAKE_MS = 250 // a read waiting for a byte looks again this often (a verified piece or HTTP chunk wakes it)
 
 // `url`: the post's HTTP copy ('' for none); `typeHint` (from its imeta tag) stands in until a source says; `maxBytes`
-// caps what HTTP fetches (all of it is kept in memory until seeded); `p2p`: the torrent's file (torrent_client.js
-// fileSource) or null. The size comes from P2P's metadata or the server's first answer (the imeta tag's is a claim).
-export function download (url, typeHint, maxBytes, p2p) {
-  const parts = [] // HTTP bytes: {start, bytes}, sorted, never overlapping
+// caps what HTTP fetches when it is held in memory; `p2p`: the torrent's file (torrent_client.js fileSource) or
+// null; `key`: the torrent's infoHash, which names the file on disk ('': memory). The size comes from P2P's
+// metadata or the server's first answer (the imeta tag's is a claim).
+export function download (url, typeHint, maxBytes, p2p, key = '') {
+  const parts = [] // HTTP bytes: {start, length, bytes (in memory) or null (on disk)}, sorted, never overlapping
+  let diskName = key && diskAvailable() ? key : ''
+  let disk = null // the DiskFile HTTP writes to, once the size is known
   let received = 0 // bytes that came over HTTP
   let failure = null
   let whole = null // the Blob once complete
@@ -50,6 +57,7 @@ export function download (url, typeHint, maxBytes, p2p) {
     p2p.ready.then(() => {
       if (source.size && p2p.size !== source.size) { // not the HTTP copy's file: its pieces are not mixed in
         console.warn(`the torrent's file has ${p2p.size} bytes, the media server's ${source.size}: HTTP alone plays`)
+        if (diskName && !disk) diskName = `${key}-http` // not the torrent's file on disk either
         return
       }
       try { sized(p2p.size) } catch (err) { return fail(err) }
@@ -71,29 +79,39 @@ export function download (url, typeHint, maxBytes, p2p) {
       const middle = (low + high) >> 1
       const part = parts[middle]
       if (position < part.start) high = middle - 1
-      else if (position >= part.start + part.bytes.length) low = middle + 1
+      else if (position >= part.start + part.length) low = middle + 1
       else return part
     }
     return null
   }
-  const addPart = (start, bytes) => {
+  const addPart = (start, length, bytes) => {
     let index = parts.length
     while (index > 0 && parts[index - 1].start > start) index-- // appended in order, as a rule
-    parts.splice(index, 0, { start, bytes })
-    received += bytes.length
+    parts.splice(index, 0, { start, length, bytes })
+    received += length
     wake()
   }
 
-  // Keep the bytes from `start` that no part holds yet (an answer may bring bytes an earlier one did).
-  const addNew = (start, bytes) => {
+  // The file on disk HTTP writes to, or null (memory): known once the size is.
+  const onDisk = () => {
+    if (!disk && diskName && source.size) disk = diskFile(diskName, source.size)
+    return disk
+  }
+
+  // Keep the bytes from `start` that no part holds yet (an answer may bring bytes an earlier one did): written to
+  // disk before they count as held, so a read finds them there.
+  const addNew = async (start, bytes) => {
     const end = start + bytes.length
     let at = start
     while (at < end) {
       const part = partAt(at)
-      if (part) { at = part.start + part.bytes.length; continue }
+      if (part) { at = part.start + part.length; continue }
       const next = parts.find((p) => p.start > at)
       const to = Math.min(end, next ? next.start : end)
-      addPart(at, bytes.subarray(at - start, to - start))
+      const piece = bytes.subarray(at - start, to - start)
+      const file = onDisk()
+      if (file) await file.write(at, piece)
+      if (!partAt(at)) addPart(at, to - at, file ? null : piece) // (another answer may have kept them meanwhile)
       at = to
     }
   }
@@ -109,9 +127,9 @@ export function download (url, typeHint, maxBytes, p2p) {
   // The byte ranges HTTP holds, [[start, end), ...] (end exclusive), joined where they touch.
   source.held = () => {
     const held = []
-    for (const { start, bytes } of parts) {
+    for (const { start, length } of parts) {
       const last = held[held.length - 1]
-      if (last && last[1] === start) last[1] += bytes.length; else held.push([start, start + bytes.length])
+      if (last && last[1] === start) last[1] += length; else held.push([start, start + length])
     }
     return held
   }
@@ -152,7 +170,8 @@ export function download (url, typeHint, maxBytes, p2p) {
       } else {
         throw new Error(`the media server answered ${response.status}`)
       }
-      if (source.size > maxBytes) throw new Error(`too large to keep: ${source.size} bytes`) // P2P alone has no cap
+      const inMemory = !onDisk()
+      if (inMemory && source.size > maxBytes) throw new Error(`too large to keep: ${source.size} bytes`) // P2P alone has no cap
       if (!source.type) source.type = (response.headers.get('content-type') || '').split(';')[0].trim()
       const reader = response.body.getReader()
       while (at < until) {
@@ -161,9 +180,9 @@ export function download (url, typeHint, maxBytes, p2p) {
         arm()
         const from = until === Infinity ? at : Math.max(at, start) // all of a whole file is kept
         const to = Math.min(at + value.length, until)
-        if (to > from) addNew(from, value.subarray(from - at, to - at))
+        if (to > from) await addNew(from, value.subarray(from - at, to - at))
         at += value.length
-        if (at > maxBytes) throw new Error(`too large to keep: more than ${maxBytes} bytes`)
+        if (inMemory && at > maxBytes) throw new Error(`too large to keep: more than ${maxBytes} bytes`)
         source.fetchedTo = Math.min(Math.max(at, start), source.fetchingEnd)
       }
       if (until === Infinity && !source.size) sized(at) // a whole file of no announced length ends here
@@ -196,7 +215,10 @@ export function download (url, typeHint, maxBytes, p2p) {
         }
         const part = partAt(position)
         if (part) {
-          const piece = part.bytes.subarray(position - part.start, Math.min(part.bytes.length, end - part.start + 1))
+          const until = Math.min(part.start + part.length, end + 1)
+          const piece = part.bytes ? part.bytes.subarray(position - part.start, until - part.start)
+            : await disk.read(position, Math.min(SLICE, until - position))
+          if (!piece.length) throw new Error(`nothing on disk at ${position}`)
           position += piece.length
           lastRead = position
           yield piece
@@ -225,6 +247,20 @@ export function download (url, typeHint, maxBytes, p2p) {
   source.blob = async () => {
     if (whole) return whole
     await source.ready
+    if (onDisk()) { // every byte on disk (HTTP's or P2P's): the file is the disk's
+      let position = 0
+      while (position < source.size) {
+        if (failure) throw failure
+        const part = partAt(position)
+        if (part) { position = part.start + part.length; continue }
+        if (p2pHas(position)) { position = (Math.floor(position / pieceLength()) + 1) * pieceLength(); continue }
+        await changed()
+      }
+      whole = await disk.finish(source.type)
+      parts.length = 0
+      unhear()
+      return whole
+    }
     const pieces = []
     for await (const chunk of source.read(0, source.size - 1)) pieces.push(chunk)
     whole = new Blob(pieces, { type: source.type })

@@ -1,8 +1,12 @@
 // Thin JS shell around WebTorrent (npm webtorrent, vendored), called from Python (asknostr.browser.torrents).
 // One client per page, created on first use; the library is imported only then (it is not needed to boot).
-// Pieces are kept by piece_store.js: read from the files the app has, held in memory or Blobs while downloading
-// (no cache in front: those stores answer from memory, and a cache copies every block it serves).
+// Pieces are kept by piece_store.js (read from the files the app has) and disk_store.js (written to disk while
+// downloading; piece_store.js's DownloadPieces, in memory then Blobs, where the browser has no OPFS). No cache in
+// front: a cache copies every block it serves.
 import { DownloadPieces, FilePieces } from './piece_store.js'
+import { DiskPieces, available as diskAvailable } from './disk_store.js'
+// (for asknostr.browser.torrents: finished downloads kept on disk)
+export { remove as removeStored, storedFile, storedName, sweep as sweepStored } from './disk_store.js'
 import { knownPieces } from './hashing.js'
 import { oneParsePerTrackerMessage, tune } from './webtorrent_tuning.js'
 
@@ -266,6 +270,7 @@ export async function list () {
 async function fileBlob (torrent) {
   const store = torrent.store && torrent.store.store // ImmediateChunkStore in front (no cache: storeCacheSlots 0)
   const type = torrent.files[0].type || ''
+  if (store instanceof DiskPieces) return await store.toFile(type)
   if (store instanceof DownloadPieces) return store.toBlob(type)
   if (store instanceof FilePieces) return store.blob
   return await torrent.files[0].blob()
@@ -303,7 +308,8 @@ export async function fetchFile (magnet, announce, maxBytes) {
 // Add a torrent by magnet (announcing as announceOpts says). `deselect`: no piece is fetched until one is asked for
 // (a read, or `fetchFile`).
 function join (wt, magnet, announce, deselect = false) {
-  const { options, made } = announcing({ announce, deselect, store: DownloadPieces, storeCacheSlots: 0 })
+  const store = diskAvailable() ? DiskPieces : DownloadPieces
+  const { options, made } = announcing({ announce, deselect, store, storeCacheSlots: 0 })
   const torrent = made(wt.add(magnet, options))
   torrent.joinedAhead = deselect
   torrent.on('error', (err) => console.warn(`torrent ${torrent.infoHash}: ${(err && err.message) || err}`))

@@ -63,7 +63,8 @@ class Playback:
         # one source for the element from the start, whatever happens next: P2P's pieces as they come (the element
         # learns the size and type from the metadata, and waits for bytes only), HTTP's ranges once the race says so
         p2p = await torrent_client.fileSource(self.info_hash, media.mime) if watch is not None else None
-        source = http_download.download(media.url, media.mime, self.memory_cap(), p2p)
+        # (HTTP's bytes go to disk, into the torrent's file there, where the browser can: memory_cap is for the rest)
+        source = http_download.download(media.url, media.mime, self.memory_cap(), p2p, self.info_hash)
         media_stream.provide(self.info_hash, source)
         first = watch.state().to_py() if watch is not None else None
         if first is not None and first["done"] and int(first["length"]):

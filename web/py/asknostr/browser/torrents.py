@@ -1,6 +1,7 @@
 """The browser's WebTorrent client (through static/js/torrent_client.js): seed a post's files, and seed them again
 after a reload from the copies kept in IndexedDB (the File objects themselves, stored by idb-keyval, each beside
-the .torrent file it was seeded with)."""
+the .torrent file it was seeded with). A file downloaded here is on disk already (static/js/disk_store.js, the
+origin's private file system): IndexedDB keeps a reference to it, {disk: name}, not a second copy."""
 
 from __future__ import annotations
 
@@ -65,7 +66,9 @@ async def seed(
 async def keep_file(info_hash: str, file: Any, name: str, creator: str, *, pinned: bool) -> None:
     """Keep a file this page seeds (its torrent running here), with its .torrent, for the next start."""
     now = time.time()
-    await idb_keyval.set(_file_key(info_hash), file)
+    stored = str(torrent_client.storedName(file))
+    reference = to_js({"disk": stored}, dict_converter=window.Object.fromEntries) if stored else None
+    await idb_keyval.set(_file_key(info_hash), reference or file)
     _kept_here[_file_id(file)] = info_hash
     torrent_file = await torrent_client.torrentFile(info_hash)
     if torrent_file is not None:
@@ -87,10 +90,22 @@ def kept_info_hash(file: Any) -> str:
     return _kept_here.get(_file_id(file), "")
 
 
-async def kept_file(info_hash: str) -> Any:
+async def kept_file(info_hash: str, type_: str = "") -> Any:
     """The File kept for seeding under `info_hash` (a disk-backed Blob), or None."""
     file = await idb_keyval.get(_file_key(info_hash))
-    return None if file is None or is_none(file) else file
+    if file is None or is_none(file):
+        return None
+    disk = _disk_name(file)
+    if disk:  # downloaded here: on disk, where the download wrote it
+        file = await torrent_client.storedFile(disk, type_)
+        return None if file is None or is_none(file) else file
+    return file
+
+
+def _disk_name(value: Any) -> str:
+    """The name on disk a kept value refers to ({disk: name}), or "" (a File kept in IndexedDB itself)."""
+    name = getattr(value, "disk", None)
+    return str(name) if isinstance(name, str) else ""
 
 
 async def forget(info_hash: str) -> None:
@@ -100,6 +115,9 @@ async def forget(info_hash: str) -> None:
         index = await storage.get_json(INDEX_KEY) or {}
         index.pop(info_hash, None)
         await storage.set_json(INDEX_KEY, index)
+    value = await idb_keyval.get(_file_key(info_hash))
+    if value is not None and not is_none(value) and _disk_name(value):
+        await torrent_client.removeStored(_disk_name(value))
     await getattr(idb_keyval, "del")(_file_key(info_hash))  # idb-keyval calls it `del`
     await getattr(idb_keyval, "del")(_torrent_key(info_hash))
 
@@ -138,12 +156,15 @@ async def resume(trackers: list[str], order: list[str] | None = None) -> int:
     that cannot be seeded, or takes longer than its timeout, is logged and left for the next start."""
     index = await storage.get_json(INDEX_KEY)
     resumed = 0
+    await _sweep(index if isinstance(index, dict) else {})
     if not isinstance(index, dict):
         return 0
     ranked = [h for h in order or [] if h in index] + [h for h in index if h not in (order or [])]
     for info_hash, record in ((h, index[h]) for h in ranked):
-        file = await idb_keyval.get(_file_key(info_hash))
-        if file is None or not isinstance(record, dict):
+        if not isinstance(record, dict):
+            continue
+        file = await kept_file(info_hash, str(record.get("type", "")))
+        if file is None:
             continue
         torrent_file = await idb_keyval.get(_torrent_key(info_hash))
         timeout = _resume_timeout(int(file.size), hashed=torrent_file is None)
@@ -159,6 +180,22 @@ async def resume(trackers: list[str], order: list[str] | None = None) -> int:
             window.console.warn(f"{info_hash} came back as {again}: its name or pieces changed")
         resumed += 1
     return resumed
+
+
+async def _sweep(index: dict[str, Any]) -> None:
+    """Delete the downloads on disk no kept file refers to (never finished, or not kept: a tab closed meanwhile)."""
+    names = []
+    for info_hash in index:
+        value = await idb_keyval.get(_file_key(info_hash))
+        if value is not None and not is_none(value) and _disk_name(value):
+            names.append(_disk_name(value))
+    try:
+        gone = (await torrent_client.sweepStored(to_js(names))).to_py()
+    except Exception as exc:
+        window.console.warn(f"could not clear old downloads: {error_text(exc)}")
+        return
+    if gone:
+        window.console.info(f"deleted {len(gone)} downloads no longer kept")
 
 
 async def _seed_again(info_hash: str, record: dict[str, Any], file: Any, torrent_file: Any, trackers: list[str]) -> str:
