@@ -26,10 +26,10 @@ const files = new Map() // name -> DiskFile (one per download, shared by P2P and
 const owned = new Set() // names whose finished File was handed out: the app's to keep or delete
 const names = new WeakMap() // finished File (typed Blob) -> its name
 
+// Whether downloads can go to disk here: OPFS and workers (its synchronous access handles exist in workers only, so
+// the page cannot look for them; every browser with OPFS in pages has them in workers, Chromium since 102).
 export function available () {
-  return Boolean(globalThis.navigator && navigator.storage && navigator.storage.getDirectory &&
-    globalThis.Worker && globalThis.FileSystemFileHandle &&
-    FileSystemFileHandle.prototype.createSyncAccessHandle !== undefined)
+  return Boolean(globalThis.navigator && navigator.storage && navigator.storage.getDirectory && globalThis.Worker)
 }
 
 function call (op, args, transfer = []) {
