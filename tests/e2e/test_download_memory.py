@@ -1,0 +1,110 @@
+"""A large download stays out of memory (issue 17): a 200 MB file fetched over P2P (from the Bridge, seeding it over
+WebRTC) and one fetched over HTTP each add far less than their size to the browser's memory (the PSS of all its
+processes, read from /proc as bench/hash_speed.py does), and come out whole (sha256 of the finished file). The
+pieces and ranges go to disk (static/js/disk_store.js); before, the P2P file ended as a Blob in the browser's RAM
+(+262-283 MB) and HTTP held the body, then copied it (+578-595 MB)."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from bench.hash_speed import PeakMemory, browser_pss
+from devstack.services import free_port, start_bridge
+from tests.bridge.client import info_hash_of, ping_payload, signed_post, upload
+from tests.e2e.harness import Stack
+from tests.unit.nostr_keys import keypair
+
+pytestmark = pytest.mark.slow
+
+SIZE = 200 * 1000 * 1000 + 12345
+SECRET, _PUBKEY = keypair(1717)
+MOST_ADDED = 0.4  # of the file's size: well under one copy of the file
+
+SHA256 = """async (blob) => {
+  const { createSHA256 } = await import('/static/vendor/hash-wasm.js')
+  const hasher = await createSHA256()
+  hasher.init()
+  const reader = blob.stream().getReader()
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    hasher.update(value)
+  }
+  return hasher.digest('hex')
+}"""
+
+
+@pytest.fixture(scope="module")
+def data() -> bytes:
+    return random.Random(17).randbytes(SIZE)
+
+
+@pytest.fixture(scope="module")
+def served(stack: Stack, data: bytes, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """The file on a media server, and seeded by the stack's Bridge (its bootstrap ping): its url and magnet."""
+    server = start_bridge(tmp_path_factory.mktemp("media"), free_port(), relays=[], trackers=[])
+    try:
+        url = upload(server.extra["media_url"], data, SECRET)
+        payload = ping_payload(url, data, stack.tracker.url, "big.webm")
+        status, answer = signed_post(f"{stack.bridge.url}/api/ping", payload, SECRET)
+        assert status == 200 and answer["state"] == "seeding", answer
+        yield {"url": url, "magnet": payload["magnet"], "infoHash": info_hash_of(payload)}
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def page(browser: Browser, stack: Stack) -> Iterator[Page]:
+    page = browser.new_context().new_page()
+    page.goto(stack.bridge.url + "/config.json")
+    page.evaluate("async () => { window.client = await import('/static/js/torrent_client.js') }")
+    page.evaluate("async () => { window.http = await import('/static/js/http_download.js') }")
+    try:
+        yield page
+    finally:
+        page.context.close()
+
+
+def measured(page: Page, script: str, arg: Any) -> tuple[str, int]:
+    """The sha256 of the Blob `script` gives (the page's `window.got`), and the most memory the browser added."""
+    page.evaluate("() => new Promise((resolve) => setTimeout(resolve, 500))")
+    before = browser_pss()
+    with PeakMemory() as memory:
+        page.evaluate(script, arg)
+        digest = str(page.evaluate(SHA256, page.evaluate_handle("() => window.got")))
+    return digest, max(0, memory.peak - before)
+
+
+@pytest.mark.webrtc
+def test_a_p2p_download_goes_to_disk_not_memory(page: Page, stack: Stack, served: dict[str, str], data: bytes) -> None:
+    digest, added = measured(page, """async ([magnet, tracker]) => {
+      const got = await client.fetchFile(magnet, [tracker], Infinity)
+      window.got = got.blob
+      window.stored = client.storedName(got.blob)
+    }""", [served["magnet"], stack.tracker.url])  # fmt: skip
+    print(f"\nP2P download of {SIZE / 1e6:.0f} MB: peak added memory {added / 1e6:.0f} MB")
+    assert digest == hashlib.sha256(data).hexdigest()
+    assert page.evaluate("() => window.stored") == served["infoHash"]  # the finished file is the disk's
+    assert added < MOST_ADDED * SIZE
+    page.evaluate("async (name) => { await client.remove(name); await client.removeStored(name) }", served["infoHash"])
+
+
+def test_an_http_download_goes_to_disk_not_memory(page: Page, served: dict[str, str], data: bytes) -> None:
+    digest, added = measured(page, """async ([url, key]) => {
+      const source = http.download(url, 'video/webm', 1e12, null, key)
+      await source.fetch(0, 64 * 1024) // the size, from the first answer
+      await source.fetch(64 * 1024, source.size)
+      window.got = await source.blob()
+      window.stored = client.storedName(window.got)
+    }""", [served["url"], served["infoHash"]])  # fmt: skip
+    print(f"\nHTTP download of {SIZE / 1e6:.0f} MB: peak added memory {added / 1e6:.0f} MB")
+    assert digest == hashlib.sha256(data).hexdigest()
+    assert page.evaluate("() => window.stored") == served["infoHash"]
+    assert added < MOST_ADDED * SIZE
+    page.evaluate("async (name) => { await client.removeStored(name) }", served["infoHash"])
