@@ -9,15 +9,16 @@ from __future__ import annotations
 import hashlib
 import random
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Page, Playwright
 
 from bench.hash_speed import PeakMemory, browser_pss
 from devstack.services import free_port, start_bridge
 from tests.bridge.client import info_hash_of, ping_payload, signed_post, upload
-from tests.e2e.harness import Stack
+from tests.e2e.harness import CHROMIUM_FLAGS, Stack, chromium_path
 from tests.unit.nostr_keys import keypair
 
 pytestmark = pytest.mark.slow
@@ -60,15 +61,20 @@ def served(stack: Stack, data: bytes, tmp_path_factory: pytest.TempPathFactory) 
 
 
 @pytest.fixture
-def page(browser: Browser, stack: Stack) -> Iterator[Page]:
-    page = browser.new_context().new_page()
+def page(playwright: Playwright, stack: Stack, tmp_path: Path) -> Iterator[Page]:
+    # a profile on disk, as a person's browser has: an incognito context (browser.new_context) keeps its private
+    # file system in memory
+    context = playwright.chromium.launch_persistent_context(
+        tmp_path / "profile", executable_path=chromium_path(), args=CHROMIUM_FLAGS
+    )
+    page = context.new_page()
     page.goto(stack.bridge.url + "/config.json")
     page.evaluate("async () => { window.client = await import('/static/js/torrent_client.js') }")
     page.evaluate("async () => { window.http = await import('/static/js/http_download.js') }")
     try:
         yield page
     finally:
-        page.context.close()
+        context.close()
 
 
 def measured(page: Page, script: str, arg: Any) -> tuple[str, int]:
