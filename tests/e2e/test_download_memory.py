@@ -78,12 +78,14 @@ def page(playwright: Playwright, stack: Stack, tmp_path: Path) -> Iterator[Page]
 
 
 def measured(page: Page, script: str, arg: Any) -> tuple[str, int]:
-    """The sha256 of the Blob `script` gives (the page's `window.got`), and the most memory the browser added."""
+    """The sha256 of the Blob `script` gives (the page's `window.got`), and the most memory the browser added while
+    `script` ran."""
     page.evaluate("() => new Promise((resolve) => setTimeout(resolve, 500))")
     before = browser_pss()
     with PeakMemory() as memory:
         page.evaluate(script, arg)
-        digest = str(page.evaluate(SHA256, page.evaluate_handle("() => window.got")))
+    # (hashed afterwards: the stream of a Blob read whole is the test's, not the download's)
+    digest = str(page.evaluate(SHA256, page.evaluate_handle("() => window.got")))
     return digest, max(0, memory.peak - before)
 
 
