@@ -25,6 +25,9 @@ const pending = new Map() // id -> {resolve, reject}
 const files = new Map() // name -> DiskFile (one per download, shared by P2P and HTTP)
 const owned = new Set() // names whose finished File was handed out: the app's to keep or delete
 const names = new WeakMap() // finished File (typed Blob) -> its name
+const BUFFER_BYTES = 1 << 20 // a write's bytes go to the worker in buffers of this size, which come back
+const SPARE_BUFFERS = 8 // buffers kept for the next writes (more are in use only while writes overlap)
+const spare = []
 
 // Whether downloads can go to disk here: OPFS and workers (its synchronous access handles exist in workers only, so
 // the page cannot look for them; every browser with OPFS in pages has them in workers, Chromium since 102).
@@ -67,12 +70,18 @@ export class DiskFile {
     return this.opened
   }
 
-  // Bytes at `offset` (a copy is sent to the worker: the caller's buffer stays usable).
+  // Bytes at `offset`, copied into buffers the worker hands back (the caller's buffer stays usable, and a download
+  // allocates nothing per write: the worker, which does little else, would collect its garbage too seldom).
   async write (offset, bytes) {
     if (this.file) return // finished: the same verified bytes
     await this._open()
-    const copy = new Uint8Array(bytes)
-    await call('write', { name: this.name, offset, bytes: copy }, [copy.buffer])
+    for (let at = 0; at < bytes.length; at += BUFFER_BYTES) {
+      const length = Math.min(BUFFER_BYTES, bytes.length - at)
+      const buffer = spare.pop() || new ArrayBuffer(BUFFER_BYTES)
+      new Uint8Array(buffer, 0, length).set(bytes.subarray(at, at + length))
+      const back = await call('write', { name: this.name, offset: offset + at, buffer, length }, [buffer])
+      if (spare.length < SPARE_BUFFERS) spare.push(back)
+    }
   }
 
   async read (offset, length) {

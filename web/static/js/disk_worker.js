@@ -36,11 +36,13 @@ const ops = {
     if (h.getSize() !== size) h.truncate(size)
     return h.getSize()
   },
-  async write ({ name, offset, bytes }) {
+  // `length` bytes of `buffer` at `offset`; the buffer goes back to the page for its next write
+  async write ({ name, offset, buffer, length }) {
     const h = await handle(name)
+    const bytes = new Uint8Array(buffer, 0, length)
     let at = 0
-    while (at < bytes.length) at += h.write(bytes.subarray(at), { at: offset + at })
-    return at
+    while (at < length) at += h.write(bytes.subarray(at), { at: offset + at })
+    return buffer
   },
   async read ({ name, offset, length }) {
     const h = await handle(name)
@@ -60,6 +62,7 @@ self.onmessage = async ({ data }) => {
   try {
     const result = await ops[data.op](data)
     if (result instanceof Uint8Array) self.postMessage({ id: data.id, result }, [result.buffer])
+    else if (result instanceof ArrayBuffer) self.postMessage({ id: data.id, result }, [result])
     else self.postMessage({ id: data.id, result })
   } catch (err) {
     self.postMessage({ id: data.id, error: String((err && err.message) || err), name: err && err.name })

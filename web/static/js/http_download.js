@@ -8,7 +8,27 @@
 import { available as diskAvailable, diskFile } from './disk_store.js'
 const STALL_MS = 30000 // no byte of a range for this long: the download has failed
 const SLICE = 1 << 20 // bytes read from the whole file's Blob at a time
+const READ_BYTES = 1 << 20 // the buffer an answer going to disk is read into
 const WAKE_MS = 250 // a read waiting for a byte looks again this often (a verified piece or HTTP chunk wakes it)
+
+// A body's chunks, one per call. Bytes going to disk are read into one buffer, used again for each chunk (a BYOB
+// reader): a fresh ArrayBuffer per chunk is garbage the page's collector lets grow to more than half of a large file
+// before it runs.
+function bodyReader (body, reuse) {
+  if (reuse) {
+    try {
+      const reader = body.getReader({ mode: 'byob' })
+      let buffer = new ArrayBuffer(READ_BYTES)
+      return async () => {
+        const got = await reader.read(new Uint8Array(buffer))
+        if (got.value) buffer = got.value.buffer
+        return got
+      }
+    } catch (err) {} // not a byte stream here: a chunk at a time
+  }
+  const reader = body.getReader()
+  return () => reader.read()
+}
 
 // `url`: the post's HTTP copy ('' for none); `typeHint` (from its imeta tag) stands in until a source says; `maxBytes`
 // caps what HTTP fetches when it is held in memory; `p2p`: the torrent's file (torrent_client.js fileSource) or
@@ -84,10 +104,33 @@ export function download (url, typeHint, maxBytes, p2p, key = '') {
     }
     return null
   }
+  // the index of the first part starting after byte `position`
+  const firstAfter = (position) => {
+    let low = 0
+    let high = parts.length
+    while (low < high) {
+      const middle = (low + high) >> 1
+      if (parts[middle].start > position) high = middle; else low = middle + 1
+    }
+    return low
+  }
+  // A part of no byte held yet; parts on disk join their neighbours (a 4 GB file is one part, not 65,000).
   const addPart = (start, length, bytes) => {
-    let index = parts.length
-    while (index > 0 && parts[index - 1].start > start) index-- // appended in order, as a rule
-    parts.splice(index, 0, { start, length, bytes })
+    const index = firstAfter(start)
+    const before = parts[index - 1]
+    const after = parts[index]
+    if (!bytes && before && !before.bytes && before.start + before.length === start) {
+      before.length += length
+      if (after && !after.bytes && after.start === before.start + before.length) {
+        before.length += after.length
+        parts.splice(index, 1)
+      }
+    } else if (!bytes && after && !after.bytes && after.start === start + length) {
+      after.start = start
+      after.length += length
+    } else {
+      parts.splice(index, 0, { start, length, bytes })
+    }
     received += length
     wake()
   }
@@ -98,21 +141,30 @@ export function download (url, typeHint, maxBytes, p2p, key = '') {
     return disk
   }
 
+  // The gaps of [from, to) that no part holds, as [start, end) pairs.
+  const gaps = (from, to) => {
+    const found = []
+    let at = from
+    while (at < to) {
+      const part = partAt(at)
+      if (part) { at = part.start + part.length; continue }
+      const next = parts[firstAfter(at)]
+      const end = Math.min(to, next ? next.start : to)
+      found.push([at, end])
+      at = end
+    }
+    return found
+  }
+
   // Keep the bytes from `start` that no part holds yet (an answer may bring bytes an earlier one did): written to
   // disk before they count as held, so a read finds them there.
   const addNew = async (start, bytes) => {
-    const end = start + bytes.length
-    let at = start
-    while (at < end) {
-      const part = partAt(at)
-      if (part) { at = part.start + part.length; continue }
-      const next = parts.find((p) => p.start > at)
-      const to = Math.min(end, next ? next.start : end)
-      const piece = bytes.subarray(at - start, to - start)
-      const file = onDisk()
-      if (file) await file.write(at, piece)
-      if (!partAt(at)) addPart(at, to - at, file ? null : piece) // (another answer may have kept them meanwhile)
-      at = to
+    const file = onDisk()
+    for (const [from, to] of gaps(start, start + bytes.length)) {
+      const piece = bytes.subarray(from - start, to - start)
+      if (!file) { addPart(from, to - from, piece); continue }
+      await file.write(from, piece)
+      for (const [at, end] of gaps(from, to)) addPart(at, end - at, null) // (another answer may have kept some meanwhile)
     }
   }
 
@@ -173,9 +225,9 @@ export function download (url, typeHint, maxBytes, p2p, key = '') {
       const inMemory = !onDisk()
       if (inMemory && source.size > maxBytes) throw new Error(`too large to keep: ${source.size} bytes`) // P2P alone has no cap
       if (!source.type) source.type = (response.headers.get('content-type') || '').split(';')[0].trim()
-      const reader = response.body.getReader()
+      const next = bodyReader(response.body, !inMemory)
       while (at < until) {
-        const { done, value } = await reader.read()
+        const { done, value } = await next()
         if (done) break
         arm()
         const from = until === Infinity ? at : Math.max(at, start) // all of a whole file is kept
