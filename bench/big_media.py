@@ -84,12 +84,19 @@ def main() -> int:
                                   extra_args=("--max-upload-bytes", str(max(size * 2, 4 << 30))))  # fmt: skip
             services.append(bridge)
             with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
-                alice = AppUser.open(browser, bridge.url + "/")
+                # profiles on disk, as people's browsers have (an incognito context keeps its private file system,
+                # where downloads go, in memory)
+                contexts = [
+                    p.chromium.launch_persistent_context(
+                        data / who, executable_path=chromium_path(), args=CHROMIUM_FLAGS
+                    )
+                    for who in ("alice", "bob")
+                ]
+                alice = AppUser.in_context(contexts[0], bridge.url + "/")
                 path = data / "film.webm"
                 want = write_video(path, record_clip(alice.page, CLIP, 640, 360, 2000), size)
                 native = sha256sum(path, want)
-                bob = AppUser.open(browser, bridge.url + "/")
+                bob = AppUser.in_context(contexts[1], bridge.url + "/")
                 bob.follow(alice.npub)
 
                 # Alice posts: hashing, then the upload, each step's memory
@@ -125,7 +132,8 @@ def main() -> int:
                     downloaded = time.perf_counter() - started
                 rows.append(("downloading and playing (Bob)", downloaded, memory.peak - before))
                 caption = bob.page.inner_text("#feed figure.torrent-media figcaption")
-                browser.close()
+                for context in contexts:
+                    context.close()
         finally:
             stop_all(services)
     print(f"A {args.size} MB video posted by Alice and played by Bob in Chromium (real relay, tracker, Bridge)")

@@ -70,7 +70,13 @@ def ranges_asked(user: AppUser, url: str) -> list[str]:
 @pytest.mark.webrtc
 @pytest.mark.parametrize(
     ("budget", "reason"),
-    [(0, "peers sent nothing in 5 s"), (1, "P2P stalled after 5 s"), (PIECE + 40_000, "P2P stalled after 5 s")],
+    # (a peer that sent the first piece and stopped is both stalled and too slow: which rule sees it first depends on
+    # when the element reads past that piece, which a loaded machine moves)
+    [
+        (0, "peers sent nothing in 5 s"),
+        (1, "P2P stalled after 5 s"),
+        (PIECE + 40_000, "P2P stalled after 5 s|P2P too slow: "),
+    ],
     ids=["sends-nothing", "one-block-then-stops", "first-piece-then-stops"],
 )
 def test_a_peer_that_connects_and_stalls_does_not_hold_playback_past_5_s(
@@ -92,14 +98,14 @@ def test_a_peer_that_connects_and_stalls_does_not_hold_playback_past_5_s(
     eventually(bob.page, f"document.querySelector('figure[data-infohash=\"{meta['i']}\"]').dataset.source === 'http'")
     seen = figure(bob, meta["i"])
     print(f"HTTP took over at {seen['decidedMs']} ms ({seen['reason']}); the element played after {played_s:.1f} s")
-    assert seen["reason"] == reason, seen
+    assert any(seen["reason"].startswith(one) for one in reason.split("|")), seen
     assert int(seen["decidedMs"]) <= BOUND_MS, (seen, played_s)
     read = bob.page.evaluate(READ, meta["i"])
     assert read["sha256"] == hashlib.sha256(audio).hexdigest()
     assert read["part"] == hashlib.sha256(audio[100:200]).hexdigest()
     done = wait_shared(bob, meta["i"])
     assert done["shared"] == "yes", done  # P2P's and HTTP's bytes together are the torrent: seeded to the next one
-    assert f"HTTP ({reason})" in figure(bob, meta["i"])["caption"]
+    assert f"HTTP ({seen['reason']})" in figure(bob, meta["i"])["caption"]
     assert asked and all(r.startswith("bytes=") for r in asked), asked  # HTTP asks for ranges only
     if budget > PIECE:  # the first piece came over P2P: kept, not asked of the media server again
         assert all(int(r.removeprefix("bytes=").split("-")[0]) >= PIECE for r in asked), asked

@@ -18,6 +18,14 @@ from tests.e2e.harness import AppUser, Stack, UserFactory, eventually, relay_pub
 from tests.e2e.test_bridge_seeding import download_in_browser
 from tests.e2e.test_composer import LIST, bridge_state, post_files, published
 
+# the downloads kept on disk (static/js/disk_store.js), by name: their infoHashes
+DOWNLOADS_ON_DISK = """async () => {
+  const downloads = await (await navigator.storage.getDirectory()).getDirectoryHandle('downloads', { create: true })
+  const names = []
+  for await (const name of downloads.keys()) names.push(name)
+  return names
+}"""
+
 
 def seeds(user: AppUser, info_hash: str, timeout_ms: int = 30_000) -> dict[str, Any]:
     """Wait until `user`'s browser has the whole torrent and seeds it; its entry."""
@@ -136,3 +144,8 @@ def test_the_quota_prunes_the_least_relevant_and_spares_favourites(new_user: Use
         bob.page.wait_for_timeout(300)
     assert kept() == {carols, second}, (carols, first, second, logs)  # the favourite's stayed
     assert first not in {t["infoHash"] for t in bob.page.evaluate(LIST)}  # and it is no longer seeded
+    # the files kept are on disk, in the browser's private file system, and the one let go is deleted from it
+    deadline = time.monotonic() + 15
+    while set(bob.page.evaluate(DOWNLOADS_ON_DISK)) != {carols, second} and time.monotonic() < deadline:
+        bob.page.wait_for_timeout(300)
+    assert set(bob.page.evaluate(DOWNLOADS_ON_DISK)) == {carols, second}

@@ -151,8 +151,10 @@ export async function sweep (keep) {
   const gone = []
   for await (const name of (await directory()).keys()) {
     if (kept.has(name) || files.has(name)) continue
-    await remove(name)
-    gone.push(name)
+    try {
+      await remove(name)
+      gone.push(name)
+    } catch (err) {} // open in another tab of the app (a download under way there): its own
   }
   return gone
 }

@@ -1,0 +1,98 @@
+"""A 1 GB video posted and received end to end (issue 17), in real Chromium on the real stack: Alice picks it from
+disk and posts it (hashed in slices, seeded, uploaded to the Bridge, which checks it against its `x`), Bob follows
+her and plays it (the user's choice: automatic seeding stops at 200 MB), and the file he ends up keeping, on disk in
+his browser's private file system, has the same SHA-256. Bob's browser has a profile on disk, as a person's has (an
+incognito context keeps that file system in memory)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Playwright
+
+from tests.e2e.clips import record_clip
+from tests.e2e.harness import CHROMIUM_FLAGS, AppUser, Stack, UserFactory, chromium_path
+
+pytestmark = [pytest.mark.slow, pytest.mark.webrtc]
+
+SIZE = int(os.environ.get("BIG_POST_MB", "1000")) * 1000 * 1000 + 4321  # (BIG_POST_MB: try another size)
+CLIP = """c.fillStyle = `hsl(${elapsed / 10 % 360}, 70%, 50%)`
+    c.fillRect(0, 0, width, height)"""
+# the SHA-256 of Bob's kept files, by name: the downloads on disk (static/js/disk_store.js)
+KEPT_DIGESTS = """async () => {
+  const { createSHA256 } = await import('/static/vendor/hash-wasm.js')
+  const downloads = await (await navigator.storage.getDirectory()).getDirectoryHandle('downloads')
+  const found = {}
+  for await (const [name, handle] of downloads.entries()) {
+    const hasher = await createSHA256()
+    hasher.init()
+    const reader = (await handle.getFile()).stream().getReader()
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      hasher.update(value)
+    }
+    found[name] = hasher.digest('hex')
+  }
+  return found
+}"""
+
+
+@pytest.fixture
+def bob(playwright: Playwright, stack: Stack, tmp_path: Path) -> Iterator[AppUser]:
+    context = playwright.chromium.launch_persistent_context(
+        tmp_path / "bob", executable_path=chromium_path(), args=CHROMIUM_FLAGS
+    )
+    user = AppUser.in_context(context, stack.app_url)
+    try:
+        yield user
+    finally:
+        context.close()
+
+
+def test_a_1_gb_video_goes_from_alice_to_the_bridge_and_to_bob(
+    new_user: UserFactory, bob: AppUser, stack: Stack, tmp_path: Path
+) -> None:
+    alice = new_user()
+    path = tmp_path / "film.webm"
+    clip = record_clip(alice.page, CLIP, 320, 180, 1000)
+    digest = hashlib.sha256(clip)
+    with path.open("wb") as out:
+        out.write(clip)
+        left = SIZE - len(clip)
+        while left > 0:
+            block = os.urandom(min(left, 16 << 20))
+            digest.update(block)
+            out.write(block)
+            left -= len(block)
+    want = digest.hexdigest()
+
+    bob.follow(alice.npub)
+    alice.show("feed")
+    alice.page.set_input_files("#composer-files", str(path))
+    alice.page.fill("#composer-text", "the whole film")
+    alice.page.click("#post-button")
+    alice.page.locator("#composer-result", has_text="published").wait_for(timeout=900_000)
+
+    # the Bridge holds it under its hash, whole (it refuses an upload whose bytes do not match `x`)
+    with urllib.request.urlopen(urllib.request.Request(f"{stack.bridge.url}/{want}", method="HEAD")) as answer:
+        assert int(answer.headers["Content-Length"]) == SIZE
+
+    bob.show("feed")
+    video = bob.page.locator("#feed .post video").first
+    video.wait_for(timeout=60_000)
+    video.evaluate("(v) => { v.muted = true; v.play().catch(() => {}) }")
+    figure = bob.page.locator("#feed figure.torrent-media[data-shared]")
+    figure.wait_for(timeout=900_000)
+    deadline = time.monotonic() + 60
+    kept: dict[str, str] = {}
+    while time.monotonic() < deadline and not kept:
+        kept = bob.page.evaluate(KEPT_DIGESTS)
+        time.sleep(0.5)
+    assert list(kept.values()) == [want], kept
