@@ -77,8 +77,10 @@ def test_a_1_gb_video_goes_from_alice_to_the_bridge_and_to_bob(
     alice.show("feed")
     alice.page.set_input_files("#composer-files", str(path))
     alice.page.fill("#composer-text", "the whole film")
+    started = time.monotonic()
     alice.page.click("#post-button")
     alice.page.locator("#composer-result", has_text="published").wait_for(timeout=900_000)
+    posted = time.monotonic() - started
 
     # the Bridge holds it under its hash, whole (it refuses an upload whose bytes do not match `x`)
     with urllib.request.urlopen(urllib.request.Request(f"{stack.bridge.url}/{want}", method="HEAD")) as answer:
@@ -88,8 +90,12 @@ def test_a_1_gb_video_goes_from_alice_to_the_bridge_and_to_bob(
     video = bob.page.locator("#feed .post video").first
     video.wait_for(timeout=60_000)
     video.evaluate("(v) => { v.muted = true; v.play().catch(() => {}) }")
+    started = time.monotonic()
     figure = bob.page.locator("#feed figure.torrent-media[data-shared]")
     figure.wait_for(timeout=900_000)
+    received = time.monotonic() - started
+    print(f"\n{SIZE / 1e6:.0f} MB: posted (hashed, uploaded) in {posted:.0f} s, Bob had it in {received:.0f} s")
+    print(bob.page.inner_text("#feed figure.torrent-media figcaption"))
     deadline = time.monotonic() + 60
     kept: dict[str, str] = {}
     while time.monotonic() < deadline and not kept:

@@ -3,7 +3,8 @@
 // SHA-256 is incremental (hash-wasm, WebAssembly: WebCrypto has no streaming digest); a piece is at most 4 MiB, so
 // its SHA-1 is one WebCrypto digest, which Chromium computes on its own thread while this one runs SHA-256.
 //
-// In: {file, pieceLength} (pieceLength null: no pieces). Out: {done} (bytes read so far) after each slice, then
+// In: {file, pieceLength, withSha256} (pieceLength null: no pieces; withSha256 false: no SHA-256). Out: {done}
+// (bytes read so far) after each slice, then
 // {sha256: hex, pieces: Uint8Array of 20 bytes per piece, or null} or {error}.
 import { createSHA256 } from '../vendor/hash-wasm.js'
 
@@ -46,8 +47,8 @@ async function * views (file, step) {
   }
 }
 
-async function hash (file, pieceLength) {
-  const sha256 = await createSHA256()
+async function hash (file, pieceLength, withSha256) {
+  const sha256 = withSha256 ? await createSHA256() : null
   const step = sliceLength(pieceLength)
   const pieces = pieceLength ? new Uint8Array(20 * Math.ceil(file.size / pieceLength)) : null
   let at = 0
@@ -65,18 +66,18 @@ async function hash (file, pieceLength) {
       }
       digests = Promise.all(sha1s)
     }
-    sha256.update(view)
+    if (sha256) sha256.update(view)
     at += view.length
     postMessage({ done: at })
   }
   await digests
   if (at !== file.size) throw new Error(`read ${at} bytes of ${file.size}`)
-  return { sha256: sha256.digest('hex'), pieces }
+  return { sha256: sha256 ? sha256.digest('hex') : '', pieces }
 }
 
-onmessage = async ({ data: { file, pieceLength } }) => {
+onmessage = async ({ data: { file, pieceLength, withSha256 } }) => {
   try {
-    const result = await hash(file, pieceLength || null)
+    const result = await hash(file, pieceLength || null, withSha256 !== false)
     postMessage(result, result.pieces ? [result.pieces.buffer] : [])
   } catch (err) {
     postMessage({ error: String((err && err.message) || err) })

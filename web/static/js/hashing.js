@@ -4,9 +4,9 @@
 
 const known = new WeakMap() // File/Blob -> {pieceLength, pieces}
 
-// {sha256: hex, pieces: Uint8Array (20 bytes per piece) or null} of `file`; `pieceLength` null: no pieces.
-// `onProgress(bytes)` is called as the file is read, up to its size.
-export function hashes (file, pieceLength, onProgress) {
+// {sha256: hex, pieces: Uint8Array (20 bytes per piece) or null} of `file`; `pieceLength` null: no pieces;
+// `withSha256` false: the pieces alone (sha256 ''). `onProgress(bytes)` is called as the file is read, up to its size.
+export function hashes (file, pieceLength, onProgress, withSha256 = true) {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./hash_worker.js', import.meta.url), { type: 'module' })
     const fail = (message) => { worker.terminate(); reject(new Error(`could not read the file: ${message}`)) }
@@ -21,7 +21,7 @@ export function hashes (file, pieceLength, onProgress) {
       resolve({ sha256: data.sha256, pieces: data.pieces })
     }
     worker.onerror = (event) => { event.preventDefault(); fail(event.message || 'the hashing worker stopped') }
-    worker.postMessage({ file, pieceLength: pieceLength || null }) // a File is passed by reference, not copied
+    worker.postMessage({ file, pieceLength: pieceLength || null, withSha256 }) // a File goes by reference, not copied
   })
 }
 

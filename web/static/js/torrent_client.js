@@ -7,7 +7,7 @@ import { DownloadPieces, FilePieces } from './piece_store.js'
 import { DiskPieces, available as diskAvailable } from './disk_store.js'
 // (for asknostr.browser.torrents: finished downloads kept on disk)
 export { remove as removeStored, storedFile, storedName, sweep as sweepStored } from './disk_store.js'
-import { knownPieces } from './hashing.js'
+import { hashes, knownPieces } from './hashing.js'
 import { oneParsePerTrackerMessage, tune } from './webtorrent_tuning.js'
 
 let clientPromise = null
@@ -168,7 +168,9 @@ function added (wt, start) {
 export async function seed (file, name, announce, pieceLength) {
   const wt = await client()
   const preloadedStore = new FilePieces(pieceLength, { blob: file })
-  const pieces = knownPieces(file, pieceLength)
+  // hashed in the hashing worker, a slice at a time, unless the composer just did: WebTorrent's own seed reads the
+  // file whole into buffers its page lets pile up (a 300 MB file seeded after an HTTP download added +460 MB)
+  const pieces = knownPieces(file, pieceLength) || (await hashes(file, pieceLength, null, false)).pieces
   if (pieces) {
     const torrent = torrentOf(file.size, name, announce, pieceLength, pieces)
     const { options, made } = announcing({ announce, preloadedStore, storeCacheSlots: 0, skipVerify: true })
