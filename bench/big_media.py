@@ -5,8 +5,9 @@
 
 The real stack (relay, tracker, Bridge). Alice picks the file in the composer (from disk, as a user's file) and
 posts it: hashed, seeded, uploaded to the Bridge. Bob follows her, presses play on her post (P2P from her browser
-first), and the file plays and downloads to the end. The video is a short WebM clip recorded in the page and padded
-with random bytes to the size asked (the first frame is the clip's; the rest stands for a long film's bytes).
+first), and the file plays and downloads to the end. The video is a short WebM clip recorded in the page (8 Mbit/s)
+played over and over up to the size asked (tests/e2e/clips.write_film): a long film, which the player reads no
+faster than it plays.
 
 Memory is the proportional set size of all the browser's processes (bench/hash_speed.py: PSS from /proc, sampled
 every 50 ms), printed as the peak added over what they held before each step. Goal (issue 17): at most 256 MB added
@@ -16,8 +17,6 @@ at any size; hashing at least 0.5x sha256sum; first frame at most 1 s after play
 from __future__ import annotations
 
 import argparse
-import hashlib
-import os
 import sys
 import tempfile
 import time
@@ -30,13 +29,10 @@ from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
 from bench.hash_speed import PeakMemory, browser_pss, sha256sum  # noqa: E402
 from devstack.services import free_port, start_bridge, start_relay, start_tracker, stop_all  # noqa: E402
-from tests.e2e.clips import record_clip  # noqa: E402
+from tests.e2e.clips import NOISE, record_clip, write_film  # noqa: E402
 from tests.e2e.harness import CHROMIUM_FLAGS, AppUser, chromium_path  # noqa: E402
 
 MB = 1_000_000
-# What the clip at the start of the video shows (2 s, 640x360: tests.e2e.clips): a colour going round the wheel.
-CLIP = """c.fillStyle = `hsl(${elapsed / 10 % 360}, 70%, 50%)`
-    c.fillRect(0, 0, width, height)"""
 STEP = "document.querySelector('#composer-progress li')?.dataset.step || ''"
 # play, and the seconds from play to the first frame shown
 FIRST_FRAME = """async (selector) => {
@@ -47,20 +43,6 @@ FIRST_FRAME = """async (selector) => {
   video.play().catch(() => {})
   return ((await shown) - started) / 1000
 }"""
-
-
-def write_video(path: Path, clip: bytes, size: int) -> str:
-    """The clip, then random bytes up to `size`; the whole file's SHA-256."""
-    digest = hashlib.sha256(clip)
-    with path.open("wb") as out:
-        out.write(clip)
-        left = size - len(clip)
-        while left > 0:
-            block = os.urandom(min(left, 16 * 1024 * 1024))
-            digest.update(block)
-            out.write(block)
-            left -= len(block)
-    return digest.hexdigest()
 
 
 def wait(page: Page, expression: str, timeout: float) -> None:
@@ -94,7 +76,7 @@ def main() -> int:
                 ]
                 alice = AppUser.in_context(contexts[0], bridge.url + "/")
                 path = data / "film.webm"
-                want = write_video(path, record_clip(alice.page, CLIP, 640, 360, 2000), size)
+                want, size = write_film(path, record_clip(alice.page, NOISE, 640, 360, 2000, bitrate=8_000_000), size)
                 native = sha256sum(path, want)
                 bob = AppUser.in_context(contexts[1], bridge.url + "/")
                 bob.follow(alice.npub)

@@ -38,7 +38,7 @@ from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 
 from devstack.blossom import start_blossom  # noqa: E402
 from devstack.services import free_port, start_bridge, start_relay, start_tracker, stop_all  # noqa: E402
-from tests.e2e.clips import record_clip  # noqa: E402
+from tests.e2e.clips import NOISE, record_clip  # noqa: E402
 from tests.e2e.harness import (  # noqa: E402
     CHROMIUM_FLAGS,
     AppUser,
@@ -49,11 +49,6 @@ from tests.e2e.test_viewer import post_alone  # noqa: E402
 
 # What the clip shows (tests.e2e.clips, 640x360 at 30 frames a second and 8 Mbit/s): noise-like shapes, for a
 # bitrate near the target.
-NOISE = """const t = elapsed / 1000
-    for (let i = 0; i < 40; i++) {
-      c.fillStyle = `hsl(${(i * 37 + t * 200) % 360} 80% ${30 + (i * 13) % 50}%)`
-      c.fillRect((i * 97 + t * 300) % width, (i * 53 + t * 170) % height, 40 + i % 60, 30 + i % 45)
-    }"""
 
 FIRST_FRAME = """async (selector) => {
   const video = document.querySelector(selector)

@@ -6,7 +6,6 @@ incognito context keeps that file system in memory)."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 import urllib.request
@@ -16,14 +15,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Playwright
 
-from tests.e2e.clips import record_clip
+from tests.e2e.clips import NOISE, record_clip, write_film
 from tests.e2e.harness import CHROMIUM_FLAGS, AppUser, Stack, UserFactory, chromium_path
 
 pytestmark = [pytest.mark.slow, pytest.mark.webrtc]
 
 SIZE = int(os.environ.get("BIG_POST_MB", "1000")) * 1000 * 1000 + 4321  # (BIG_POST_MB: try another size)
-CLIP = """c.fillStyle = `hsl(${elapsed / 10 % 360}, 70%, 50%)`
-    c.fillRect(0, 0, width, height)"""
 # the SHA-256 of Bob's kept files, by name: the downloads on disk (static/js/disk_store.js)
 KEPT_DIGESTS = """async () => {
   const { createSHA256 } = await import('/static/vendor/hash-wasm.js')
@@ -61,17 +58,8 @@ def test_a_1_gb_video_goes_from_alice_to_the_bridge_and_to_bob(
 ) -> None:
     alice = new_user()
     path = tmp_path / "film.webm"
-    clip = record_clip(alice.page, CLIP, 320, 180, 1000)
-    digest = hashlib.sha256(clip)
-    with path.open("wb") as out:
-        out.write(clip)
-        left = SIZE - len(clip)
-        while left > 0:
-            block = os.urandom(min(left, 16 << 20))
-            digest.update(block)
-            out.write(block)
-            left -= len(block)
-    want = digest.hexdigest()
+    clip = record_clip(alice.page, NOISE, 640, 360, 2000, bitrate=8_000_000)
+    want, size = write_film(path, clip, SIZE)
 
     bob.follow(alice.npub)
     alice.show("feed")
@@ -84,7 +72,7 @@ def test_a_1_gb_video_goes_from_alice_to_the_bridge_and_to_bob(
 
     # the Bridge holds it under its hash, whole (it refuses an upload whose bytes do not match `x`)
     with urllib.request.urlopen(urllib.request.Request(f"{stack.bridge.url}/{want}", method="HEAD")) as answer:
-        assert int(answer.headers["Content-Length"]) == SIZE
+        assert int(answer.headers["Content-Length"]) == size
 
     bob.show("feed")
     video = bob.page.locator("#feed .post video").first
@@ -94,7 +82,7 @@ def test_a_1_gb_video_goes_from_alice_to_the_bridge_and_to_bob(
     figure = bob.page.locator("#feed figure.torrent-media[data-shared]")
     figure.wait_for(timeout=900_000)
     received = time.monotonic() - started
-    print(f"\n{SIZE / 1e6:.0f} MB: posted (hashed, uploaded) in {posted:.0f} s, Bob had it in {received:.0f} s")
+    print(f"\n{size / 1e6:.0f} MB: posted (hashed, uploaded) in {posted:.0f} s, Bob had it in {received:.0f} s")
     print(bob.page.inner_text("#feed figure.torrent-media figcaption"))
     deadline = time.monotonic() + 60
     kept: dict[str, str] = {}
