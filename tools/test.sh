@@ -6,4 +6,4 @@ echo "== ruff check"; .venv/bin/ruff check .
 echo "== ruff format --check"; .venv/bin/ruff format --check .
 echo "== mypy"; .venv/bin/mypy
 echo "== pytest"
-exec tools/netns.sh .venv/bin/python -m pytest "$@"
+exec tools/netns.sh .venv/bin/python -m pytest --durations=15 "$@"
