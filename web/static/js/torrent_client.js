@@ -171,13 +171,9 @@ export async function seed (file, name, announce, pieceLength) {
   // hashed in the hashing worker, a slice at a time, unless the composer just did: WebTorrent's own seed reads the
   // file whole into buffers its page lets pile up (a 300 MB file seeded after an HTTP download added +460 MB)
   const pieces = knownPieces(file, pieceLength) || (await hashes(file, pieceLength, null, false)).pieces
-  if (pieces) {
-    const torrent = torrentOf(file.size, name, announce, pieceLength, pieces)
-    const { options, made } = announcing({ announce, preloadedStore, storeCacheSlots: 0, skipVerify: true })
-    return await added(wt, (resolve) => made(wt.add(torrent, options, (t) => resolve(describe(t)))))
-  }
-  const { options, made } = announcing({ name, announce, pieceLength, preloadedStore, storeCacheSlots: 0, private: false })
-  return await added(wt, (resolve) => made(wt.seed(file, options, (t) => resolve(describe(t)))))
+  const torrent = torrentOf(file.size, name, announce, pieceLength, pieces)
+  const { options, made } = announcing({ announce, preloadedStore, storeCacheSlots: 0, skipVerify: true })
+  return await added(wt, (resolve) => made(wt.add(torrent, options, (t) => resolve(describe(t)))))
 }
 
 // The .torrent (bencoded bytes) WebTorrent's seed would make of a single file (npm create-torrent's fields: the

@@ -103,8 +103,8 @@ async def kept_file(info_hash: str, type_: str = "") -> Any:
 
 
 def _disk_name(value: Any) -> str:
-    """The name on disk a kept value refers to ({disk: name}), or "" (a File kept in IndexedDB itself)."""
-    name = getattr(value, "disk", None)
+    """The name on disk a kept value refers to ({disk: name}), or "" (a File kept in IndexedDB itself, or none)."""
+    name = getattr(value, "disk", None)  # (None and JS null have no `disk`)
     return str(name) if isinstance(name, str) else ""
 
 
@@ -115,9 +115,9 @@ async def forget(info_hash: str) -> None:
         index = await storage.get_json(INDEX_KEY) or {}
         index.pop(info_hash, None)
         await storage.set_json(INDEX_KEY, index)
-    value = await idb_keyval.get(_file_key(info_hash))
-    if value is not None and not is_none(value) and _disk_name(value):
-        await torrent_client.removeStored(_disk_name(value))
+    disk = _disk_name(await idb_keyval.get(_file_key(info_hash)))
+    if disk:
+        await torrent_client.removeStored(disk)
     await getattr(idb_keyval, "del")(_file_key(info_hash))  # idb-keyval calls it `del`
     await getattr(idb_keyval, "del")(_torrent_key(info_hash))
 
@@ -184,11 +184,7 @@ async def resume(trackers: list[str], order: list[str] | None = None) -> int:
 
 async def _sweep(index: dict[str, Any]) -> None:
     """Delete the downloads on disk no kept file refers to (never finished, or not kept: a tab closed meanwhile)."""
-    names = []
-    for info_hash in index:
-        value = await idb_keyval.get(_file_key(info_hash))
-        if value is not None and not is_none(value) and _disk_name(value):
-            names.append(_disk_name(value))
+    names = [name for name in [_disk_name(await idb_keyval.get(_file_key(h))) for h in index] if name]
     try:
         gone = (await torrent_client.sweepStored(to_js(names))).to_py()
     except Exception as exc:
