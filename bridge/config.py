@@ -19,6 +19,8 @@ class BridgeConfig:
     port: int = 8700
     web_root: Path = DEFAULT_WEB_ROOT
     data_dir: Path = Path(".data/bridge")
+    database_url: str = field(default="", repr=False)
+    """postgresql://user@host:port/name: the state a fleet of Bridges shares; empty for SQLite in data_dir."""
     relays: tuple[str, ...] = ()
     trackers: tuple[str, ...] = ()
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
@@ -99,6 +101,12 @@ def parse_args(argv: list[str] | None = None) -> BridgeConfig:
     parser.add_argument("--port", type=int, default=8700)
     parser.add_argument("--web-root", type=Path, default=DEFAULT_WEB_ROOT, help="the PWA's files")
     parser.add_argument("--data-dir", type=Path, default=Path(".data/bridge"))
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="PostgreSQL, postgresql://user@host:port/database, shared by a fleet of Bridges (default: SQLite in"
+        " --data-dir); give the password in PGPASSWORD or ~/.pgpass, not here",
+    )
     parser.add_argument("--relay", action="append", default=[], help="default relay offered to the PWA")
     parser.add_argument("--tracker", action="append", default=[], help="WebTorrent tracker offered to the PWA")
     parser.add_argument(
@@ -205,6 +213,8 @@ def parse_args(argv: list[str] | None = None) -> BridgeConfig:
             parser.error(f"--turn takes turn: or turns: URLs, not {url!r}")
     if ns.stun and (":" not in ns.stun or ns.stun.startswith(("stun:", "stuns:"))):
         parser.error(f"--stun takes host:port (no stun: prefix), not {ns.stun!r}")
+    if ns.database_url and not ns.database_url.startswith(("postgresql://", "postgres://")):
+        parser.error(f"--database-url takes a postgresql:// URL, not {ns.database_url!r}")
     if ns.max_upload_bytes < 1:
         parser.error("--max-upload-bytes must be at least 1")
     if not 0 < ns.upload_expiry_hours <= 24 * 365:  # also refuses nan and inf
@@ -216,6 +226,7 @@ def parse_args(argv: list[str] | None = None) -> BridgeConfig:
         port=ns.port,
         web_root=ns.web_root.resolve(),
         data_dir=ns.data_dir,
+        database_url=ns.database_url,
         relays=tuple(ns.relay),
         trackers=tuple(ns.tracker),
         max_upload_bytes=ns.max_upload_bytes,

@@ -1,19 +1,18 @@
-"""The Bridge's database: SQLite through aiosqlite, with the whole schema as numbered migrations in one place.
+"""The Bridge's database, with the whole schema as numbered migrations in one place, on SQLite or PostgreSQL.
 
 `MIGRATIONS[n - 1]` holds the SQL statements that take the schema from version n - 1 to version n; the
-`schema_version` table records how far a database has come. The SQL is kept plain (no SQLite-only types or
-`executescript`) so a PostgreSQL backend can replay the same steps.
+`schema_version` table records how far a database has come. Both engines run the same statements (bridge.sql
+translates placeholders and type names), so no table or query exists on one of them only.
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
-import aiosqlite
+from bridge.sql import Engine, Row, Tx, open_engine
 
-DB_FILE = "bridge.sqlite3"
+MIGRATION_LOCK = 0x61736B6E  # PostgreSQL advisory lock key: one Bridge migrates at a time ("askn")
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # 1: Blossom blobs, and who uploaded them (a blob can have several owners)
@@ -102,7 +101,7 @@ class UploadRow:
 _UPLOAD_COLUMNS = "id, pubkey, sha256, length, type, acked, complete, created, expires"
 
 
-def _upload(row: aiosqlite.Row) -> UploadRow:
+def _upload(row: Row) -> UploadRow:
     return UploadRow(
         str(row[0]),
         str(row[1]),
@@ -136,7 +135,7 @@ _TORRENT_COLUMNS = (
 )
 
 
-def _torrent(row: aiosqlite.Row) -> TorrentRow:
+def _torrent(row: Row) -> TorrentRow:
     return TorrentRow(
         str(row[0]),
         str(row[1]),
@@ -156,93 +155,81 @@ class CursorNotFound(LookupError):
     """A list cursor that names no stored blob."""
 
 
-async def migrate(conn: aiosqlite.Connection) -> int:
-    """Apply the migrations this database lacks, each in its own transaction; the resulting version."""
-    await conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-    async with conn.execute("SELECT MAX(version) FROM schema_version") as cursor:
-        row = await cursor.fetchone()
+async def _migrate(tx: Tx, dialect: str) -> int:
+    if dialect == "postgresql":  # Bridges starting together: the others wait here, then find nothing to do
+        await tx.execute(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
+    await tx.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    row = await tx.fetchrow("SELECT MAX(version) FROM schema_version")
     version = int(row[0]) if row and row[0] is not None else 0
     for number, steps in enumerate(MIGRATIONS[version:], start=version + 1):
-        await conn.execute("BEGIN")
-        try:
-            for statement in steps:
-                await conn.execute(statement)
-            await conn.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
-        except BaseException:
-            await conn.execute("ROLLBACK")
-            raise
-        await conn.execute("COMMIT")
+        for statement in steps:
+            await tx.execute(statement)
+        await tx.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
         version = number
     return version
+
+
+async def migrate(sql: Engine) -> int:
+    """Apply the migrations this database lacks, all in one transaction; the resulting version."""
+    return await sql.atomic(lambda tx: _migrate(tx, sql.dialect))
 
 
 class Database:
     """The Bridge's tables, through plain async methods."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._conn = conn
+    def __init__(self, sql: Engine) -> None:
+        self.sql = sql
 
     @classmethod
-    async def open(cls, data_dir: Path) -> Database:
-        """Open (creating if need be) `<data_dir>/bridge.sqlite3` and bring its schema up to date."""
-        await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(data_dir / DB_FILE, isolation_level=None)  # explicit transactions
+    async def open(cls, data_dir: Path, database_url: str = "") -> Database:
+        """PostgreSQL at `database_url`, else `<data_dir>/bridge.sqlite3` (created if need be); its schema brought
+        up to date."""
+        sql = await open_engine(data_dir, database_url)
         try:
-            await conn.execute("PRAGMA journal_mode = WAL")
-            await conn.execute("PRAGMA foreign_keys = ON")
-            await migrate(conn)
+            await migrate(sql)
         except BaseException:
-            await conn.close()
+            await sql.close()
             raise
-        return cls(conn)
+        return cls(sql)
 
     async def close(self) -> None:
-        await self._conn.close()
+        await self.sql.close()
 
     async def get_blob(self, sha256: str) -> BlobRow | None:
-        sql = "SELECT sha256, size, type, uploaded FROM blobs WHERE sha256 = ?"
-        async with self._conn.execute(sql, (sha256,)) as cursor:
-            row = await cursor.fetchone()
+        row = await self.sql.fetchrow("SELECT sha256, size, type, uploaded FROM blobs WHERE sha256 = ?", (sha256,))
         return None if row is None else BlobRow(str(row[0]), int(row[1]), str(row[2]), int(row[3]))
 
     async def add_blob(self, blob: BlobRow, owner: str, now: int) -> bool:
         """Record the blob (if new) and its owner; whether the blob was new."""
-        await self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            cursor = await self._conn.execute(
+
+        async def body(tx: Tx) -> bool:
+            created = await tx.execute(
                 "INSERT INTO blobs (sha256, size, type, uploaded) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (blob.sha256, blob.size, blob.type, blob.uploaded),
             )
-            created = cursor.rowcount == 1
-            await self._conn.execute(
+            await tx.execute(
                 "INSERT INTO blob_owners (sha256, pubkey, added) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                 (blob.sha256, owner, now),
             )
-        except BaseException:
-            await self._conn.execute("ROLLBACK")
-            raise
-        await self._conn.execute("COMMIT")
-        return created
+            return created == 1
+
+        return await self.sql.atomic(body)
 
     async def is_owner(self, sha256: str, pubkey: str) -> bool:
         sql = "SELECT 1 FROM blob_owners WHERE sha256 = ? AND pubkey = ?"
-        async with self._conn.execute(sql, (sha256, pubkey)) as cursor:
-            return await cursor.fetchone() is not None
+        return await self.sql.fetchrow(sql, (sha256, pubkey)) is not None
 
     async def remove_owner(self, sha256: str, pubkey: str) -> bool:
         """Remove one owner; when none is left, the blob's row too. Whether the blob row is gone."""
-        await self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            await self._conn.execute("DELETE FROM blob_owners WHERE sha256 = ? AND pubkey = ?", (sha256, pubkey))
-            async with self._conn.execute("SELECT 1 FROM blob_owners WHERE sha256 = ?", (sha256,)) as cursor:
-                orphan = await cursor.fetchone() is None
+
+        async def body(tx: Tx) -> bool:
+            await tx.execute("DELETE FROM blob_owners WHERE sha256 = ? AND pubkey = ?", (sha256, pubkey))
+            orphan = await tx.fetchrow("SELECT 1 FROM blob_owners WHERE sha256 = ?", (sha256,)) is None
             if orphan:
-                await self._conn.execute("DELETE FROM blobs WHERE sha256 = ?", (sha256,))
-        except BaseException:
-            await self._conn.execute("ROLLBACK")
-            raise
-        await self._conn.execute("COMMIT")
-        return orphan
+                await tx.execute("DELETE FROM blobs WHERE sha256 = ?", (sha256,))
+            return orphan
+
+        return await self.sql.atomic(body)
 
     async def list_blobs(
         self,
@@ -275,8 +262,7 @@ class Database:
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
-        async with self._conn.execute(sql, params) as rows:
-            return [BlobRow(str(r[0]), int(r[1]), str(r[2]), int(r[3])) async for r in rows]
+        return [BlobRow(str(r[0]), int(r[1]), str(r[2]), int(r[3])) for r in await self.sql.fetch(sql, params)]
 
     async def record_torrent(
         self, info_hash: str, sha256: str, name: str, size: int, info: bytes, trackers: list[str], pubkey: str, now: int
@@ -284,99 +270,87 @@ class Database:
         """A torrent the Bridge seeds; a second ping of the same torrent keeps the first record."""
         sql = """INSERT INTO torrents (info_hash, sha256, name, size, info, trackers, pinged_by, created, state)
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'seeding') ON CONFLICT (info_hash) DO NOTHING"""
-        await self._conn.execute(sql, (info_hash, sha256, name, size, info, "\n".join(trackers), pubkey, now))
+        await self.sql.execute(sql, (info_hash, sha256, name, size, info, "\n".join(trackers), pubkey, now))
 
     async def get_torrent(self, info_hash: str) -> TorrentRow | None:
-        sql = f"SELECT {_TORRENT_COLUMNS} FROM torrents WHERE info_hash = ?"
-        async with self._conn.execute(sql, (info_hash,)) as cursor:
-            row = await cursor.fetchone()
+        row = await self.sql.fetchrow(f"SELECT {_TORRENT_COLUMNS} FROM torrents WHERE info_hash = ?", (info_hash,))
         return None if row is None else _torrent(row)
 
     async def torrents(self, state: str | None = None) -> list[TorrentRow]:
         """Every torrent (or those in `state`), oldest first."""
         where, params = ("WHERE state = ?", (state,)) if state is not None else ("", ())
         sql = f"SELECT {_TORRENT_COLUMNS} FROM torrents {where} ORDER BY created, info_hash"
-        async with self._conn.execute(sql, params) as rows:
-            return [_torrent(row) async for row in rows]
+        return [_torrent(row) for row in await self.sql.fetch(sql, params)]
 
     async def torrent_totals(self) -> dict[str, tuple[int, int]]:
         """(count, bytes) of torrents per state."""
-        sql = "SELECT state, COUNT(*), COALESCE(SUM(size), 0) FROM torrents GROUP BY state"
-        async with self._conn.execute(sql) as rows:
-            return {str(r[0]): (int(r[1]), int(r[2])) async for r in rows}
+        rows = await self.sql.fetch("SELECT state, COUNT(*), COALESCE(SUM(size), 0) FROM torrents GROUP BY state")
+        return {str(r[0]): (int(r[1]), int(r[2])) for r in rows}
 
     async def blob_totals(self) -> tuple[int, int]:
         """(count, bytes) of the blobs stored."""
-        async with self._conn.execute("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM blobs") as cursor:
-            row = await cursor.fetchone()
+        row = await self.sql.fetchrow("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM blobs")
         return (int(row[0]), int(row[1])) if row else (0, 0)
 
     async def set_torrent_state(self, info_hash: str, state: str) -> None:
-        await self._conn.execute("UPDATE torrents SET state = ? WHERE info_hash = ?", (state, info_hash))
+        await self.sql.execute("UPDATE torrents SET state = ? WHERE info_hash = ?", (state, info_hash))
 
     async def reseed(self, info_hash: str) -> bool:
         """A torrent handed off or missing is seeded again (a new ping brought its file back); whether it was."""
         sql = "UPDATE torrents SET state = 'seeding', handed_off = NULL, handoff_seeders = NULL WHERE info_hash = ?"
-        cursor = await self._conn.execute(sql + " AND state != 'seeding'", (info_hash,))
-        return cursor.rowcount == 1
+        return await self.sql.execute(sql + " AND state != 'seeding'", (info_hash,)) == 1
 
     async def hand_off(self, info_hash: str, now: int, seeders: int) -> bool:
         """Record that the swarm took over `info_hash`. When no torrent still seeded uses its blob, the blob's rows
         (and its owners) are deleted too, and the answer is True: the caller deletes the file."""
-        await self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            await self._conn.execute(
+
+        async def body(tx: Tx) -> bool:
+            await tx.execute(
                 "UPDATE torrents SET state = 'handed_off', handed_off = ?, handoff_seeders = ? WHERE info_hash = ?",
                 (now, seeders, info_hash),
             )
             sql = """SELECT 1 FROM torrents t JOIN torrents u ON u.sha256 = t.sha256
                      WHERE t.info_hash = ? AND u.state = 'seeding'"""
-            async with self._conn.execute(sql, (info_hash,)) as cursor:
-                still_used = await cursor.fetchone() is not None
+            still_used = await tx.fetchrow(sql, (info_hash,)) is not None
             if not still_used:
-                await self._conn.execute(
+                await tx.execute(
                     "DELETE FROM blobs WHERE sha256 = (SELECT sha256 FROM torrents WHERE info_hash = ?)", (info_hash,)
                 )
-        except BaseException:
-            await self._conn.execute("ROLLBACK")
-            raise
-        await self._conn.execute("COMMIT")
-        return not still_used
+            return not still_used
+
+        return await self.sql.atomic(body)
 
     async def add_upload(self, upload: UploadRow) -> None:
         sql = f"INSERT INTO uploads ({_UPLOAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
         u = upload
         params = (u.id, u.pubkey, u.sha256, u.length, u.type, u.acked, int(u.complete), u.created, u.expires)
-        await self._conn.execute(sql, params)
+        await self.sql.execute(sql, params)
 
     async def get_upload(self, upload_id: str) -> UploadRow | None:
-        sql = f"SELECT {_UPLOAD_COLUMNS} FROM uploads WHERE id = ?"
-        async with self._conn.execute(sql, (upload_id,)) as cursor:
-            row = await cursor.fetchone()
+        row = await self.sql.fetchrow(f"SELECT {_UPLOAD_COLUMNS} FROM uploads WHERE id = ?", (upload_id,))
         return None if row is None else _upload(row)
 
     async def uploads(self) -> list[UploadRow]:
-        async with self._conn.execute(f"SELECT {_UPLOAD_COLUMNS} FROM uploads ORDER BY created, id") as rows:
-            return [_upload(row) async for row in rows]
+        return [
+            _upload(row) for row in await self.sql.fetch(f"SELECT {_UPLOAD_COLUMNS} FROM uploads ORDER BY created, id")
+        ]
 
     async def open_uploads(self, pubkey: str, now: int) -> int:
         """How many unfinished, unexpired uploads `pubkey` has."""
         sql = "SELECT COUNT(*) FROM uploads WHERE pubkey = ? AND complete = 0 AND expires > ?"
-        async with self._conn.execute(sql, (pubkey, now)) as cursor:
-            row = await cursor.fetchone()
+        row = await self.sql.fetchrow(sql, (pubkey, now))
         return int(row[0]) if row else 0
 
     async def ack_upload(self, upload_id: str, acked: int, expires: int) -> None:
-        sql = "UPDATE uploads SET acked = ?, expires = ? WHERE id = ?"
-        await self._conn.execute(sql, (acked, expires, upload_id))
+        await self.sql.execute("UPDATE uploads SET acked = ?, expires = ? WHERE id = ?", (acked, expires, upload_id))
 
     async def complete_upload(self, upload_id: str, expires: int) -> None:
         sql = "UPDATE uploads SET acked = length, complete = 1, expires = ? WHERE id = ?"
-        await self._conn.execute(sql, (expires, upload_id))
+        await self.sql.execute(sql, (expires, upload_id))
 
     async def delete_upload(self, upload_id: str) -> None:
-        await self._conn.execute("DELETE FROM uploads WHERE id = ?", (upload_id,))
+        await self.sql.execute("DELETE FROM uploads WHERE id = ?", (upload_id,))
 
     async def expired_uploads(self, now: int) -> list[str]:
-        async with self._conn.execute("SELECT id FROM uploads WHERE expires <= ? ORDER BY id", (now,)) as rows:
-            return [str(row[0]) async for row in rows]
+        rows = await self.sql.fetch("SELECT id FROM uploads WHERE expires <= ? ORDER BY id", (now,))
+        return [str(row[0]) for row in rows]

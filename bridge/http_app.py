@@ -42,7 +42,14 @@ def make_app(
     else on config.host:config.media_port). `clock` (seconds since the epoch) is injectable: tests move time."""
     if origin(config.app_url()) == origin(config.blossom_url()):
         raise ValueError("the blobs' URL must not be the app's origin: give it another port or host")
-    storage = Storage(config.data_dir, config.app_url(), config.blossom_url(), config.max_upload_bytes, clock)
+    storage = Storage(
+        config.data_dir,
+        config.app_url(),
+        config.blossom_url(),
+        config.max_upload_bytes,
+        clock,
+        database_url=config.database_url,
+    )
     app = web.Application(middlewares=[trusting(config.trusted_proxies), pwa_headers, bridge_errors])
     app[STORAGE_KEY] = storage
     uploads = ResumableUploads(storage, config.upload_ttl)

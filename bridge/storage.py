@@ -29,6 +29,8 @@ class Storage:
     """The blobs' own origin: Blossom's base URL, never the app's origin."""
     max_upload_bytes: int
     clock: Callable[[], float] = time.time
+    database_url: str = field(default="", repr=False)
+    """PostgreSQL's (a fleet's shared state); empty: SQLite in data_dir."""
     store: BlobStore = field(init=False)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     """Held from a blob's check to its use: no DELETE nor handoff removes a file a ping is about to seed."""
@@ -39,7 +41,7 @@ class Storage:
 
     async def open(self) -> None:
         await asyncio.to_thread(self.store.setup)
-        self._db = await Database.open(self.data_dir)
+        self._db = await Database.open(self.data_dir, self.database_url)
 
     async def close(self) -> None:
         db, self._db = self._db, None

@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,8 @@ class Service:
     process: subprocess.Popen[bytes]
     log_path: Path
     extra: dict[str, str] = field(default_factory=dict)
+    stop_signal: int = signal.SIGTERM
+    """What asks it to stop cleanly (PostgreSQL: SIGINT, its fast shutdown; SIGTERM waits for every client)."""
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -51,11 +54,11 @@ class Service:
             self.process.wait(5)
 
     def stop(self, timeout: float = 5.0) -> None:
-        """SIGTERM the service's process group, then SIGKILL what is left after `timeout`."""
+        """`stop_signal` (SIGTERM) to the service's process group, then SIGKILL what is left after `timeout`."""
         if self.process.poll() is not None:
             return
         try:
-            os.killpg(self.process.pid, signal.SIGTERM)
+            os.killpg(self.process.pid, self.stop_signal)
         except ProcessLookupError:
             return
         try:
@@ -189,6 +192,48 @@ def start_bridge(
     argv += extra_args
     service = _spawn("bridge", argv, data_dir / "logs", f"http://{host}:{port}", port, host, timeout, netns)
     service.extra["media_url"] = f"http://{host}:{media_port}"
+    return service
+
+
+def postgres_bin(program: str) -> str:
+    """A PostgreSQL server program (Debian keeps them in /usr/lib/postgresql/<version>/bin, off the PATH)."""
+    found = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{program}"), key=lambda p: int(p.parts[-3]))
+    path = str(found[-1]) if found else shutil.which(program)
+    if path is None:
+        raise ServiceError(f"no {program}: PostgreSQL is not installed (tools/setup.sh --browser installs it)")
+    return path
+
+
+def start_postgres(data_dir: Path, port: int, *, host: str = "127.0.0.1", timeout: float = 30.0) -> Service:
+    """PostgreSQL (Debian `postgresql`, run here, not as the system's service) on host:port, its cluster in
+    `data_dir/postgres` (created on the first start; user `postgres`, trusted from loopback). PostgreSQL refuses
+    to run as root: as root it runs as the `postgres` user, its cluster in a folder that user owns. The URL is
+    postgresql://postgres@host:port/postgres."""
+    cluster = data_dir / "postgres"
+    run_as: list[str] = []
+    if os.geteuid() == 0:
+        run_as = ["runuser", "-u", "postgres", "--"]
+        # the postgres user must reach its cluster, and a test's tmp folder is root's alone (0700)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        link = cluster
+        if not link.is_symlink():
+            cluster = Path(tempfile.mkdtemp(prefix="asknostr-postgres-"))
+            shutil.chown(cluster, "postgres", "postgres")
+            link.symlink_to(cluster)
+        cluster = link.resolve()
+    if not (cluster / "PG_VERSION").is_file():
+        cluster.mkdir(parents=True, exist_ok=True)
+        initdb = [*run_as, postgres_bin("initdb"), "-D", str(cluster), "-A", "trust", "-U", "postgres", "-E", "UTF8"]
+        done = subprocess.run(initdb, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise ServiceError(f"initdb failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    argv = [*run_as, postgres_bin("postgres"), "-D", str(cluster), "-k", str(cluster), "-p", str(port)]
+    argv += ["-c", f"listen_addresses={host}", "-c", "max_connections=200"]
+    service = _spawn(
+        "postgres", argv, data_dir / "logs", f"postgresql://postgres@{host}:{port}/postgres", port, host, timeout
+    )
+    service.stop_signal = signal.SIGINT
+    service.extra["cluster"] = str(cluster)
     return service
 
 

@@ -24,6 +24,7 @@ CAROL = keypair(103)
 class Bridge:
     data_dir: Path
     service: Service
+    database_url: str
 
     @property
     def url(self) -> str:
@@ -40,18 +41,19 @@ class Bridge:
 
     def restart(self) -> None:
         self.service.stop()
-        self.service = start(self.data_dir)
+        self.service = start(self.data_dir, self.database_url)
 
 
-def start(data_dir: Path) -> Service:
-    """A Bridge on a free port, with a small upload limit."""
-    return start_bridge(data_dir, free_port(), relays=[], trackers=[], extra_args=("--max-upload-bytes", str(LIMIT)))
+def start(data_dir: Path, database_url: str) -> Service:
+    """A Bridge on a free port, with a small upload limit, on SQLite or PostgreSQL."""
+    extra = ("--max-upload-bytes", str(LIMIT), "--database-url", database_url)
+    return start_bridge(data_dir, free_port(), relays=[], trackers=[], extra_args=extra)
 
 
 @pytest.fixture(scope="module")
-def bridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bridge]:
+def bridge(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[Bridge]:
     data_dir = tmp_path_factory.mktemp("blossom")
-    running = Bridge(data_dir, start(data_dir))
+    running = Bridge(data_dir, start(data_dir, database_url), database_url)
     try:
         yield running
     finally:

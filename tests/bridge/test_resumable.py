@@ -104,6 +104,7 @@ def files_in(directory: Path) -> list[Path]:
 class Process:
     data_dir: Path
     service: Service
+    database_url: str
 
     @property
     def url(self) -> str:
@@ -119,18 +120,18 @@ class Process:
 
     def crash_and_restart(self) -> None:
         self.service.kill()  # SIGKILL: no clean shutdown
-        self.service = start_process(self.data_dir)
+        self.service = start_process(self.data_dir, self.database_url)
 
 
-def start_process(data_dir: Path) -> Service:
-    extra = ("--max-upload-bytes", str(PROCESS_LIMIT), "--retention-interval", "0")
+def start_process(data_dir: Path, database_url: str) -> Service:
+    extra = ("--max-upload-bytes", str(PROCESS_LIMIT), "--retention-interval", "0", "--database-url", database_url)
     return start_bridge(data_dir, free_port(), relays=[], trackers=[], extra_args=extra)
 
 
 @pytest.fixture(scope="module")
-def process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Process]:
+def process(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[Process]:
     data_dir = tmp_path_factory.mktemp("resumable")
-    running = Process(data_dir, start_process(data_dir))
+    running = Process(data_dir, start_process(data_dir, database_url), database_url)
     try:
         yield running
     finally:
