@@ -72,3 +72,16 @@ def range_satisfiable(header: str | None, size: int) -> bool:
     if first == "":
         return int(last) > 0 and size > 0
     return int(first) < size
+
+
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The first and last byte (inclusive) that one well-formed, satisfiable range selects in a `size`-byte blob;
+    None for the whole blob (no Range, or one the server ignores). A last byte past the end is the end; a suffix
+    `bytes=-n` is the last n bytes."""
+    bounds = _single(header)
+    if bounds is None or not range_satisfiable(header, size):
+        return None
+    first, last = bounds
+    if first == "":
+        return max(0, size - int(last)), size - 1
+    return int(first), size - 1 if last == "" else min(int(last), size - 1)

@@ -2,6 +2,9 @@
 
 Uploads stream into `blobs/.tmp/` while being hashed and counted (never the whole body in memory), then move into
 place with an atomic rename, so a blob's path only ever holds its complete, verified content.
+
+`BlobStore` keeps blobs on this disk (the default); `bridge.s3_blobs.S3Blobs` keeps them in S3 object storage,
+shared by a fleet of Bridges, with these files as each instance's cache. Both answer the same methods.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import asyncio
 import hashlib
 import os
 import uuid
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -47,22 +50,59 @@ def _unlink(path: Path) -> None:
     path.unlink(missing_ok=True)
 
 
+class BlobMissing(LookupError):
+    """No blob with that sha256 is stored (anywhere)."""
+
+
 class BlobStore:
+    """Blobs on this disk."""
+
     def __init__(self, root: Path) -> None:
         self.root = root
         self.tmp = root / ".tmp"
 
-    def setup(self) -> None:
+    async def setup(self) -> None:
         """Create the directories and drop the leftovers of uploads cut short by a crash."""
-        self.tmp.mkdir(parents=True, exist_ok=True)
-        for leftover in self.tmp.iterdir():
-            leftover.unlink(missing_ok=True)
+
+        def setup() -> None:
+            self.tmp.mkdir(parents=True, exist_ok=True)
+            for leftover in self.tmp.iterdir():
+                leftover.unlink(missing_ok=True)
+
+        await asyncio.to_thread(setup)
+
+    async def close(self) -> None:
+        return None
 
     def path(self, sha256: str) -> Path:
+        """Where this disk keeps (or would keep) the blob's file."""
         return self.root / sha256[:2] / sha256
 
-    def exists(self, sha256: str) -> bool:
-        return self.path(sha256).is_file()
+    def local(self, sha256: str) -> Path | None:
+        """The blob's file on this disk, if it is here now."""
+        path = self.path(sha256)
+        return path if path.is_file() else None
+
+    async def exists(self, sha256: str) -> bool:
+        """Whether the blob is stored (here, or in the shared store)."""
+        return await asyncio.to_thread(self.local, sha256) is not None
+
+    async def local_copy(self, sha256: str) -> Path | None:
+        """A file of the blob on this disk (libtorrent seeds and checks files), fetched from the shared store if
+        need be; None when it is stored nowhere."""
+        return await asyncio.to_thread(self.local, sha256)
+
+    async def stream(self, sha256: str, first: int, last: int) -> AsyncIterator[bytes]:
+        """Bytes `first` to `last` (inclusive) of the blob, in chunks; BlobMissing (before any chunk) when absent.
+        Awaiting it opens the blob; iterating reads it."""
+        path = self.local(sha256)
+        if path is None:
+            raise BlobMissing(sha256)
+        return _read_file(path, first, last)
+
+    async def drop_local(self, sha256: str) -> None:
+        """Forget this instance's cache copy (the shared store keeps the blob); nothing to do on disk alone."""
+        return None
 
     async def receive(self, chunks: AsyncIterable[bytes], max_bytes: int) -> Received:
         """Stream chunks into a temporary file, hashing them; `TooLarge` as soon as they pass `max_bytes`."""
@@ -101,4 +141,23 @@ class BlobStore:
         await asyncio.to_thread(move)
 
     async def delete(self, sha256: str) -> None:
+        """Delete the blob (everywhere this store keeps it)."""
         await asyncio.to_thread(_unlink, self.path(sha256))
+
+
+READ_CHUNK = 256 * 1024
+
+
+async def _read_file(path: Path, first: int, last: int) -> AsyncIterator[bytes]:
+    file = await asyncio.to_thread(path.open, "rb")
+    try:
+        await asyncio.to_thread(file.seek, first)
+        left = last - first + 1
+        while left > 0:
+            chunk = await asyncio.to_thread(file.read, min(READ_CHUNK, left))
+            if not chunk:
+                raise BlobMissing(path.name)  # shortened underneath us
+            left -= len(chunk)
+            yield chunk
+    finally:
+        file.close()

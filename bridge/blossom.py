@@ -14,7 +14,7 @@ from aiohttp.typedefs import Handler
 
 from asknostr.nip01 import Event, is_hex64
 from bridge import blob_policy
-from bridge.blob_store import TooLarge
+from bridge.blob_store import BlobMissing, TooLarge
 from bridge.db import BlobRow, CursorNotFound
 from bridge.errors import BridgeError, bridge_errors, error_response
 from bridge.nostr_auth import authorize, require_x
@@ -98,18 +98,47 @@ class BlobResponse(web.FileResponse):
 
 async def get_blob(request: web.Request) -> web.StreamResponse:
     """GET/HEAD /<sha256>[.ext]: the blob, with its stored type and the headers that keep it inert
-    (bridge.blob_policy); one Range gets 206 (FileResponse), an unsatisfiable one 416."""
+    (bridge.blob_policy); one Range gets 206, an unsatisfiable one 416. From this disk when the blob is here
+    (FileResponse), else streamed from the fleet's object store."""
     storage = _storage(request)
     sha256 = _sha256_of(request)
     blob = await storage.db.get_blob(sha256)
-    path = storage.store.path(sha256)
-    if blob is None or not path.is_file():
+    if blob is None:
         raise BridgeError(404, "Blob not found")
-    size = path.stat().st_size
+    size = blob.size
     if not blob_policy.range_satisfiable(request.headers.get("Range"), size):
         raise BridgeError(416, "Range not satisfiable", {"Content-Range": f"bytes */{size}"})
     headers = {**blob_policy.response_headers(blob.type), "Cache-Control": BLOB_CACHE_CONTROL}
-    return BlobResponse(path, chunk_size=CHUNK, headers=headers)
+    path = storage.store.local(sha256)
+    if path is not None:
+        return BlobResponse(path, chunk_size=CHUNK, headers=headers)
+    return await _stream_blob(request, storage, blob, headers)
+
+
+async def _stream_blob(
+    request: web.Request, storage: Storage, blob: BlobRow, headers: dict[str, str]
+) -> web.StreamResponse:
+    """The blob (or its one Range) read from the object store as it goes out."""
+    bounds = blob_policy.byte_range(request.headers.get("Range"), blob.size)
+    first, last = bounds or (0, blob.size - 1)
+    headers |= {"Accept-Ranges": "bytes", "ETag": f'"{blob.sha256}"', "Content-Length": str(last - first + 1)}
+    if bounds is not None:
+        headers["Content-Range"] = f"bytes {first}-{last}/{blob.size}"
+    reading = request.method != "HEAD" and last >= first
+    try:
+        if reading:
+            chunks = await storage.store.stream(blob.sha256, first, last)
+        elif not await storage.store.exists(blob.sha256):
+            raise BlobMissing(blob.sha256)
+    except BlobMissing:
+        raise BridgeError(404, "Blob not found") from None
+    response = web.StreamResponse(status=206 if bounds is not None else 200, headers=headers)
+    await response.prepare(request)
+    if reading:
+        async for chunk in chunks:
+            await response.write(chunk)
+    await response.write_eof()
+    return response
 
 
 def _now(storage: Storage) -> int:

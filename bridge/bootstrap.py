@@ -15,7 +15,6 @@ import logging
 import mimetypes
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
@@ -65,13 +64,11 @@ class Bootstrap:
     def max_bytes(self) -> int:
         return self.storage.max_upload_bytes
 
-    def local_blob(self, url: str) -> str | None:
-        """The sha256 when `url` names a blob of this Bridge that it holds."""
+    def own_blob(self, url: str) -> str | None:
+        """The sha256 when `url` names a blob on this Bridge's own media origin (held or not)."""
         parts, ours = urlsplit(url), urlsplit(self.storage.media_url)
         name = parts.path.lstrip("/").split(".")[0]
-        if (parts.scheme, parts.netloc) == (ours.scheme, ours.netloc) and is_hex64(name) and self.store.exists(name):
-            return name
-        return None
+        return name if (parts.scheme, parts.netloc) == (ours.scheme, ours.netloc) and is_hex64(name) else None
 
     async def fetch(self, url: str, info: TorrentInfo) -> Received:
         """Download `url` into the store's temp area: public addresses only (every redirect checked), at most
@@ -125,21 +122,24 @@ class Bootstrap:
             return {"info_hash": info.info_hash, "sha256": known.sha256, "state": SEEDING, "trackers": known.trackers}
         trackers = await self.announce_to(magnet.trackers)
         received: Received | None = None
-        if self.local_blob(payload["url"]) is None:
+        ours = self.own_blob(payload["url"])
+        if ours is None or not await self.store.exists(ours):
             received = await self._download(payload["url"], info)
         async with self.storage.lock:  # from the blob's check to seeding: no DELETE nor handoff in between
             if received is None:
-                sha256 = self.local_blob(payload["url"])
-                if sha256 is None:
+                assert ours is not None
+                sha256 = ours
+                path = await self.store.local_copy(sha256)
+                if path is None:
                     raise BridgeError(409, "the blob was deleted meanwhile: upload it again")
-                if await asyncio.to_thread(bad_pieces, self.store.path(sha256), info):
+                if await asyncio.to_thread(bad_pieces, path, info):
                     raise BridgeError(422, "the blob does not match the torrent: not seeded")
             else:
                 sha256 = received.sha256
                 media_type = mimetypes.guess_type(info.name, strict=False)[0] or FALLBACK_TYPE
                 await self.store.commit(received)
                 await self._db().add_blob(BlobRow(sha256, info.length, media_type, now), pubkey, now)
-            path: Path = self.store.path(sha256)
+                path = self.store.path(sha256)  # a commit leaves a copy on this disk (a cache copy, with S3)
             await self._db().record_torrent(
                 info.info_hash, sha256, info.name, info.length, info.info_bytes, trackers, pubkey, now
             )

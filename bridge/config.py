@@ -21,6 +21,10 @@ class BridgeConfig:
     data_dir: Path = Path(".data/bridge")
     database_url: str = field(default="", repr=False)
     """postgresql://user@host:port/name: the state a fleet of Bridges shares; empty for SQLite in data_dir."""
+    s3_endpoint: str = ""
+    """The S3 object store a fleet keeps its blobs in (http(s)://host:port); empty for blobs in data_dir."""
+    s3_bucket: str = "asknostr-blobs"
+    s3_region: str = "us-east-1"
     relays: tuple[str, ...] = ()
     trackers: tuple[str, ...] = ()
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
@@ -107,6 +111,14 @@ def parse_args(argv: list[str] | None = None) -> BridgeConfig:
         help="PostgreSQL, postgresql://user@host:port/database, shared by a fleet of Bridges (default: SQLite in"
         " --data-dir); give the password in PGPASSWORD or ~/.pgpass, not here",
     )
+    parser.add_argument(
+        "--s3-endpoint",
+        default="",
+        help="S3 object store for the blobs, shared by a fleet (e.g. http://127.0.0.1:8333; default: blobs in"
+        " --data-dir); credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or ~/.aws/credentials",
+    )
+    parser.add_argument("--s3-bucket", default="asknostr-blobs", help="the bucket (created if missing)")
+    parser.add_argument("--s3-region", default="us-east-1", help="the bucket's region (default us-east-1)")
     parser.add_argument("--relay", action="append", default=[], help="default relay offered to the PWA")
     parser.add_argument("--tracker", action="append", default=[], help="WebTorrent tracker offered to the PWA")
     parser.add_argument(
@@ -215,6 +227,8 @@ def parse_args(argv: list[str] | None = None) -> BridgeConfig:
         parser.error(f"--stun takes host:port (no stun: prefix), not {ns.stun!r}")
     if ns.database_url and not ns.database_url.startswith(("postgresql://", "postgres://")):
         parser.error(f"--database-url takes a postgresql:// URL, not {ns.database_url!r}")
+    if ns.s3_endpoint and not ns.s3_endpoint.startswith(("http://", "https://")):
+        parser.error(f"--s3-endpoint takes an http:// or https:// URL, not {ns.s3_endpoint!r}")
     if ns.max_upload_bytes < 1:
         parser.error("--max-upload-bytes must be at least 1")
     if not 0 < ns.upload_expiry_hours <= 24 * 365:  # also refuses nan and inf
@@ -227,6 +241,9 @@ def parse_args(argv: list[str] | None = None) -> BridgeConfig:
         web_root=ns.web_root.resolve(),
         data_dir=ns.data_dir,
         database_url=ns.database_url,
+        s3_endpoint=ns.s3_endpoint,
+        s3_bucket=ns.s3_bucket,
+        s3_region=ns.s3_region,
         relays=tuple(ns.relay),
         trackers=tuple(ns.tracker),
         max_upload_bytes=ns.max_upload_bytes,

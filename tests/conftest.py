@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from devstack.services import free_port, start_postgres
-from tests.postgres import PostgresServer
+from devstack.services import free_port, start_postgres, start_seaweedfs
+from tests.backends import BridgeBackend, ObjectStore, PostgresServer, fleet_backend
 
 
 def in_private_netns() -> bool:
@@ -33,10 +33,18 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServe
     server.service.stop(30)
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest) -> str:
-    """The Bridge's --database-url, for a module run on both engines: "" (SQLite) or a new PostgreSQL database."""
-    if request.param == "sqlite":
-        return ""
-    server: PostgresServer = request.getfixturevalue("postgres")
-    return server.new_database()
+@pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ObjectStore]:
+    """One real SeaweedFS (S3) for the whole run; each test that needs a bucket has its own."""
+    store = ObjectStore(start_seaweedfs(tmp_path_factory.mktemp("seaweedfs")))
+    yield store
+    store.service.kill()  # its own SIGTERM takes tens of seconds, and nothing of it is kept
+
+
+@pytest.fixture(scope="module", params=["local", "fleet"])
+def bridge_backend(request: pytest.FixtureRequest) -> BridgeBackend:
+    """For a module run twice: a Bridge on SQLite and its own disk (`local`, the default), then on what a fleet
+    shares (`fleet`: a new PostgreSQL database and a new S3 bucket)."""
+    if request.param == "local":
+        return BridgeBackend("local")
+    return fleet_backend(request.getfixturevalue("postgres"), request.getfixturevalue("seaweedfs"))

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from devstack.services import Service, free_port, start_bridge
+from tests.backends import BridgeBackend
 from tests.bridge.client import Reply, blossom_auth, call, sha
 from tests.unit.nostr_keys import keypair
 
@@ -24,7 +25,7 @@ CAROL = keypair(103)
 class Bridge:
     data_dir: Path
     service: Service
-    database_url: str
+    backend: BridgeBackend
 
     @property
     def url(self) -> str:
@@ -41,19 +42,19 @@ class Bridge:
 
     def restart(self) -> None:
         self.service.stop()
-        self.service = start(self.data_dir, self.database_url)
+        self.service = start(self.data_dir, self.backend)
 
 
-def start(data_dir: Path, database_url: str) -> Service:
+def start(data_dir: Path, backend: BridgeBackend) -> Service:
     """A Bridge on a free port, with a small upload limit, on SQLite or PostgreSQL."""
-    extra = ("--max-upload-bytes", str(LIMIT), "--database-url", database_url)
-    return start_bridge(data_dir, free_port(), relays=[], trackers=[], extra_args=extra)
+    extra = ("--max-upload-bytes", str(LIMIT), *backend.args())
+    return start_bridge(data_dir, free_port(), relays=[], trackers=[], extra_args=extra, env=backend.env)
 
 
 @pytest.fixture(scope="module")
-def bridge(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[Bridge]:
+def bridge(tmp_path_factory: pytest.TempPathFactory, bridge_backend: BridgeBackend) -> Iterator[Bridge]:
     data_dir = tmp_path_factory.mktemp("blossom")
-    running = Bridge(data_dir, start(data_dir, database_url), database_url)
+    running = Bridge(data_dir, start(data_dir, bridge_backend), bridge_backend)
     try:
         yield running
     finally:

@@ -15,7 +15,7 @@ from bridge.db import MIGRATIONS, BlobRow, CursorNotFound, Database, UploadRow
 from bridge.sql import DatabaseUnavailable, PostgreSQL, Tx, to_postgresql
 from devstack.services import Service, free_port, start_postgres
 from tests.async_runner import run
-from tests.postgres import PostgresServer
+from tests.backends import PostgresServer
 
 
 @dataclass

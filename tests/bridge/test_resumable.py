@@ -19,6 +19,7 @@ import pytest
 from bridge.config import DEFAULT_MAX_UPLOAD_BYTES, BridgeConfig, parse_args
 from bridge.resumable import UPLOADS_KEY
 from devstack.services import Service, free_port, start_bridge
+from tests.backends import BridgeBackend
 from tests.bridge.client import Reply, blossom_auth, call, sha
 from tests.bridge.inprocess import InProcessBridge
 from tests.bridge.malformed_http import ServerErrors, assert_error, describe, send
@@ -104,7 +105,7 @@ def files_in(directory: Path) -> list[Path]:
 class Process:
     data_dir: Path
     service: Service
-    database_url: str
+    backend: BridgeBackend
 
     @property
     def url(self) -> str:
@@ -120,18 +121,18 @@ class Process:
 
     def crash_and_restart(self) -> None:
         self.service.kill()  # SIGKILL: no clean shutdown
-        self.service = start_process(self.data_dir, self.database_url)
+        self.service = start_process(self.data_dir, self.backend)
 
 
-def start_process(data_dir: Path, database_url: str) -> Service:
-    extra = ("--max-upload-bytes", str(PROCESS_LIMIT), "--retention-interval", "0", "--database-url", database_url)
-    return start_bridge(data_dir, free_port(), relays=[], trackers=[], extra_args=extra)
+def start_process(data_dir: Path, backend: BridgeBackend) -> Service:
+    extra = ("--max-upload-bytes", str(PROCESS_LIMIT), "--retention-interval", "0", *backend.args())
+    return start_bridge(data_dir, free_port(), relays=[], trackers=[], extra_args=extra, env=backend.env)
 
 
 @pytest.fixture(scope="module")
-def process(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[Process]:
+def process(tmp_path_factory: pytest.TempPathFactory, bridge_backend: BridgeBackend) -> Iterator[Process]:
     data_dir = tmp_path_factory.mktemp("resumable")
-    running = Process(data_dir, start_process(data_dir, database_url), database_url)
+    running = Process(data_dir, start_process(data_dir, bridge_backend), bridge_backend)
     try:
         yield running
     finally:

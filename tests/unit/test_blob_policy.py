@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.blob_policy import NEUTRAL_TYPE, range_satisfiable, response_headers, single_range
+from bridge.blob_policy import NEUTRAL_TYPE, byte_range, range_satisfiable, response_headers, single_range
 
 
 @pytest.mark.parametrize("media_type", ["image/png", "image/webp", "video/mp4", "audio/ogg", "text/plain"])
@@ -59,3 +59,21 @@ def test_other_types_are_downloads_under_their_own_type() -> None:
 def test_one_range_is_served_and_an_empty_one_refused(header: str, size: int, single: bool, satisfiable: bool) -> None:
     assert single_range(header) is single
     assert range_satisfiable(header, size) is satisfiable
+
+
+@pytest.mark.parametrize(
+    ("header", "size", "bounds"),
+    [
+        ("bytes=0-0", 10, (0, 0)),
+        ("bytes=2-5", 10, (2, 5)),
+        ("bytes=-3", 10, (7, 9)),
+        ("bytes=-30", 10, (0, 9)),  # a suffix longer than the blob: all of it
+        ("bytes=5-", 10, (5, 9)),
+        ("bytes=5-99", 10, (5, 9)),  # a last byte past the end: the end
+        ("bytes=10-", 10, None),  # unsatisfiable (answered 416 before this is asked)
+        ("bytes=5-2", 10, None),  # ignored: the whole blob
+        (None, 10, None),
+    ],
+)
+def test_the_bytes_a_range_selects(header: str | None, size: int, bounds: tuple[int, int] | None) -> None:
+    assert byte_range(header, size) == bounds
