@@ -10,6 +10,7 @@ shared by a fleet of Bridges, with these files as each instance's cache. Both an
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import uuid
@@ -57,6 +58,9 @@ class BlobMissing(LookupError):
 class BlobStore:
     """Blobs on this disk."""
 
+    shared = False
+    """Whether other instances reach the same blobs (then the files here are only a cache)."""
+
     def __init__(self, root: Path) -> None:
         self.root = root
         self.tmp = root / ".tmp"
@@ -77,6 +81,14 @@ class BlobStore:
     def path(self, sha256: str) -> Path:
         """Where this disk keeps (or would keep) the blob's file."""
         return self.root / sha256[:2] / sha256
+
+    def cached(self) -> dict[str, float]:
+        """The blobs with a file here, and when each was written (seconds since the epoch)."""
+        files: dict[str, float] = {}
+        for path in self.root.glob("??/*"):
+            with contextlib.suppress(FileNotFoundError):
+                files[path.name] = path.stat().st_mtime
+        return files
 
     def local(self, sha256: str) -> Path | None:
         """The blob's file on this disk, if it is here now."""

@@ -25,7 +25,7 @@ from asknostr import magnet as magnets
 from asknostr.nip01 import is_hex64
 from bridge.blob_store import BlobStore, Received, TooLarge
 from bridge.blossom import FALLBACK_TYPE
-from bridge.db import MISSING, SEEDING, BlobRow, Database
+from bridge.db import MISSING, SEEDING, BlobRow, Database, TorrentRow
 from bridge.errors import BridgeError, parse_json
 from bridge.signed_request import read_body, signer_of
 from bridge.storage import Storage
@@ -117,8 +117,9 @@ class Bootstrap:
         if info.length > self.max_bytes:
             raise BridgeError(413, f"the file is larger than this Bridge keeps ({self.max_bytes} bytes)")
         known = await self._db().get_torrent(info.info_hash)
-        if known is not None and known.state == SEEDING and self.keeper.seeder.seeding(info.info_hash):
-            # already seeded (a retry whose answer was lost, a second follower's ping): no second download
+        if known is not None and known.state == SEEDING and self._seeded(known):
+            # already seeded, here or by another instance of the fleet (a retry whose answer was lost, a second
+            # follower's ping): no second download
             return {"info_hash": info.info_hash, "sha256": known.sha256, "state": SEEDING, "trackers": known.trackers}
         trackers = await self.announce_to(magnet.trackers)
         received: Received | None = None
@@ -144,7 +145,7 @@ class Bootstrap:
                 info.info_hash, sha256, info.name, info.length, info.info_bytes, trackers, pubkey, now
             )
             try:
-                await self.keeper.seed(info, path, trackers)
+                await self.keeper.seed(info, sha256, path, trackers)
             except RuntimeError as exc:  # libtorrent's refusal: recorded as not seeded, never shown as seeding
                 await self._db().set_torrent_state(info.info_hash, MISSING)
                 raise BridgeError(422, f"the Bridge cannot seed this torrent: {exc}") from None
@@ -183,6 +184,12 @@ class Bootstrap:
             await self.store.discard(received)
             raise BridgeError(422, "the url's content does not match the torrent: not seeded")
         return received
+
+    def _seeded(self, row: TorrentRow) -> bool:
+        """Whether this instance seeds the torrent, or another instance's lease on it is running."""
+        if self.keeper.seeder.seeding(row.info_hash):
+            return True
+        return row.owner not in (None, self.keeper.member.name) and row.lease_until >= self.clock()
 
     def _db(self) -> Database:
         return self.storage.db

@@ -25,6 +25,9 @@ class BridgeConfig:
     """The S3 object store a fleet keeps its blobs in (http(s)://host:port); empty for blobs in data_dir."""
     s3_bucket: str = "asknostr-blobs"
     s3_region: str = "us-east-1"
+    lease_ttl: float = 30.0
+    """Seconds an instance's lease on the torrents it seeds lasts unless renewed: how soon the others take over
+    the torrents of one that died."""
     relays: tuple[str, ...] = ()
     trackers: tuple[str, ...] = ()
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
@@ -119,6 +122,13 @@ def parse_args(argv: list[str] | None = None) -> BridgeConfig:
     )
     parser.add_argument("--s3-bucket", default="asknostr-blobs", help="the bucket (created if missing)")
     parser.add_argument("--s3-region", default="us-east-1", help="the bucket's region (default us-east-1)")
+    parser.add_argument(
+        "--lease-seconds",
+        type=float,
+        default=30.0,
+        help="a fleet's instance that stops renewing its torrents' leases for this long loses them to the others"
+        " (default 30)",
+    )
     parser.add_argument("--relay", action="append", default=[], help="default relay offered to the PWA")
     parser.add_argument("--tracker", action="append", default=[], help="WebTorrent tracker offered to the PWA")
     parser.add_argument(
@@ -229,6 +239,8 @@ def parse_args(argv: list[str] | None = None) -> BridgeConfig:
         parser.error(f"--database-url takes a postgresql:// URL, not {ns.database_url!r}")
     if ns.s3_endpoint and not ns.s3_endpoint.startswith(("http://", "https://")):
         parser.error(f"--s3-endpoint takes an http:// or https:// URL, not {ns.s3_endpoint!r}")
+    if not 3 <= ns.lease_seconds <= 3600:  # also refuses nan and inf
+        parser.error("--lease-seconds must be from 3 to 3600")
     if ns.max_upload_bytes < 1:
         parser.error("--max-upload-bytes must be at least 1")
     if not 0 < ns.upload_expiry_hours <= 24 * 365:  # also refuses nan and inf
@@ -244,6 +256,7 @@ def parse_args(argv: list[str] | None = None) -> BridgeConfig:
         s3_endpoint=ns.s3_endpoint,
         s3_bucket=ns.s3_bucket,
         s3_region=ns.s3_region,
+        lease_ttl=ns.lease_seconds,
         relays=tuple(ns.relay),
         trackers=tuple(ns.tracker),
         max_upload_bytes=ns.max_upload_bytes,

@@ -68,6 +68,28 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX uploads_expires ON uploads (expires)",
         "CREATE INDEX uploads_pubkey ON uploads (pubkey, complete)",
     ),
+    # 5: a fleet of Bridges on one database: the instance seeding each torrent (its lease), the heartbeats' votes
+    # (any instance takes them; one per pubkey and torrent), and one row per handoff
+    (
+        "ALTER TABLE torrents ADD COLUMN owner TEXT",
+        "ALTER TABLE torrents ADD COLUMN lease_until BIGINT NOT NULL DEFAULT 0",
+        "CREATE INDEX torrents_lease ON torrents (state, lease_until)",
+        """CREATE TABLE votes (
+            info_hash TEXT NOT NULL,
+            pubkey TEXT NOT NULL,
+            at BIGINT NOT NULL,
+            claimed INTEGER NOT NULL,
+            PRIMARY KEY (info_hash, pubkey)
+        )""",
+        "CREATE INDEX votes_at ON votes (at)",
+        """CREATE TABLE handoffs (
+            info_hash TEXT NOT NULL,
+            at BIGINT NOT NULL,
+            seeders INTEGER NOT NULL,
+            instance TEXT NOT NULL,
+            PRIMARY KEY (info_hash, at)
+        )""",
+    ),
 )
 
 SEEDING, HANDED_OFF, MISSING = "seeding", "handed_off", "missing"
@@ -128,10 +150,14 @@ class TorrentRow:
     state: str
     handed_off: int | None
     handoff_seeders: int | None
+    owner: str | None = None
+    """The instance that seeds it (holds its lease), if any."""
+    lease_until: int = 0
 
 
 _TORRENT_COLUMNS = (
-    "info_hash, sha256, name, size, info, trackers, pinged_by, created, state, handed_off, handoff_seeders"
+    "info_hash, sha256, name, size, info, trackers, pinged_by, created, state, handed_off, handoff_seeders, owner,"
+    " lease_until"
 )
 
 
@@ -148,7 +174,17 @@ def _torrent(row: Row) -> TorrentRow:
         str(row[8]),
         None if row[9] is None else int(row[9]),
         None if row[10] is None else int(row[10]),
+        None if row[11] is None else str(row[11]),
+        int(row[12]),
     )
+
+
+@dataclass(frozen=True)
+class Handoff:
+    done: bool
+    """This call made the handoff (False: another instance had, or the torrent was not seeded)."""
+    delete_blob: bool
+    """No seeded torrent uses the blob any more: its file goes."""
 
 
 class CursorNotFound(LookupError):
@@ -272,6 +308,69 @@ class Database:
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'seeding') ON CONFLICT (info_hash) DO NOTHING"""
         await self.sql.execute(sql, (info_hash, sha256, name, size, info, "\n".join(trackers), pubkey, now))
 
+    async def take_lease(self, info_hash: str, instance: str, now: int, until: int) -> bool:
+        """`instance` seeds `info_hash` until `until` unless another instance's lease on it is still running;
+        whether it now holds the lease."""
+        sql = """UPDATE torrents SET owner = ?, lease_until = ?
+                 WHERE info_hash = ? AND state = 'seeding' AND (owner IS NULL OR owner = ? OR lease_until < ?)"""
+        return await self.sql.execute(sql, (instance, until, info_hash, instance, now)) == 1
+
+    async def claim_torrents(
+        self, instance: str, now: int, until: int, limit: int, mine_too: bool = False
+    ) -> list[TorrentRow]:
+        """Up to `limit` seeded torrents that no live lease holds (their instance died, or never was), oldest first,
+        now leased to `instance` until `until`; `mine_too`: its own leases too (a restart takes its torrents back at
+        once). Instances claiming together get disjoint sets: on PostgreSQL the rows one is claiming are skipped by
+        the others (FOR UPDATE SKIP LOCKED); SQLite runs one writer at a time."""
+        skip_locked = " FOR UPDATE SKIP LOCKED" if self.sql.dialect == "postgresql" else ""
+        sql = f"""UPDATE torrents SET owner = ?, lease_until = ? WHERE info_hash IN (
+                     SELECT info_hash FROM torrents
+                     WHERE state = 'seeding' AND (owner IS NULL OR lease_until < ? OR owner = ?)
+                     ORDER BY created, info_hash LIMIT ?{skip_locked})
+                  RETURNING {_TORRENT_COLUMNS}"""
+        mine = instance if mine_too else ""
+        rows = await self.sql.fetch(sql, (instance, until, now, mine, limit))
+        return sorted((_torrent(row) for row in rows), key=lambda t: (t.created, t.info_hash))
+
+    async def renew_leases(self, instance: str, until: int) -> set[str]:
+        """Extend every lease `instance` holds on a torrent still seeded; the infoHashes it holds."""
+        sql = "UPDATE torrents SET lease_until = ? WHERE owner = ? AND state = 'seeding' RETURNING info_hash"
+        return {str(row[0]) for row in await self.sql.fetch(sql, (until, instance))}
+
+    async def release_leases(self, instance: str) -> None:
+        """`instance` stops (a clean shutdown): its torrents may be claimed at once."""
+        await self.sql.execute("UPDATE torrents SET lease_until = 0 WHERE owner = ?", (instance,))
+
+    async def existing_blobs(self, sha256s: list[str]) -> set[str]:
+        """Which of `sha256s` are stored blobs."""
+        if not sha256s:
+            return set()
+        marks = ", ".join("?" * len(sha256s))
+        rows = await self.sql.fetch(f"SELECT sha256 FROM blobs WHERE sha256 IN ({marks})", sha256s)
+        return {str(row[0]) for row in rows}
+
+    async def known_torrents(self, info_hashes: list[str]) -> set[str]:
+        """Which of `info_hashes` the fleet has a record of."""
+        if not info_hashes:
+            return set()
+        marks = ", ".join("?" * len(info_hashes))
+        rows = await self.sql.fetch(f"SELECT info_hash FROM torrents WHERE info_hash IN ({marks})", info_hashes)
+        return {str(row[0]) for row in rows}
+
+    async def record_votes(self, pubkey: str, votes: list[tuple[str, int]], now: int) -> None:
+        """A heartbeat's votes, (infoHash, seeders claimed): one per pubkey and torrent, the latest."""
+        sql = """INSERT INTO votes (info_hash, pubkey, at, claimed) VALUES (?, ?, ?, ?)
+                 ON CONFLICT (info_hash, pubkey) DO UPDATE SET at = excluded.at, claimed = excluded.claimed"""
+        await self.sql.executemany(sql, [(info_hash, pubkey, now, claimed) for info_hash, claimed in votes])
+
+    async def live_votes(self, info_hash: str, since: int) -> list[int]:
+        """The seeder counts claimed by the votes on `info_hash` cast after `since` (one per pubkey)."""
+        rows = await self.sql.fetch("SELECT claimed FROM votes WHERE info_hash = ? AND at > ?", (info_hash, since))
+        return [int(row[0]) for row in rows]
+
+    async def expire_votes(self, before: int) -> None:
+        await self.sql.execute("DELETE FROM votes WHERE at <= ?", (before,))
+
     async def get_torrent(self, info_hash: str) -> TorrentRow | None:
         row = await self.sql.fetchrow(f"SELECT {_TORRENT_COLUMNS} FROM torrents WHERE info_hash = ?", (info_hash,))
         return None if row is None else _torrent(row)
@@ -297,18 +396,28 @@ class Database:
 
     async def reseed(self, info_hash: str) -> bool:
         """A torrent handed off or missing is seeded again (a new ping brought its file back); whether it was."""
-        sql = "UPDATE torrents SET state = 'seeding', handed_off = NULL, handoff_seeders = NULL WHERE info_hash = ?"
+        sql = """UPDATE torrents SET state = 'seeding', handed_off = NULL, handoff_seeders = NULL, owner = NULL,
+                 lease_until = 0 WHERE info_hash = ?"""
         return await self.sql.execute(sql + " AND state != 'seeding'", (info_hash,)) == 1
 
-    async def hand_off(self, info_hash: str, now: int, seeders: int) -> bool:
-        """Record that the swarm took over `info_hash`. When no torrent still seeded uses its blob, the blob's rows
-        (and its owners) are deleted too, and the answer is True: the caller deletes the file."""
+    async def hand_off(self, info_hash: str, now: int, seeders: int, instance: str) -> Handoff:
+        """Record that the swarm took over `info_hash`, once: of any number of instances asking together, one gets
+        `done` (and writes the one handoff row); the others find it done. When no torrent still seeded uses its blob,
+        the blob's rows (and its owners) are deleted too, and `delete_blob` says so: the caller deletes the file."""
 
-        async def body(tx: Tx) -> bool:
-            await tx.execute(
-                "UPDATE torrents SET state = 'handed_off', handed_off = ?, handoff_seeders = ? WHERE info_hash = ?",
+        async def body(tx: Tx) -> Handoff:
+            changed = await tx.execute(
+                """UPDATE torrents SET state = 'handed_off', handed_off = ?, handoff_seeders = ?
+                   WHERE info_hash = ? AND state = 'seeding'""",
                 (now, seeders, info_hash),
             )
+            if changed != 1:
+                return Handoff(done=False, delete_blob=False)
+            await tx.execute(
+                "INSERT INTO handoffs (info_hash, at, seeders, instance) VALUES (?, ?, ?, ?)",
+                (info_hash, now, seeders, instance),
+            )
+            await tx.execute("DELETE FROM votes WHERE info_hash = ?", (info_hash,))
             sql = """SELECT 1 FROM torrents t JOIN torrents u ON u.sha256 = t.sha256
                      WHERE t.info_hash = ? AND u.state = 'seeding'"""
             still_used = await tx.fetchrow(sql, (info_hash,)) is not None
@@ -316,9 +425,14 @@ class Database:
                 await tx.execute(
                     "DELETE FROM blobs WHERE sha256 = (SELECT sha256 FROM torrents WHERE info_hash = ?)", (info_hash,)
                 )
-            return not still_used
+            return Handoff(done=True, delete_blob=not still_used)
 
         return await self.sql.atomic(body)
+
+    async def handoffs(self, info_hash: str) -> list[tuple[int, int, str]]:
+        """Each handoff of `info_hash`: (when, seeders proven, the instance that made it)."""
+        sql = "SELECT at, seeders, instance FROM handoffs WHERE info_hash = ? ORDER BY at"
+        return [(int(r[0]), int(r[1]), str(r[2])) for r in await self.sql.fetch(sql, (info_hash,))]
 
     async def add_upload(self, upload: UploadRow) -> None:
         sql = f"INSERT INTO uploads ({_UPLOAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"

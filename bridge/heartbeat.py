@@ -45,8 +45,8 @@ async def heartbeat_handler(request: web.Request) -> web.Response:
     except BridgeError:
         keeper.counters.refused(stage)
         raise
-    held = keeper.heartbeat(pubkey, reports)
-    answer: dict[str, object] = {"accepted": len(held), "ignored": len(reports) - len(held), "ttl": keeper.votes.ttl}
+    held = await keeper.heartbeat(pubkey, reports)
+    answer: dict[str, object] = {"accepted": len(held), "ignored": len(reports) - len(held), "ttl": keeper.votes_ttl}
     return web.json_response(answer | ({"held": held} if ask else {}))
 
 

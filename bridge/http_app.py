@@ -19,6 +19,7 @@ from bridge.client_address import trusting
 from bridge.config import BridgeConfig
 from bridge.errors import bridge_errors
 from bridge.heartbeat import add_heartbeat_routes
+from bridge.leases import LeaseJob, Member, instance_name
 from bridge.possession import PossessionVerifier
 from bridge.pwa import add_pwa_routes, pwa_headers
 from bridge.resumable import UPLOADS_KEY, ResumableUploads
@@ -26,7 +27,7 @@ from bridge.seeder import PEER_FINGERPRINT, Seeder
 from bridge.status import add_status_routes
 from bridge.storage import Storage
 from bridge.swarm import SWARM_KEY, SwarmKeeper
-from bridge.swarm_health import HandoffPolicy, ProofBook, VoteBook
+from bridge.swarm_health import HandoffPolicy, ProofBook
 from bridge.turn import add_turn_routes
 
 
@@ -66,7 +67,6 @@ def make_app(
     keeper = SwarmKeeper(
         storage,
         Seeder(config.data_dir / "seeding", stun_server=config.stun),
-        VoteBook(config.heartbeat_ttl),
         verifier=PossessionVerifier(
             config.data_dir / "verifying",
             stun_server=config.stun,
@@ -74,11 +74,14 @@ def make_app(
             clock=clock,
         ),
         proofs=ProofBook(config.proof_window),
+        votes_ttl=config.heartbeat_ttl,
         policy=HandoffPolicy(config.handoff_seeders, config.handoff_age),
         clock=clock,
         scrape_trackers=config.trackers,
+        member=Member(instance_name(config.data_dir), config.lease_ttl),
     )
     app[SWARM_KEY] = keeper
+    lease_job = LeaseJob(keeper)
 
     async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
         await storage.open()
@@ -89,13 +92,15 @@ def make_app(
             await web.SockSite(media, media_socket).start()
         else:
             await web.TCPSite(media, config.host, config.media_port).start()
-        # seed again what was seeded before a restart
+        # seed again what was seeded before a restart, and what no instance of the fleet holds
         keeper.seeder.start()
         keeper.verifier.start()
         await keeper.resume()
+        lease_job.start()
         keeper.start(config.retention_interval)
         yield
         await keeper.close()
+        await lease_job.close()
         await keeper.seeder.close()
         keeper.verifier.close()
         await media.cleanup()

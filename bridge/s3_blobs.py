@@ -48,6 +48,8 @@ def _missing(exc: botocore.exceptions.ClientError) -> bool:
 
 
 class S3Blobs(BlobStore):
+    shared = True
+
     def __init__(self, root: Path, endpoint: str, bucket: str, region: str = "us-east-1") -> None:
         super().__init__(root)
         self.endpoint = endpoint

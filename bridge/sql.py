@@ -10,9 +10,11 @@ raises `DatabaseUnavailable` (503: the client tries again later, nothing is half
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import re
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -59,6 +61,10 @@ class Tx(Protocol):
         """Run a statement; the rows it changed."""
         ...
 
+    async def executemany(self, sql: str, rows: Sequence[Params]) -> None:
+        """Run a statement once per row of parameters (one transaction)."""
+        ...
+
 
 class Engine(Tx, Protocol):
     dialect: str
@@ -83,11 +89,19 @@ class SQLite:
 
     @classmethod
     async def open(cls, path: Path) -> SQLite:
-        conn = await aiosqlite.connect(path, isolation_level=None)  # explicit transactions
+        # explicit transactions; a writer waits up to 10 s for another (a second process, a migration)
+        conn = await aiosqlite.connect(path, isolation_level=None, timeout=10)
         try:
-            await conn.execute("PRAGMA journal_mode = WAL")
+            for attempt in range(50):  # the switch to WAL does not wait for a busy database: tried again
+                try:
+                    await conn.execute("PRAGMA journal_mode = WAL")
+                    break
+                except sqlite3.OperationalError:
+                    if attempt == 49:
+                        raise
+                    await asyncio.sleep(0.1)
             await conn.execute("PRAGMA foreign_keys = ON")
-            await conn.execute("PRAGMA busy_timeout = 10000")
+            await conn.execute("PRAGMA synchronous = NORMAL")  # WAL: a commit survives a crash of the process
         except BaseException:
             await conn.close()
             raise
@@ -106,6 +120,9 @@ class SQLite:
         cursor = await self._conn.execute(sql, params)
         return cursor.rowcount
 
+    async def _executemany(self, sql: str, rows: Sequence[Params]) -> None:
+        await self._conn.executemany(sql, rows)
+
     async def fetch(self, sql: str, params: Params = ()) -> list[Row]:
         async with self._lock:
             return await self._fetch(sql, params)
@@ -117,6 +134,12 @@ class SQLite:
     async def execute(self, sql: str, params: Params = ()) -> int:
         async with self._lock:
             return await self._execute(sql, params)
+
+    async def executemany(self, sql: str, rows: Sequence[Params]) -> None:
+        async def body(tx: Tx) -> None:
+            await tx.executemany(sql, rows)
+
+        await self.atomic(body)
 
     async def atomic(self, body: Callable[[Tx], Awaitable[T]]) -> T:
         async with self._lock:
@@ -146,6 +169,9 @@ class _SQLiteTx:
     async def execute(self, sql: str, params: Params = ()) -> int:
         return await self._db._execute(sql, params)
 
+    async def executemany(self, sql: str, rows: Sequence[Params]) -> None:
+        await self._db._executemany(sql, rows)
+
 
 @functools.lru_cache(maxsize=512)
 def to_postgresql(sql: str) -> str:
@@ -166,12 +192,20 @@ _LOST = (
     asyncpg.exceptions.CannotConnectNowError,  # starting up, shutting down, recovering
     asyncpg.exceptions.AdminShutdownError,
     asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.InternalClientError,  # a rollback tried on a connection that broke mid-statement
     asyncpg.exceptions.SerializationError,  # a transaction that lost a race is simply run again
     asyncpg.exceptions.DeadlockDetectedError,
     OSError,  # refused or reset: the server is not listening (yet)
     asyncio.TimeoutError,
 )
 """Failures after which the whole transaction is run again: it was rolled back, nothing of it stayed."""
+
+
+def _closed(conn: Connection) -> bool:
+    try:
+        return conn.is_closed()
+    except asyncpg.exceptions.InterfaceError:  # lost, and already taken back by the pool
+        return True
 
 
 class PostgreSQL:
@@ -203,8 +237,18 @@ class PostgreSQL:
         pause = 0.05
         while True:
             try:
-                async with self._pool.acquire(timeout=self.retry_for) as conn:
-                    return await run(conn)
+                conn = await self._pool.acquire(timeout=self.retry_for)
+                try:
+                    result = await run(conn)
+                except asyncpg.exceptions.InterfaceError as exc:
+                    if not _closed(conn):
+                        raise  # a mistake in the call, not a lost connection
+                    raise ConnectionResetError(str(exc)) from exc  # e.g. "cannot call Transaction.__aexit__()"
+                finally:
+                    # a connection that broke after the work was done must not undo the answer: the pool replaces it
+                    with contextlib.suppress(*_LOST):
+                        await self._pool.release(conn)
+                return result
             except _LOST as exc:
                 if time.monotonic() + pause >= deadline:
                     log.warning("database unreachable for %.0f s: %r", self.retry_for, exc)
@@ -232,6 +276,12 @@ class PostgreSQL:
 
         return await self._retrying(run)
 
+    async def executemany(self, sql: str, rows: Sequence[Params]) -> None:
+        async def run(conn: Connection) -> None:
+            await conn.executemany(to_postgresql(sql), rows)  # one transaction: all rows or none
+
+        await self._retrying(run)
+
     async def atomic(self, body: Callable[[Tx], Awaitable[T]]) -> T:
         async def run(conn: Connection) -> T:
             async with conn.transaction():
@@ -256,6 +306,9 @@ class _PostgreSQLTx:
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         return _changed(await self._conn.execute(to_postgresql(sql), *params))
+
+    async def executemany(self, sql: str, rows: Sequence[Params]) -> None:
+        await self._conn.executemany(to_postgresql(sql), rows)
 
 
 async def open_engine(data_dir: Path, database_url: str) -> Engine:

@@ -5,6 +5,9 @@ database together. Its retention pass runs on an interval: a torrent older than 
 seeders exceed the policy's count is checked (a round of the possession check); when the seeders that proved they
 hold it exceed that count, it is no longer seeded, its file is deleted, and the handoff is recorded. Until then
 nothing is deleted. The clock is injectable (tests move it a day forward).
+
+In a fleet (Bridges sharing one database and object store) each torrent is seeded by one instance, which holds a
+lease on it (bridge.fleet); votes are rows any instance writes, and a handoff happens once, whoever asks.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import statistics
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -19,7 +23,10 @@ from pathlib import Path
 
 from aiohttp import web
 
+from bridge import leases
 from bridge.db import HANDED_OFF, MISSING, SEEDING, Database, TorrentRow
+from bridge.errors import BridgeError
+from bridge.leases import Member
 from bridge.possession import PossessionVerifier
 from bridge.seeder import Seeder, SeedStatus
 from bridge.storage import Storage
@@ -28,7 +35,6 @@ from bridge.swarm_health import (
     Observed,
     ProofBook,
     Report,
-    VoteBook,
     claimed_seeders,
     tracker_seeders_besides_us,
 )
@@ -46,6 +52,8 @@ class Counters:
     heartbeat_reports: int = 0
     heartbeats_refused: dict[str, int] = field(default_factory=dict)
     handoffs: int = 0
+    blobs_deleted: int = 0
+    """Blobs this instance deleted at a handoff (once per blob in the whole fleet)."""
     retention_passes: int = 0
     possession_rounds: int = 0
 
@@ -57,57 +65,79 @@ class Counters:
 class SwarmKeeper:
     storage: Storage
     seeder: Seeder
-    votes: VoteBook
     verifier: PossessionVerifier
     proofs: ProofBook
+    votes_ttl: float = 180.0
+    """Seconds a heartbeat's vote counts."""
     policy: HandoffPolicy = field(default_factory=HandoffPolicy)
     clock: Callable[[], float] = time.time
     scraper: Scraper = scrape_all
     scrape_trackers: tuple[str, ...] = ()
     """The trackers whose scrape the Bridge trusts: the operator's (--tracker), never a pinger's magnet's."""
+    member: Member = field(default_factory=Member)
+    """This instance of the fleet: its name, and how long its leases last."""
     tracker_seeders: dict[str, int] = field(default_factory=dict)
     """The last scrape's seeders per infoHash (the Bridge itself taken off)."""
-    known: set[str] = field(default_factory=set)
-    """infoHashes the Bridge has a record of: heartbeats about others are ignored."""
+    seeded_blobs: dict[str, str] = field(default_factory=dict)
+    """The blob (sha256) of each torrent this instance seeds."""
     counters: Counters = field(default_factory=Counters)
     _job: asyncio.Task[None] | None = None
-    _expired_at: float = 0.0
 
     def database(self) -> Database:
         return self.storage.db
 
-    async def seed(self, info: TorrentInfo, path: Path, trackers: list[str]) -> None:
-        """Seed a checked file; a torrent handed off earlier is taken back (its `created` stays)."""
-        await self.database().reseed(info.info_hash)
+    def now(self) -> int:
+        return int(self.clock())
+
+    async def seed(self, info: TorrentInfo, sha256: str, path: Path, trackers: list[str]) -> bool:
+        """Seed a checked file (blob `sha256`) unless another live instance holds the torrent's lease (it seeds it,
+        then); a torrent handed off earlier is taken back (its `created` stays). Whether this instance seeds it."""
+        db, now = self.database(), self.now()
+        await db.reseed(info.info_hash)
+        if not await db.take_lease(info.info_hash, self.member.name, now, self.member.lease_until(now)):
+            return False
         await self.seeder.seed(info, path, trackers)
-        self.known.add(info.info_hash)
+        self.seeded_blobs[info.info_hash] = sha256
+        return True
+
+    async def start_seeding(self, row: TorrentRow) -> bool:
+        """Seed a torrent this instance has just claimed, from the blob (fetched from the object store if this
+        disk has no copy); a torrent whose file is gone is recorded missing. Whether it is seeded."""
+        try:
+            info = parse_torrent(row.info)
+        except TorrentError as exc:
+            log.error("torrent %s: stored info dict unreadable (%s); not seeded", row.info_hash, exc)
+            await self.database().set_torrent_state(row.info_hash, MISSING)
+            return False
+        try:
+            path = await self._copy_of(row, info)
+        except BridgeError as exc:  # the object store is down: the lease lapses, this or another instance retries
+            log.warning("torrent %s: cannot fetch its blob now (%s)", row.info_hash, exc)
+            return False
+        if path is None:
+            log.error("torrent %s: its file (blob %s) is gone; not seeded", row.info_hash, row.sha256)
+            await self.database().set_torrent_state(row.info_hash, MISSING)
+            return False
+        try:
+            await self.seeder.seed(info, path, row.trackers)
+        except (OSError, RuntimeError) as exc:  # one bad row must not keep the Bridge from starting
+            log.error("torrent %s: cannot seed it again (%s)", row.info_hash, exc)
+            await self.database().set_torrent_state(row.info_hash, MISSING)
+            return False
+        self.seeded_blobs[row.info_hash] = row.sha256
+        return True
+
+    async def stop_seeding(self, info_hash: str) -> None:
+        """This instance no longer seeds `info_hash` (its lease went to another, or the torrent was handed off)."""
+        self.seeder.remove(info_hash)
+        self.seeded_blobs.pop(info_hash, None)
+        self.proofs.forget(info_hash)
+        self.tracker_seeders.pop(info_hash, None)
 
     async def resume(self) -> int:
-        """After a start: seed again every torrent not handed off whose file is still here; the number resumed."""
-        resumed = 0
-        for row in await self.database().torrents():
-            self.known.add(row.info_hash)
-            if row.state != SEEDING:
-                continue
-            try:
-                info = parse_torrent(row.info)
-            except TorrentError as exc:
-                log.error("torrent %s: stored info dict unreadable (%s); not seeded", row.info_hash, exc)
-                await self.database().set_torrent_state(row.info_hash, MISSING)
-                continue
-            path = await self._copy_of(row, info)
-            if path is None:
-                log.error("torrent %s: its file (blob %s) is gone; not seeded", row.info_hash, row.sha256)
-                await self.database().set_torrent_state(row.info_hash, MISSING)
-                continue
-            try:
-                await self.seeder.seed(info, path, row.trackers)
-            except (OSError, RuntimeError) as exc:  # one bad row must not keep the Bridge from starting
-                log.error("torrent %s: cannot seed it again (%s)", row.info_hash, exc)
-                await self.database().set_torrent_state(row.info_hash, MISSING)
-                continue
-            resumed += 1
-        return resumed
+        """After a start: claim and seed every torrent no live instance holds, this one's own of before the
+        restart first; the number now seeded."""
+        return await leases.claim_all(self, mine_too=True)
 
     async def _copy_of(self, row: TorrentRow, info: TorrentInfo) -> Path | None:
         """A file of the blob (from the object store if this disk has none), or the seeding link to it (kept when
@@ -122,25 +152,27 @@ class SwarmKeeper:
         link = self.seeder.copy_path(info)
         return link if await asyncio.to_thread(complete, link) else None
 
-    def heartbeat(self, pubkey: str, reports: list[Report]) -> list[str]:
+    async def heartbeat(self, pubkey: str, reports: list[Report]) -> list[str]:
         """Record a checked heartbeat's votes; the infoHashes counted — reports about unknown torrents are ignored."""
-        mine = [report for report in reports if report.info_hash in self.known]
-        now = self.clock()
-        if now - self._expired_at >= self.votes.ttl:  # memory follows the live votes, retention job or not
-            self.votes.expire(now)
-            self._expired_at = now
-        self.votes.record(pubkey, mine, now)
+        db = self.database()
+        known = await db.known_torrents([report.info_hash for report in reports])
+        mine = [report for report in reports if report.info_hash in known]
+        await db.record_votes(pubkey, [(report.info_hash, report.seeders) for report in mine], self.now())
         self.counters.heartbeats += 1
         self.counters.heartbeat_reports += len(mine)
         return [report.info_hash for report in mine]
+
+    async def votes(self, info_hash: str, now: float) -> list[int]:
+        """The seeder counts the live votes on `info_hash` claim (one vote per pubkey)."""
+        return await self.database().live_votes(info_hash, int(now - self.votes_ttl))
 
     def observed(self, info_hash: str, status: SeedStatus | None = None) -> Observed:
         """What the Bridge sees of the swarm (`status`: the seeder's, when the caller already has it)."""
         status = status or self.seeder.status(info_hash)
         return Observed(status.connected_seeds if status else 0, self.tracker_seeders.get(info_hash))
 
-    def claimed(self, info_hash: str, now: float) -> int:
-        return claimed_seeders(self.votes.voters(info_hash, now), self.observed(info_hash))
+    async def claimed(self, info_hash: str, now: float) -> int:
+        return claimed_seeders(len(await self.votes(info_hash, now)), self.observed(info_hash))
 
     async def check_possession(self, row: TorrentRow) -> int:
         """One round of the possession check on `row`'s swarm; the seeders proven (within the proofs' window)."""
@@ -173,38 +205,45 @@ class SwarmKeeper:
                 self.tracker_seeders.pop(row.info_hash, None)
 
     async def retention_pass(self) -> list[str]:
-        """One run of the retention job; the infoHashes handed off."""
+        """One run of the retention job over the torrents this instance seeds; the infoHashes handed off."""
         now = self.clock()
-        self.votes.expire(now)
+        await self.database().expire_votes(int(now - self.votes_ttl))
         seeding = await self.database().torrents(SEEDING)
-        candidates = [row for row in seeding if now - row.created > self.policy.min_age]
+        candidates = [
+            row for row in seeding if row.owner == self.member.name and now - row.created > self.policy.min_age
+        ]
         if candidates:
             await self.observe(candidates)
         handed: list[str] = []
         for row in candidates:
-            if self.claimed(row.info_hash, now) <= self.policy.min_seeders:
+            if await self.claimed(row.info_hash, now) <= self.policy.min_seeders:
                 continue  # not even claimed: not worth a check
             try:
                 proven = await self.check_possession(row)
             except (TorrentError, RuntimeError, OSError) as exc:
                 log.error("torrent %s: possession check failed (%s); kept", row.info_hash, exc)
                 continue
-            if self.policy.hand_off(created=row.created, now=self.clock(), active=proven):
-                await self.hand_off(row, proven, int(self.clock()))
+            due = self.policy.hand_off(created=row.created, now=self.clock(), active=proven)
+            if due and await self.hand_off(row, proven, self.now()):
                 handed.append(row.info_hash)
         self.counters.retention_passes += 1
         return handed
 
-    async def hand_off(self, row: TorrentRow, active: int, now: int) -> None:
-        self.seeder.remove(row.info_hash)
+    async def hand_off(self, row: TorrentRow, active: int, now: int) -> bool:
+        """Let the swarm have `row`'s torrent: recorded once in the fleet (whoever else asks at the same time), its
+        blob deleted once (object and copies) when no seeded torrent still uses it. Whether this call did it."""
         async with self.storage.lock:
-            if await self.database().hand_off(row.info_hash, now, active):
+            handoff = await self.database().hand_off(row.info_hash, now, active, self.member.name)
+            await self.stop_seeding(row.info_hash)
+            if handoff.delete_blob:
                 await self.storage.store.delete(row.sha256)
-        self.votes.forget(row.info_hash)
-        self.proofs.forget(row.info_hash)
-        self.tracker_seeders.pop(row.info_hash, None)
+                self.counters.blobs_deleted += 1
+        if not handoff.done:
+            log.info("torrent %s: already handed off (by another instance)", row.info_hash)
+            return False
         self.counters.handoffs += 1
         log.info("torrent %s handed off to the swarm (%d seeders proved they hold it)", row.info_hash, active)
+        return True
 
     def start(self, interval: float) -> None:
         """Run the retention pass every `interval` seconds (0: never; tests call `retention_pass`)."""
@@ -233,7 +272,8 @@ class SwarmKeeper:
         now = self.clock()
         seed = self.seeder.status(info_hash)
         observed = self.observed(info_hash, seed)
-        voters = self.votes.voters(info_hash, now)
+        claims = await self.votes(info_hash, now)
+        voters = len(claims)
         return {
             "info_hash": row.info_hash,
             "name": row.name,
@@ -247,7 +287,7 @@ class SwarmKeeper:
                 "active": self.proofs.proven(info_hash, now) if row.state == SEEDING else row.handoff_seeders,
                 "claimed": claimed_seeders(voters, observed) if row.state == SEEDING else None,
                 "heartbeat_keys": voters,
-                "claimed_median": self.votes.claimed_median(info_hash, now),
+                "claimed_median": statistics.median(claims) if claims else None,
                 "connected_to_bridge": observed.connected_seeds,
                 "tracker": observed.tracker_seeders,
             },
@@ -255,6 +295,7 @@ class SwarmKeeper:
             "announced": seed.announced if seed else False,
             "uploaded": seed.uploaded if seed else 0,
             "handed_off": row.handed_off,
+            "seeded_by": row.owner if row.state == SEEDING else None,
             "handoff": {"min_seeders": self.policy.min_seeders, "min_age": self.policy.min_age}
             if row.state != HANDED_OFF
             else None,

@@ -1,8 +1,8 @@
 """Swarm health: who says they seed what, who proved it, and when the Bridge may let go of its copy.
 
-Pure functions and plain data (no I/O, no clock of its own): the heartbeat endpoint feeds `VoteBook`, the
-possession check (bridge.possession) feeds `ProofBook`, the retention job asks `claimed_seeders`,
-`proven_seeders` and `HandoffPolicy`.
+Pure functions and plain data (no I/O, no clock of its own): the heartbeat endpoint parses votes (kept as
+database rows, one per pubkey and infoHash: bridge.db), the possession check (bridge.possession) feeds `ProofBook`,
+the retention job asks `claimed_seeders`, `proven_seeders` and `HandoffPolicy`.
 
 Claims: a heartbeat is a vote, "pubkey P seeds infoHash H and sees N seeders", counted once per pubkey per infoHash
 and alive for a TTL; the tracker's scrape counts announces. Keys and announces are free, so claims only decide
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -67,49 +66,6 @@ def asks_held(payload: object) -> bool:
     if not isinstance(ask, bool):
         raise HeartbeatError("ask_held must be true or false")
     return ask
-
-
-@dataclass(frozen=True)
-class Vote:
-    at: float
-    claimed: int
-
-
-@dataclass
-class VoteBook:
-    """The live votes per infoHash: one per pubkey (the latest), each alive for `ttl` seconds."""
-
-    ttl: float
-    _votes: dict[str, dict[str, Vote]] = field(default_factory=dict)
-
-    def record(self, pubkey: str, reports: Iterable[Report], now: float) -> None:
-        for report in reports:
-            self._votes.setdefault(report.info_hash, {})[pubkey] = Vote(now, report.seeders)
-
-    def live(self, info_hash: str, now: float) -> dict[str, Vote]:
-        """The votes for `info_hash` younger than the TTL, by pubkey."""
-        votes = self._votes.get(info_hash, {})
-        return {pubkey: vote for pubkey, vote in votes.items() if now - vote.at < self.ttl}
-
-    def voters(self, info_hash: str, now: float) -> int:
-        return len(self.live(info_hash, now))
-
-    def claimed_median(self, info_hash: str, now: float) -> float | None:
-        """The median seeder count the live voters report seeing (for the operator; it decides nothing)."""
-        claims = [vote.claimed for vote in self.live(info_hash, now).values()]
-        return statistics.median(claims) if claims else None
-
-    def expire(self, now: float) -> None:
-        """Forget dead votes (memory stays proportional to the live ones)."""
-        for info_hash in list(self._votes):
-            alive = self.live(info_hash, now)
-            if alive:
-                self._votes[info_hash] = alive
-            else:
-                del self._votes[info_hash]
-
-    def forget(self, info_hash: str) -> None:
-        self._votes.pop(info_hash, None)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.db import MIGRATIONS, BlobRow, CursorNotFound, Database, UploadRow
+from bridge.db import MIGRATIONS, BlobRow, CursorNotFound, Database, Handoff, UploadRow
 from bridge.sql import DatabaseUnavailable, PostgreSQL, Tx, to_postgresql
 from devstack.services import Service, free_port, start_postgres
 from tests.async_runner import run
@@ -112,9 +112,11 @@ def test_torrents_hand_off_and_come_back(place: Place) -> None:
             ["wss://t/1", "wss://t/2"],
             "seeding",
         )
-        assert await db.hand_off("1" * 40, 100, 11) is False  # torrent 2 still seeds the same blob
+        assert await db.hand_off("1" * 40, 100, 11, "a") == Handoff(True, False)  # 2 still seeds the same blob
         assert await db.get_blob(blob.sha256) is not None
-        assert await db.hand_off("2" * 40, 101, 12) is True
+        assert await db.hand_off("2" * 40, 101, 12, "a") == Handoff(True, True)
+        assert await db.hand_off("2" * 40, 102, 12, "b") == Handoff(False, False)  # once
+        assert await db.handoffs("2" * 40) == [(101, 12, "a")]
         assert await db.get_blob(blob.sha256) is None
         assert [t.info_hash for t in await db.torrents("handed_off")] == ["1" * 40, "2" * 40]
         assert await db.torrent_totals() == {"handed_off": (2, 10)}
@@ -122,6 +124,55 @@ def test_torrents_hand_off_and_come_back(place: Place) -> None:
         assert await db.reseed("1" * 40) is False
         back = await db.get_torrent("1" * 40)
         assert back is not None and (back.state, back.handed_off, back.handoff_seeders) == ("seeding", None, None)
+
+    with_db(place, body)
+
+
+def test_one_vote_per_pubkey_and_torrent_alive_for_its_ttl(place: Place) -> None:
+    async def body(db: Database) -> None:
+        h1, h2 = "1" * 40, "2" * 40
+        for _ in range(5):
+            await db.record_votes("alice", [(h1, 100)], 1000)
+        await db.record_votes("bob", [(h1, 2), (h2, 2)], 1100)
+        assert sorted(await db.live_votes(h1, since=1100 - 180)) == [2, 100]
+        assert await db.live_votes(h1, since=1180 - 180) == [2]  # alice's vote is 180 s old: expired
+        await db.record_votes("alice", [(h1, 1)], 1300)  # a new heartbeat is a new vote, the same one
+        assert sorted(await db.live_votes(h1, since=0)) == [1, 2]
+        await db.expire_votes(before=1100)
+        assert await db.live_votes(h2, since=0) == [] and await db.live_votes(h1, since=0) == [1]
+        await db.record_votes("carol", [], 1400)  # a heartbeat about nothing known
+
+    with_db(place, body)
+
+
+def test_leases_one_seeder_per_torrent(place: Place) -> None:
+    async def body(db: Database) -> None:
+        hashes = [f"{n:040d}" for n in range(5)]
+        for n, info_hash in enumerate(hashes):
+            await db.record_torrent(info_hash, "f" * 64, f"{n}.mp4", 1, b"i", [], "alice", 10 + n)
+        assert await db.take_lease(hashes[0], "a", now=100, until=130) is True
+        assert await db.take_lease(hashes[0], "b", now=110, until=140) is False  # a's lease runs
+        assert await db.take_lease(hashes[0], "a", now=120, until=150) is True  # renewing one's own
+        first = await db.claim_torrents("b", now=120, until=150, limit=2)
+        assert [t.info_hash for t in first] == hashes[1:3] and {t.owner for t in first} == {"b"}
+        rest = await db.claim_torrents("c", now=120, until=150, limit=10)
+        assert [t.info_hash for t in rest] == hashes[3:]
+        assert await db.claim_torrents("c", now=120, until=150, limit=10) == []  # all held
+        assert await db.renew_leases("b", until=200) == set(hashes[1:3])
+        assert await db.renew_leases("c", until=200) == set(hashes[3:])
+        # a dies; its lease runs out at 150: the next claim takes its torrent
+        assert [t.info_hash for t in await db.claim_torrents("c", now=151, until=181, limit=10)] == [hashes[0]]
+        assert await db.renew_leases("a", until=210) == set()  # a, back, finds it lost
+        await db.release_leases("b")  # a clean shutdown
+        again = await db.claim_torrents("a", now=152, until=182, limit=10)
+        assert [t.info_hash for t in again] == hashes[1:3]
+        # a restart takes its own leases back at once, not only expired ones
+        assert await db.claim_torrents("c", now=153, until=190, limit=10) == []
+        mine = await db.claim_torrents("c", now=153, until=190, limit=10, mine_too=True)
+        assert [t.info_hash for t in mine] == [hashes[0], *hashes[3:]]
+        await db.hand_off(hashes[4], 160, 11, "c")
+        assert hashes[4] not in await db.renew_leases("c", until=200)  # handed off: not seeded, no lease
+        assert await db.known_torrents([hashes[4], "e" * 40]) == {hashes[4]}
 
     with_db(place, body)
 

@@ -1,0 +1,143 @@
+"""Seeding ownership in a fleet of Bridges: each torrent is seeded by exactly one instance, the holder of its lease.
+
+A lease is two columns of the torrent's row (owner, lease_until), so it lives as long as the instance renews it.
+Every `Member.interval` seconds an instance:
+- renews its leases, and stops seeding any torrent whose lease another instance took (this one was too slow to
+  renew: a pause, a partition) or that is no longer seeded (handed off);
+- claims torrents whose lease ran out (their instance died) or that never had one, in batches, and seeds them from
+  the object store (bridge.s3_blobs);
+- drops the cache copies of blobs it does not seed (after a short grace, so the ping that follows an upload finds
+  the copy), and at once those whose blob is gone.
+A clean shutdown releases its leases, so the others take over at their next round rather than after the lease.
+
+A single Bridge on SQLite runs the same rounds: it claims every torrent at start and renews them alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bridge.swarm import SwarmKeeper
+
+log = logging.getLogger(__name__)
+
+CACHE_GRACE = 600
+"""Seconds a cache copy of a blob this instance does not seed is kept (an upload's, for the ping after it)."""
+
+
+@dataclass(frozen=True)
+class Member:
+    """This instance: its name in the fleet (the leases' owner) and how long its leases last."""
+
+    name: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    lease_ttl: float = 30.0
+    claim_batch: int = 100
+
+    @property
+    def interval(self) -> float:
+        """Seconds between rounds: a third of a lease, so two rounds can fail before the lease runs out."""
+        return self.lease_ttl / 3
+
+    def lease_until(self, now: int) -> int:
+        return now + int(self.lease_ttl)
+
+
+def instance_name(data_dir: Path) -> str:
+    """This instance's name, kept in `<data_dir>/instance` so a restart finds its own leases again."""
+    path = data_dir / "instance"
+    try:
+        name = path.read_text().strip()
+    except FileNotFoundError:
+        name = ""
+    if not name:
+        name = f"{os.uname().nodename[:40]}-{uuid.uuid4().hex[:8]}"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(name + "\n")
+    return name
+
+
+async def claim_all(keeper: SwarmKeeper, *, mine_too: bool = False) -> int:
+    """Claim and seed, batch after batch, every torrent no live lease holds (`mine_too`: this instance's own
+    leases too, after a restart); the number now seeded."""
+    db, member = keeper.database(), keeper.member
+    seeded = 0
+    while True:
+        now = keeper.now()
+        rows = await db.claim_torrents(member.name, now, member.lease_until(now), member.claim_batch, mine_too)
+        for row in rows:
+            if await keeper.start_seeding(row):
+                seeded += 1
+        if len(rows) < member.claim_batch:
+            return seeded
+
+
+async def lease_round(keeper: SwarmKeeper) -> None:
+    """One round: renew, let go of what is no longer this instance's, claim what nobody holds, trim the cache."""
+    db, member = keeper.database(), keeper.member
+    held = await db.renew_leases(member.name, member.lease_until(keeper.now()))
+    for info_hash in [h for h in keeper.seeded_blobs if h not in held]:
+        log.info("torrent %s: no longer seeded here (lease taken over, or handed off)", info_hash)
+        await keeper.stop_seeding(info_hash)
+    for info_hash in held - set(keeper.seeded_blobs):  # held, but not seeded (its blob was unreachable before)
+        row = await db.get_torrent(info_hash)
+        if row is not None:
+            await keeper.start_seeding(row)
+    await claim_all(keeper)
+    await trim_cache(keeper)
+
+
+async def trim_cache(keeper: SwarmKeeper) -> None:
+    """Drop the cache copies of blobs this instance does not seed: at once when the blob is gone (deleted, or
+    handed off), after CACHE_GRACE otherwise. Only with a shared object store: on a disk of its own, the copy is
+    the blob."""
+    store = keeper.storage.store
+    if not store.shared:
+        return
+    cached = await asyncio.to_thread(store.cached)
+    seeded = set(keeper.seeded_blobs.values())
+    others = {sha256: mtime for sha256, mtime in cached.items() if sha256 not in seeded}
+    if not others:
+        return
+    stored = await keeper.database().existing_blobs(list(others))
+    now = time.time()  # file times are the real clock's
+    for sha256, mtime in others.items():
+        if sha256 not in stored or now - mtime > CACHE_GRACE:
+            await store.drop_local(sha256)
+
+
+@dataclass
+class LeaseJob:
+    """The rounds, every `member.interval` seconds, from `start` to `close`."""
+
+    keeper: SwarmKeeper
+    _task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.keeper.member.interval)
+            try:
+                await lease_round(self.keeper)
+            except Exception:  # the database or the object store is down: the next round tries again
+                log.exception("lease round failed; trying again in %.0f s", self.keeper.member.interval)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        try:
+            await self.keeper.database().release_leases(self.keeper.member.name)
+        except Exception:  # a shutdown with the database down: the leases run out by themselves
+            log.warning("could not release this instance's leases; they expire in %.0f s", self.keeper.member.lease_ttl)
