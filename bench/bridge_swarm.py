@@ -57,8 +57,7 @@ from bridge.torrent import build_info  # noqa: E402
 from devstack.processes import descendants, processes  # noqa: E402
 from devstack.services import Service, free_port, start_bridge, start_tracker, stop_all  # noqa: E402
 from tests.bridge.client import auth_header, info_hash_of, ping_payload, sha, signed_post, upload  # noqa: E402
-from tests.e2e.harness import CHROMIUM_FLAGS, chromium_path  # noqa: E402
-from tests.e2e.test_bridge_seeding import DOWNLOAD  # noqa: E402
+from tests.e2e.harness import CHROMIUM_FLAGS, WEBTORRENT_DOWNLOAD, chromium_path  # noqa: E402
 from tests.unit.nostr_keys import keypair, sign_event  # noqa: E402
 
 FETCH = """async (url) => {
@@ -144,7 +143,7 @@ def bench_first_piece(bridge: Service, media: Service, tracker: Service, size: i
                 page = browser.new_context().new_page()
                 page.goto(bridge.url + "/config.json")
                 joined = time.perf_counter()
-                got: dict[str, Any] = page.evaluate(DOWNLOAD, payload["magnet"])
+                got: dict[str, Any] = page.evaluate(WEBTORRENT_DOWNLOAD, payload["magnet"])
                 assert got["sha256"] == hashlib.sha256(data).hexdigest() and got["peers"] == ["webrtc"]
                 http: dict[str, Any] = page.evaluate(FETCH, f"{bridge.extra['media_url']}/{answer['sha256']}")
                 assert http["size"] == size

@@ -270,3 +270,37 @@ def chromium_path() -> str:
         if found:
             return found
     raise RuntimeError("no Chromium found: `make test` installs Debian's chromium (tools/setup.sh --browser)")
+
+
+WEBTORRENT_DOWNLOAD = """async (magnet) => {
+  const { default: WebTorrent } = await import('/static/vendor/webtorrent.min.js')
+  const client = new WebTorrent({ tracker: { rtcConfig: { iceServers: [] } } })
+  const t0 = performance.now()
+  return await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no download in 60 s')), window.DOWNLOAD_TIMEOUT ?? 60000)
+    const t = client.add(magnet)
+    const wires = []
+    let first = null
+    t.on('wire', (wire) => wires.push(wire.type))
+    t.on('download', () => { if (first === null) first = performance.now() - t0 })
+    t.on('done', async () => {
+      clearTimeout(timer)
+      const bytes = new Uint8Array(await t.files[0].arrayBuffer())
+      const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes))
+      client.destroy()
+      resolve({ sha256: [...digest].map((b) => b.toString(16).padStart(2, '0')).join(''), first,
+        total: performance.now() - t0, peers: wires })
+    })
+  })
+}"""
+"""In a page of the app's origin: WebTorrent downloads `magnet` alone (no app), as any peer would; its SHA-256,
+the time to the first byte and in all, and the kinds of peers it had."""
+
+
+def download_in_browser(browser: Browser, app_url: str, magnet: str) -> dict[str, Any]:
+    page = browser.new_context().new_page()
+    try:
+        page.goto(app_url + "/config.json")
+        return dict(page.evaluate(WEBTORRENT_DOWNLOAD, magnet))
+    finally:
+        page.context.close()

@@ -15,48 +15,17 @@ from playwright.sync_api import Browser
 
 from devstack.services import Service, free_port, start_bridge
 from tests.bridge.client import info_hash_of, ping_payload, request, signed_post, upload
-from tests.e2e.harness import Stack
+from tests.e2e.harness import Stack, download_in_browser
 from tests.unit.nostr_keys import keypair
 
 SIZE = 2 * 1024 * 1024 + 999
 DATA = bytes((i * 131 + (i >> 10)) % 256 for i in range(SIZE))
 SECRET, PUBKEY = keypair(3003)
 
-DOWNLOAD = """async (magnet) => {
-  const { default: WebTorrent } = await import('/static/vendor/webtorrent.min.js')
-  const client = new WebTorrent({ tracker: { rtcConfig: { iceServers: [] } } })
-  const t0 = performance.now()
-  return await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no download in 60 s')), window.DOWNLOAD_TIMEOUT ?? 60000)
-    const t = client.add(magnet)
-    const wires = []
-    let first = null
-    t.on('wire', (wire) => wires.push(wire.type))
-    t.on('download', () => { if (first === null) first = performance.now() - t0 })
-    t.on('done', async () => {
-      clearTimeout(timer)
-      const bytes = new Uint8Array(await t.files[0].arrayBuffer())
-      const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes))
-      client.destroy()
-      resolve({ sha256: [...digest].map((b) => b.toString(16).padStart(2, '0')).join(''), first,
-        total: performance.now() - t0, peers: wires })
-    })
-  })
-}"""
-
 
 def ping(bridge: str, payload: dict[str, str], *, url: str = "") -> tuple[int, dict[str, Any]]:
     status, answer = signed_post(f"{bridge}/api/ping", payload, SECRET, signed_url=url)
     return status, dict(answer)
-
-
-def download_in_browser(browser: Browser, app_url: str, magnet: str) -> dict[str, Any]:
-    page = browser.new_context().new_page()
-    try:
-        page.goto(app_url + "/config.json")
-        return dict(page.evaluate(DOWNLOAD, magnet))
-    finally:
-        page.context.close()
 
 
 @pytest.fixture(scope="module")

@@ -25,8 +25,7 @@ from playwright.sync_api import Browser, FilePayload
 from devstack.blossom import start_blossom
 from devstack.nip96 import start_nip96
 from devstack.services import ROOT, Service, free_port
-from tests.e2e.harness import AppUser, Stack, UserFactory, eventually, relay_query
-from tests.e2e.test_bridge_seeding import download_in_browser
+from tests.e2e.harness import AppUser, Stack, UserFactory, download_in_browser, eventually, relay_query
 
 
 def png(width: int, height: int, seed: int) -> bytes:

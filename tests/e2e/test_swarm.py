@@ -14,8 +14,7 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage
 
 from asknostr import nip01
-from tests.e2e.harness import AppUser, Stack, UserFactory, eventually, relay_publish, relay_query
-from tests.e2e.test_bridge_seeding import download_in_browser
+from tests.e2e.harness import AppUser, Stack, UserFactory, download_in_browser, eventually, relay_publish, relay_query
 from tests.e2e.test_composer import LIST, bridge_state, post_files, published
 
 # the downloads kept on disk (static/js/disk_store.js), by name: their infoHashes
