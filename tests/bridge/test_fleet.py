@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,14 +14,25 @@ import pytest
 
 from bridge.config import BridgeConfig
 from bridge.leases import lease_round
-from devstack.services import Service, free_port, start_bridge
+from devstack.services import S3_TEST_CREDENTIALS, Service, free_port, start_bridge, start_postgres
 from tests.backends import BridgeBackend, ObjectStore, PostgresServer, fleet_backend
-from tests.bridge.client import Reply, blossom_auth, call, info_hash_of, ping_payload, sha, signed_post, upload
+from tests.bridge.client import (
+    Reply,
+    blossom_auth,
+    call,
+    heartbeat,
+    info_hash_of,
+    ping_payload,
+    sha,
+    signed_post,
+    upload,
+)
 from tests.bridge.inprocess import InProcessBridge
 from tests.unit.nostr_keys import keypair
 
 ALICE = keypair(301)
 BOB = keypair(302)
+KEYS = [keypair(310 + n) for n in range(4)]
 
 
 @dataclass
@@ -189,3 +201,68 @@ def test_two_instances_handing_off_the_same_torrents_at_once_do_it_once(
             bridge.call(lease_round(bridge.keeper))  # the next round: no cache copy of a blob that is gone
             assert bridge.keeper.storage.store.cached() == {}
             assert not bridge.keeper.seeder.handles
+
+
+def test_postgresql_restarted_under_load(tmp_path: Path, seaweedfs: ObjectStore, tracker: Service) -> None:
+    """Two Bridges under a steady load of uploads, lists, blob reads and heartbeats while their PostgreSQL restarts:
+    they reconnect by themselves, and no request answers 5xx outside the outage."""
+    port = free_port()
+    database = start_postgres(tmp_path / "pg", port)
+    servers: list[Service] = [database]
+    backend = BridgeBackend("fleet", database.url, seaweedfs.url, seaweedfs.new_bucket(), dict(S3_TEST_CREDENTIALS))
+    bridges = [
+        start_bridge(
+            tmp_path / name,
+            free_port(),
+            relays=[],
+            trackers=[tracker.url],
+            extra_args=(*backend.args(), "--heartbeats-per-key", "0"),
+            env=backend.env,
+        )
+        for name in ("one", "two")
+    ]
+    answers: list[tuple[float, float, int]] = []  # (sent, answered, status)
+    stop = threading.Event()
+
+    def load(worker: int) -> None:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            bridge = bridges[n % 2]
+            data = f"worker {worker} blob {n}".encode()
+            sent = time.monotonic()
+            if n % 3 == 0:
+                headers = {"Authorization": blossom_auth(ALICE[0], "upload", [sha(data)])}
+                status = call(bridge.extra["media_url"], "PUT", "/upload", data, headers).status
+            elif n % 3 == 1:
+                status = call(bridge.extra["media_url"], "GET", f"/list/{ALICE[1]}?limit=5").status
+            else:
+                status = heartbeat(bridge.url, {"a" * 40: 1}, KEYS[worker][0])[0]
+            answers.append((sent, time.monotonic(), status))
+            time.sleep(0.02)
+
+    try:
+        workers = [threading.Thread(target=load, args=(w,)) for w in range(4)]
+        for worker in workers:
+            worker.start()
+        time.sleep(2)
+        down = time.monotonic()
+        database.stop(30)
+        time.sleep(2)  # the outage
+        servers.append(start_postgres(tmp_path / "pg", port))
+        up = time.monotonic()
+        time.sleep(4)
+        stop.set()
+        for worker in workers:
+            worker.join(30)
+    finally:
+        for service in [*bridges, *servers]:
+            service.stop(30)
+    assert len(answers) > 100
+    late_errors = [(s - down, a - up, st) for s, a, st in answers if st >= 500 and a > up + 1.0]
+    assert late_errors == [], late_errors  # a 503 is allowed while it is down, never once it is back
+    after = [st for s, _a, st in answers if s > up + 1.0]
+    assert after and all(st < 500 for st in after)
+    assert {st for _s, _a, st in answers} <= {200, 201, 503}
+    slowest = max(a - s for s, a, _st in answers)
+    print(f"{len(answers)} requests, {sum(st == 503 for _s, _a, st in answers)} answered 503, slowest {slowest:.1f} s")
