@@ -13,6 +13,7 @@ Pure functions (no I/O), tested in CPython.
 
 from __future__ import annotations
 
+import mimetypes
 import re
 
 NEUTRAL_TYPE = "application/octet-stream"
@@ -85,3 +86,8 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     if first == "":
         return max(0, size - int(last)), size - 1
     return int(first), size - 1 if last == "" else min(int(last), size - 1)
+
+
+def type_of_name(name: str) -> str:
+    """The type a blob known only by a file name gets (a torrent's name: a ping's download, a take-back)."""
+    return mimetypes.guess_type(name, strict=False)[0] or NEUTRAL_TYPE

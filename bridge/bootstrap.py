@@ -12,7 +12,6 @@ import asyncio
 import base64
 import binascii
 import logging
-import mimetypes
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
@@ -23,8 +22,8 @@ from aiohttp.abc import AbstractResolver
 
 from asknostr import magnet as magnets
 from asknostr.nip01 import is_hex64
+from bridge import blob_policy
 from bridge.blob_store import BlobStore, Received, TooLarge
-from bridge.blossom import FALLBACK_TYPE
 from bridge.db import MISSING, SEEDING, BlobRow, Database, TorrentRow
 from bridge.errors import BridgeError, parse_json
 from bridge.signed_request import read_body, signer_of
@@ -137,7 +136,7 @@ class Bootstrap:
                     raise BridgeError(422, "the blob does not match the torrent: not seeded")
             else:
                 sha256 = received.sha256
-                media_type = mimetypes.guess_type(info.name, strict=False)[0] or FALLBACK_TYPE
+                media_type = blob_policy.type_of_name(info.name)
                 await self.store.commit(received)
                 await self._db().add_blob(BlobRow(sha256, info.length, media_type, now), pubkey, now)
                 path = self.store.path(sha256)  # a commit leaves a copy on this disk (a cache copy, with S3)

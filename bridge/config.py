@@ -46,6 +46,8 @@ class BridgeConfig:
     https://media.example.com); empty for http://host:media_port."""
     fetch_allow_hosts: tuple[str, ...] = ()
     handoff_seeders: int = 10
+    take_back_below: int = 3
+    """A handed-off torrent is downloaded back and seeded again when fewer seeders than this prove they hold it."""
     handoff_age: float = 24 * 3600
     proof_window: float = 3600
     """Seconds a seeder's proof of possession counts (bridge.swarm_health.ProofBook)."""
@@ -190,6 +192,13 @@ def parse_args(argv: list[str] | None = None) -> BridgeConfig:
         help="hand a torrent off to the swarm once MORE than this many seeders proved they hold it (default 10)",
     )
     swarm.add_argument(
+        "--take-back-below",
+        type=int,
+        default=3,
+        help="take a handed-off torrent back (download it from its swarm, store and seed it) when fewer than this"
+        " many seeders prove they hold it (default 3; 0: never)",
+    )
+    swarm.add_argument(
         "--handoff-age-hours", type=float, default=24.0, help="...and it is older than this (default 24)"
     )
     swarm.add_argument(
@@ -241,6 +250,8 @@ def parse_args(argv: list[str] | None = None) -> BridgeConfig:
         parser.error(f"--s3-endpoint takes an http:// or https:// URL, not {ns.s3_endpoint!r}")
     if not 3 <= ns.lease_seconds <= 3600:  # also refuses nan and inf
         parser.error("--lease-seconds must be from 3 to 3600")
+    if ns.take_back_below < 0 or ns.take_back_below > ns.handoff_seeders:
+        parser.error("--take-back-below must be from 0 to --handoff-seeders (else a torrent would bounce back at once)")
     if ns.max_upload_bytes < 1:
         parser.error("--max-upload-bytes must be at least 1")
     if not 0 < ns.upload_expiry_hours <= 24 * 365:  # also refuses nan and inf
@@ -267,6 +278,7 @@ def parse_args(argv: list[str] | None = None) -> BridgeConfig:
         fetch_allow_hosts=tuple(ns.fetch_allow_host),
         stun=ns.stun,
         handoff_seeders=ns.handoff_seeders,
+        take_back_below=ns.take_back_below,
         handoff_age=ns.handoff_age_hours * 3600,
         proof_window=ns.proof_window,
         retention_interval=ns.retention_interval,

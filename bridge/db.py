@@ -318,24 +318,26 @@ class Database:
     async def claim_torrents(
         self, instance: str, now: int, until: int, limit: int, mine_too: bool = False
     ) -> list[TorrentRow]:
-        """Up to `limit` seeded torrents that no live lease holds (their instance died, or never was), oldest first,
-        now leased to `instance` until `until`; `mine_too`: its own leases too (a restart takes its torrents back at
-        once). Instances claiming together get disjoint sets: on PostgreSQL the rows one is claiming are skipped by
-        the others (FOR UPDATE SKIP LOCKED); SQLite runs one writer at a time."""
+        """Up to `limit` torrents seeded or handed off (watched, for a take-back) that no live lease holds (their
+        instance died, or never was), oldest first, now leased to `instance` until `until`; `mine_too`: its own
+        leases too (a restart takes its torrents back at once). Instances claiming together get disjoint sets: on
+        PostgreSQL the rows one is claiming are skipped by the others (FOR UPDATE SKIP LOCKED); SQLite runs one
+        writer at a time."""
         skip_locked = " FOR UPDATE SKIP LOCKED" if self.sql.dialect == "postgresql" else ""
         sql = f"""UPDATE torrents SET owner = ?, lease_until = ? WHERE info_hash IN (
                      SELECT info_hash FROM torrents
-                     WHERE state = 'seeding' AND (owner IS NULL OR lease_until < ? OR owner = ?)
+                     WHERE state IN ('seeding', 'handed_off') AND (owner IS NULL OR lease_until < ? OR owner = ?)
                      ORDER BY created, info_hash LIMIT ?{skip_locked})
                   RETURNING {_TORRENT_COLUMNS}"""
         mine = instance if mine_too else ""
         rows = await self.sql.fetch(sql, (instance, until, now, mine, limit))
         return sorted((_torrent(row) for row in rows), key=lambda t: (t.created, t.info_hash))
 
-    async def renew_leases(self, instance: str, until: int) -> set[str]:
-        """Extend every lease `instance` holds on a torrent still seeded; the infoHashes it holds."""
-        sql = "UPDATE torrents SET lease_until = ? WHERE owner = ? AND state = 'seeding' RETURNING info_hash"
-        return {str(row[0]) for row in await self.sql.fetch(sql, (until, instance))}
+    async def renew_leases(self, instance: str, until: int) -> dict[str, str]:
+        """Extend every lease `instance` holds on a torrent seeded or handed off; the state of each it holds."""
+        sql = """UPDATE torrents SET lease_until = ? WHERE owner = ? AND state IN ('seeding', 'handed_off')
+                 RETURNING info_hash, state"""
+        return {str(row[0]): str(row[1]) for row in await self.sql.fetch(sql, (until, instance))}
 
     async def release_leases(self, instance: str) -> None:
         """`instance` stops (a clean shutdown): its torrents may be claimed at once."""

@@ -75,7 +75,7 @@ def make_app(
         ),
         proofs=ProofBook(config.proof_window),
         votes_ttl=config.heartbeat_ttl,
-        policy=HandoffPolicy(config.handoff_seeders, config.handoff_age),
+        policy=HandoffPolicy(config.handoff_seeders, config.handoff_age, config.take_back_below),
         clock=clock,
         scrape_trackers=config.trackers,
         member=Member(instance_name(config.data_dir), config.lease_ttl),

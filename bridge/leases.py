@@ -1,9 +1,10 @@
-"""Seeding ownership in a fleet of Bridges: each torrent is seeded by exactly one instance, the holder of its lease.
+"""Seeding ownership in a fleet of Bridges: each torrent is seeded by exactly one instance, the holder of its lease;
+a handed-off torrent is watched by one (bridge.takeback).
 
 A lease is two columns of the torrent's row (owner, lease_until), so it lives as long as the instance renews it.
 Every `Member.interval` seconds an instance:
 - renews its leases, and stops seeding any torrent whose lease another instance took (this one was too slow to
-  renew: a pause, a partition) or that is no longer seeded (handed off);
+  renew: a pause, a partition) or that another instance handed off;
 - claims torrents whose lease ran out (their instance died) or that never had one, in batches, and seeds them from
   the object store (bridge.s3_blobs);
 - drops the cache copies of blobs it does not seed (after a short grace, so the ping that follows an upload finds
@@ -24,6 +25,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from bridge.db import SEEDING
 
 if TYPE_CHECKING:
     from bridge.swarm import SwarmKeeper
@@ -74,7 +77,7 @@ async def claim_all(keeper: SwarmKeeper, *, mine_too: bool = False) -> int:
         now = keeper.now()
         rows = await db.claim_torrents(member.name, now, member.lease_until(now), member.claim_batch, mine_too)
         for row in rows:
-            if await keeper.start_seeding(row):
+            if row.state == SEEDING and await keeper.start_seeding(row):
                 seeded += 1
         if len(rows) < member.claim_batch:
             return seeded
@@ -84,11 +87,11 @@ async def lease_round(keeper: SwarmKeeper) -> None:
     """One round: renew, let go of what is no longer this instance's, claim what nobody holds, trim the cache."""
     db, member = keeper.database(), keeper.member
     held = await db.renew_leases(member.name, member.lease_until(keeper.now()))
-    for info_hash in [h for h in keeper.seeded_blobs if h not in held]:
+    for info_hash in [h for h in keeper.seeded_blobs if held.get(h) != SEEDING]:
         log.info("torrent %s: no longer seeded here (lease taken over, or handed off)", info_hash)
         await keeper.stop_seeding(info_hash)
-    for info_hash in held - set(keeper.seeded_blobs):  # held, but not seeded (its blob was unreachable before)
-        row = await db.get_torrent(info_hash)
+    for info_hash in [h for h, state in held.items() if state == SEEDING and h not in keeper.seeded_blobs]:
+        row = await db.get_torrent(info_hash)  # held, but not seeded (its blob was unreachable before)
         if row is not None:
             await keeper.start_seeding(row)
     await claim_all(keeper)

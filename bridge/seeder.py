@@ -152,18 +152,41 @@ class Seeder:
                 os.link(blob, target)
             except OSError:  # another file system: a copy
                 shutil.copyfile(blob, target)
-        params = lt.add_torrent_params()
-        params.ti = lt.torrent_info({b"info": lt.bdecode(info.info_bytes)})  # type: ignore[call-overload]  # stubs lack it
-        params.save_path = str(target.parent)
-        params.renamed_files = {0: SEEDED_FILE}
-        params.trackers = trackers
+        params = self._params(info, trackers)
         params.flags |= lt.torrent_flags.seed_mode
         if not self.verify_first_requests:
             params.verified_pieces = [True] * len(info.pieces)
+        return self.session.add_torrent(params)
+
+    def _params(self, info: TorrentInfo, trackers: list[str]) -> Any:
+        params = lt.add_torrent_params()
+        params.ti = lt.torrent_info({b"info": lt.bdecode(info.info_bytes)})  # type: ignore[call-overload]  # stubs lack it
+        params.save_path = str(self.copy_path(info).parent)
+        params.renamed_files = {0: SEEDED_FILE}
+        params.trackers = trackers
         # started, and not auto-managed: libtorrent's queue would keep all but `active_seeds` (5) torrents paused,
         # unannounced, so a browser would find no Bridge in the swarm of the sixth
         params.flags &= ~(lt.torrent_flags.auto_managed | lt.torrent_flags.paused)
-        return self.session.add_torrent(params)
+        return params
+
+    async def fetch(self, info: TorrentInfo, trackers: list[str]) -> Path:
+        """Download the torrent from its swarm into the file it is seeded from, libtorrent checking every piece
+        against the torrent's SHA-1s, and go on seeding it. Cancelled (a timeout), it keeps nothing."""
+        async with self._adding:
+            if info.info_hash in self.handles:
+                return self.copy_path(info)
+            self.copy_path(info).parent.mkdir(parents=True, exist_ok=True)
+            handle = await asyncio.to_thread(self.session.add_torrent, self._params(info, trackers))
+            self.handles[info.info_hash] = handle
+        try:
+            while True:  # libtorrent's status polled: its alerts are _log_alerts' to take
+                if handle.status().is_seeding:  # every piece downloaded and passed its check
+                    break
+                await asyncio.sleep(0.25)
+        except asyncio.CancelledError:
+            self.remove(info.info_hash)
+            raise
+        return self.copy_path(info)
 
     def status(self, info_hash: str) -> SeedStatus | None:
         handle = self.handles.get(info_hash)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bridge import leases
+from bridge import leases, takeback
 from bridge.db import HANDED_OFF, MISSING, SEEDING, Database, TorrentRow
 from bridge.errors import BridgeError
 from bridge.leases import Member
@@ -52,6 +52,8 @@ class Counters:
     heartbeat_reports: int = 0
     heartbeats_refused: dict[str, int] = field(default_factory=dict)
     handoffs: int = 0
+    take_backs: int = 0
+    """Handed-off torrents downloaded back from their swarm and seeded again."""
     blobs_deleted: int = 0
     """Blobs this instance deleted at a handoff (once per blob in the whole fleet)."""
     retention_passes: int = 0
@@ -255,6 +257,7 @@ class SwarmKeeper:
             await asyncio.sleep(interval)
             try:
                 await self.retention_pass()
+                await takeback.watch_pass(self)
             except Exception:
                 log.exception("retention pass failed; retrying in %s s", interval)
 

@@ -154,6 +154,8 @@ class ProofBook:
     """The proofs and failures of possession per infoHash, kept for `window` seconds."""
 
     window: float
+    per_peer: bool = False
+    """Count (address, peer id) pairs, not addresses: tests only (every peer of a test network shares an address)."""
     _proofs: dict[str, list[Proof]] = field(default_factory=dict)
     _failures: dict[str, list[Failure]] = field(default_factory=dict)
 
@@ -164,7 +166,11 @@ class ProofBook:
 
     def proven(self, info_hash: str, now: float) -> int:
         return proven_seeders(
-            self._proofs.get(info_hash, ()), self._failures.get(info_hash, ()), now=now, window=self.window
+            self._proofs.get(info_hash, ()),
+            self._failures.get(info_hash, ()),
+            now=now,
+            window=self.window,
+            per_peer=self.per_peer,
         )
 
     def forget(self, info_hash: str) -> None:
@@ -180,10 +186,15 @@ def tracker_seeders_besides_us(complete: int, we_announce: bool) -> int:
 @dataclass(frozen=True)
 class HandoffPolicy:
     """Let go of a torrent when more than `min_seeders` seeders proved they hold it (`active`, from
-    `proven_seeders`) and it is older than `min_age` seconds."""
+    `proven_seeders`) and it is older than `min_age` seconds; take a handed-off torrent back when fewer than
+    `take_back_below` seeders prove it in a round (while one still can give it)."""
 
     min_seeders: int = 10
     min_age: float = 24 * 3600
+    take_back_below: int = 3
 
     def hand_off(self, *, created: float, now: float, active: int) -> bool:
         return active > self.min_seeders and now - created > self.min_age
+
+    def take_back(self, *, active: int) -> bool:
+        return active < self.take_back_below

@@ -158,11 +158,11 @@ def test_leases_one_seeder_per_torrent(place: Place) -> None:
         rest = await db.claim_torrents("c", now=120, until=150, limit=10)
         assert [t.info_hash for t in rest] == hashes[3:]
         assert await db.claim_torrents("c", now=120, until=150, limit=10) == []  # all held
-        assert await db.renew_leases("b", until=200) == set(hashes[1:3])
-        assert await db.renew_leases("c", until=200) == set(hashes[3:])
+        assert await db.renew_leases("b", until=200) == dict.fromkeys(hashes[1:3], "seeding")
+        assert await db.renew_leases("c", until=200) == dict.fromkeys(hashes[3:], "seeding")
         # a dies; its lease runs out at 150: the next claim takes its torrent
         assert [t.info_hash for t in await db.claim_torrents("c", now=151, until=181, limit=10)] == [hashes[0]]
-        assert await db.renew_leases("a", until=210) == set()  # a, back, finds it lost
+        assert await db.renew_leases("a", until=210) == {}  # a, back, finds it lost
         await db.release_leases("b")  # a clean shutdown
         again = await db.claim_torrents("a", now=152, until=182, limit=10)
         assert [t.info_hash for t in again] == hashes[1:3]
@@ -171,7 +171,7 @@ def test_leases_one_seeder_per_torrent(place: Place) -> None:
         mine = await db.claim_torrents("c", now=153, until=190, limit=10, mine_too=True)
         assert [t.info_hash for t in mine] == [hashes[0], *hashes[3:]]
         await db.hand_off(hashes[4], 160, 11, "c")
-        assert hashes[4] not in await db.renew_leases("c", until=200)  # handed off: not seeded, no lease
+        assert (await db.renew_leases("c", until=200))[hashes[4]] == "handed_off"  # still c's: c watches it
         assert await db.known_torrents([hashes[4], "e" * 40]) == {hashes[4]}
 
     with_db(place, body)

@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 
 from bridge.config import BridgeConfig
+from bridge.takeback import watch_pass
 from bridge.torrent import parse_torrent
 from bridge.tracker_scrape import scrape_all
 from devstack.services import Service, free_port
-from tests.bridge.client import heartbeat, info_hash_of, ping_payload, request, signed_post, upload
+from tests.bridge.client import call, heartbeat, info_hash_of, ping_payload, request, signed_post, upload
 from tests.bridge.inprocess import InProcessBridge
 from tests.bridge.lt_peers import LtSeeder
 from tests.bridge.tracker_peers import TrackerSeeders
@@ -219,3 +220,61 @@ def test_a_large_heartbeat_is_read_whole(bridge: InProcessBridge, tracker: Servi
     reports = {info_hash: 2, **{f"{n:040x}": 1 for n in range(999)}}  # ~70 KB of JSON
     status, answer = heartbeat(bridge.url, reports, KEYS[5][0], now=bridge.clock())
     assert status == 200 and answer["accepted"] == 1 and answer["ignored"] == 999
+
+
+@pytest.mark.webrtc
+def test_a_handed_off_torrent_is_taken_back_while_one_seeder_remains(tmp_path: Path, tracker: Service) -> None:
+    """Two peers prove they hold the file: the Bridge hands it off. They leave one by one; when only one still
+    proves it, the Bridge downloads the file back from it, checks it and stores and seeds it again."""
+    config = BridgeConfig(
+        data_dir=tmp_path / "bridge",
+        trackers=(tracker.url,),
+        retention_interval=0,
+        handoff_seeders=1,
+        take_back_below=2,
+    )
+    data = os.urandom(700_000)
+    with InProcessBridge(config) as bridge:
+        bridge.keeper.proofs.per_peer = True  # every peer of the test namespace has one address: count peer ids
+        info_hash = seed(bridge, tracker, data, "kept.mp4")
+        row = bridge.call(bridge.keeper.database().get_torrent(info_hash))
+        assert row is not None
+        peers = []
+        for n in range(2):
+            path = tmp_path / f"peer{n}" / "kept.mp4"
+            path.parent.mkdir()
+            path.write_bytes(data)
+            peers.append(LtSeeder(f"-HS000{n}-".encode(), path, parse_torrent(row.info), tracker.url))
+        try:
+            wait_scrape(bridge, tracker, info_hash, 3)  # the two peers and the Bridge
+            bridge.clock.advance(DAY + 1)
+            for secret, _ in KEYS[:2]:
+                assert heartbeat(bridge.url, {info_hash: 2}, secret, now=bridge.clock())[0] == 200
+            handed: list[str] = []
+            for _ in range(3):  # a round proves whoever connected within it: a peer may miss the first
+                handed = bridge.call(bridge.keeper.retention_pass(), timeout=120)
+                if handed:
+                    break
+            assert handed == [info_hash], (bridge.keeper.counters, status_of(bridge, info_hash))
+            assert blob_status(bridge, data) == 404
+
+            assert bridge.call(watch_pass(bridge.keeper), timeout=120) == []  # two still prove it: left alone
+            peers.pop(0).close()  # (the tracker may list it a while yet: only a peer that serves pieces proves)
+            taken = bridge.call(watch_pass(bridge.keeper), timeout=180)
+            assert taken == [info_hash], status_of(bridge, info_hash)
+        finally:
+            for peer in peers:
+                peer.close()
+        # the last seeder is gone: the Bridge has the file again, the same bytes, and seeds it
+        got = call(bridge.media_url, "GET", f"/{hashlib.sha256(data).hexdigest()}")
+        assert (got.status, hashlib.sha256(got.body).hexdigest()) == (200, hashlib.sha256(data).hexdigest())
+        status = status_of(bridge, info_hash)
+        assert status["state"] == "seeding" and bridge.keeper.seeder.seeding(info_hash)
+        assert bridge.keeper.counters.take_backs == 1
+
+
+def wait_scrape(bridge: InProcessBridge, tracker: Service, info_hash: str, count: int) -> None:
+    deadline = time.monotonic() + 20
+    while bridge.call(scrape_all({info_hash: [tracker.url]})).get(info_hash, 0) != count:
+        assert time.monotonic() < deadline, f"the tracker never counted {count} seeders"
+        time.sleep(0.2)
