@@ -370,6 +370,11 @@ class Database:
         rows = await self.sql.fetch("SELECT claimed FROM votes WHERE info_hash = ? AND at > ?", (info_hash, since))
         return [int(row[0]) for row in rows]
 
+    async def voter_counts(self, since: int) -> dict[str, int]:
+        """Live votes (cast after `since`) per infoHash, for every torrent that has any: one query for a pass."""
+        sql = "SELECT info_hash, COUNT(*) FROM votes WHERE at > ? GROUP BY info_hash"
+        return {str(row[0]): int(row[1]) for row in await self.sql.fetch(sql, (since,))}
+
     async def expire_votes(self, before: int) -> None:
         await self.sql.execute("DELETE FROM votes WHERE at <= ?", (before,))
 

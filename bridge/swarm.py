@@ -173,9 +173,6 @@ class SwarmKeeper:
         status = status or self.seeder.status(info_hash)
         return Observed(status.connected_seeds if status else 0, self.tracker_seeders.get(info_hash))
 
-    async def claimed(self, info_hash: str, now: float) -> int:
-        return claimed_seeders(len(await self.votes(info_hash, now)), self.observed(info_hash))
-
     async def check_possession(self, row: TorrentRow) -> int:
         """One round of the possession check on `row`'s swarm; the seeders proven (within the proofs' window)."""
         info = parse_torrent(row.info)
@@ -216,9 +213,11 @@ class SwarmKeeper:
         ]
         if candidates:
             await self.observe(candidates)
+        voters = await self.database().voter_counts(int(now - self.votes_ttl)) if candidates else {}
         handed: list[str] = []
         for row in candidates:
-            if await self.claimed(row.info_hash, now) <= self.policy.min_seeders:
+            claimed = claimed_seeders(voters.get(row.info_hash, 0), self.observed(row.info_hash))
+            if claimed <= self.policy.min_seeders:
                 continue  # not even claimed: not worth a check
             try:
                 proven = await self.check_possession(row)

@@ -8,8 +8,22 @@ import sys
 import time
 from pathlib import Path
 from types import FrameType
+from urllib.parse import urlsplit
 
-from devstack.services import ROOT, Service, ServiceError, start_bridge, start_relay, start_tracker, stop_all
+from devstack.services import (
+    LOCAL_S3_CREDENTIALS,
+    ROOT,
+    Service,
+    ServiceError,
+    free_port,
+    start_balancer,
+    start_bridge,
+    start_postgres,
+    start_relay,
+    start_seaweedfs,
+    start_tracker,
+    stop_all,
+)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -20,7 +34,46 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--tracker-port", type=int, default=8702, help="the WebTorrent tracker (WebSocket)")
     parser.add_argument("--media-port", type=int, default=8703, help="the Bridge's blobs, on their own origin (HTTP)")
     parser.add_argument("--data-dir", type=Path, default=ROOT / ".data", help="relay database, logs, blobs")
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--fleet",
+        type=int,
+        default=0,
+        metavar="N",
+        help="run N Bridges sharing PostgreSQL and SeaweedFS (S3) behind one address (Caddy) instead of one Bridge",
+    )
+    args = parser.parse_args(argv)
+    if args.fleet < 0 or args.fleet > 16:
+        parser.error("--fleet takes 1 to 16 Bridges (0: one Bridge on its own disk)")
+    return args
+
+
+def start_fleet(args: argparse.Namespace, data_dir: Path, relays: list[str], trackers: list[str]) -> list[Service]:
+    """PostgreSQL, SeaweedFS, `args.fleet` Bridges on ports of their own, and Caddy spreading the app's port over
+    them (round robin) and the blobs' port by client address (a resumable upload's requests reach one instance)."""
+    host = args.host
+    services = [start_postgres(data_dir, free_port(host), host=host), start_seaweedfs(data_dir, host=host)]
+    database, store = services[0].url, services[1].url
+    public, media = f"http://{host}:{args.port}", f"http://{host}:{args.media_port}"
+    shared = ("--database-url", database, "--s3-endpoint", store, "--public-url", public, "--media-url", media)
+    bridges = [
+        start_bridge(
+            data_dir,
+            free_port(host),
+            host=host,
+            relays=relays,
+            trackers=trackers,
+            extra_args=(*shared, "--trusted-proxy", host),
+            env=LOCAL_S3_CREDENTIALS,
+            name=f"bridge-{n + 1}",
+        )
+        for n in range(args.fleet)
+    ]
+    services += bridges
+    app = [urlsplit(bridge.url).netloc for bridge in bridges]
+    blobs = [urlsplit(bridge.extra["media_url"]).netloc for bridge in bridges]
+    balancer = start_balancer(data_dir, {args.port: (app, "round_robin"), args.media_port: (blobs, "ip_hash")})
+    balancer.extra["media_url"] = media
+    return [*services, balancer]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,13 +92,18 @@ def main(argv: list[str] | None = None) -> int:
         services.append(start_relay(data_dir, args.relay_port, host=args.host))
         services.append(start_tracker(data_dir, args.tracker_port, host=args.host))
         relays, trackers = [services[0].url], [services[1].url]
-        bridge = start_bridge(
-            data_dir, args.port, host=args.host, media_port=args.media_port, relays=relays, trackers=trackers
-        )
-        services.append(bridge)
+        if args.fleet:
+            services += start_fleet(args, data_dir, relays, trackers)
+        else:
+            services.append(
+                start_bridge(
+                    data_dir, args.port, host=args.host, media_port=args.media_port, relays=relays, trackers=trackers
+                )
+            )
+        front = services[-1]
         for service in services:
-            print(f"  {service.name:<8} {service.url}   (log: {service.log_path})")
-        print(f"  {'blobs':<8} {bridge.extra['media_url']}   (the Bridge's Blossom server, an origin of its own)")
+            print(f"  {service.name:<10} {service.url}   (log: {service.log_path})")
+        print(f"  {'blobs':<10} {front.extra['media_url']}   (the Bridge's Blossom server, an origin of its own)")
         print(f"\nAskNostr Social Swarm is running: open {services[-1].url}/  (Ctrl-C stops everything)")
         sys.stdout.flush()
         while not stopping:

