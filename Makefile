@@ -27,4 +27,5 @@ bench:
 	tools/netns.sh .venv/bin/python bench/keep_many.py
 	tools/netns.sh .venv/bin/python bench/hash_speed.py
 	tools/netns.sh .venv/bin/python bench/big_media.py
+	.venv/bin/python bench/fleet.py
 	.venv/bin/python bench/prune_speed.py
