@@ -61,6 +61,11 @@ class Snapshot(Collector):
         yield refused
         yield CounterMetricFamily(f"{PREFIX}_handoffs", "Torrents handed off to the swarm", value=counters.handoffs)
         yield CounterMetricFamily(
+            f"{PREFIX}_take_backs",
+            "Handed-off torrents downloaded back from their swarm and seeded again",
+            value=counters.take_backs,
+        )
+        yield CounterMetricFamily(
             f"{PREFIX}_retention_passes", "Runs of the retention job", value=counters.retention_passes
         )
         yield CounterMetricFamily(

@@ -31,3 +31,39 @@ def test_turn_needs_its_secret_and_well_formed_values(tmp_path: Path) -> None:
     for argv in bad:
         with pytest.raises(SystemExit):
             parse_args(argv)
+
+
+def test_a_fleet_s_options() -> None:
+    config = parse_args(
+        [
+            "--database-url",
+            "postgresql://bridge@db.example:5432/asknostr",
+            "--s3-endpoint",
+            "https://s3.example",
+            "--s3-bucket",
+            "blobs",
+            "--lease-seconds",
+            "12",
+            "--take-back-below",
+            "2",
+        ]
+    )
+    assert (config.database_url, config.s3_endpoint, config.s3_bucket) == (
+        "postgresql://bridge@db.example:5432/asknostr",
+        "https://s3.example",
+        "blobs",
+    )
+    assert (config.lease_ttl, config.take_back_below) == (12.0, 2)
+    assert "db.example" not in repr(config)  # a database URL may carry a password: never in a log line
+    assert parse_args([]).database_url == "" and parse_args([]).s3_endpoint == ""  # SQLite and the disk
+    bad = [
+        ["--database-url", "mysql://db.example/asknostr"],
+        ["--s3-endpoint", "s3.example:8333"],  # no scheme
+        ["--lease-seconds", "1"],
+        ["--lease-seconds", "nan"],
+        ["--take-back-below", "11"],  # above --handoff-seeders (10): a torrent would bounce back at once
+        ["--take-back-below", "-1"],
+    ]
+    for argv in bad:
+        with pytest.raises(SystemExit):
+            parse_args(argv)
