@@ -326,11 +326,12 @@ class Database:
         skip_locked = " FOR UPDATE SKIP LOCKED" if self.sql.dialect == "postgresql" else ""
         sql = f"""UPDATE torrents SET owner = ?, lease_until = ? WHERE info_hash IN (
                      SELECT info_hash FROM torrents
-                     WHERE state IN ('seeding', 'handed_off') AND (owner IS NULL OR lease_until < ? OR owner = ?)
+                     WHERE state IN ('seeding', 'handed_off')
+                       AND (owner IS NULL OR lease_until < ? OR (owner = ? AND lease_until < ?))
                      ORDER BY created, info_hash LIMIT ?{skip_locked})
                   RETURNING {_TORRENT_COLUMNS}"""
-        mine = instance if mine_too else ""
-        rows = await self.sql.fetch(sql, (instance, until, now, mine, limit))
+        mine = instance if mine_too else ""  # its own, but not twice in a pass: those claimed now run until `until`
+        rows = await self.sql.fetch(sql, (instance, until, now, mine, until, limit))
         return sorted((_torrent(row) for row in rows), key=lambda t: (t.created, t.info_hash))
 
     async def renew_leases(self, instance: str, until: int) -> dict[str, str]:
