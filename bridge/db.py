@@ -90,6 +90,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (info_hash, at)
         )""",
     ),
+    # 6: a resumable upload's bytes are on the disk of the instance that took it; which instances are alive
+    (
+        "ALTER TABLE uploads ADD COLUMN instance TEXT NOT NULL DEFAULT ''",
+        "CREATE TABLE instances (name TEXT PRIMARY KEY, seen BIGINT NOT NULL)",
+    ),
 )
 
 SEEDING, HANDED_OFF, MISSING = "seeding", "handed_off", "missing"
@@ -118,9 +123,11 @@ class UploadRow:
     complete: bool
     created: int
     expires: int
+    instance: str = ""
+    """The fleet's instance whose disk holds its part file."""
 
 
-_UPLOAD_COLUMNS = "id, pubkey, sha256, length, type, acked, complete, created, expires"
+_UPLOAD_COLUMNS = "id, pubkey, sha256, length, type, acked, complete, created, expires, instance"
 
 
 def _upload(row: Row) -> UploadRow:
@@ -134,6 +141,7 @@ def _upload(row: Row) -> UploadRow:
         bool(row[6]),
         int(row[7]),
         int(row[8]),
+        str(row[9]),
     )
 
 
@@ -445,19 +453,41 @@ class Database:
         return [(int(r[0]), int(r[1]), str(r[2])) for r in await self.sql.fetch(sql, (info_hash,))]
 
     async def add_upload(self, upload: UploadRow) -> None:
-        sql = f"INSERT INTO uploads ({_UPLOAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        sql = f"INSERT INTO uploads ({_UPLOAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         u = upload
-        params = (u.id, u.pubkey, u.sha256, u.length, u.type, u.acked, int(u.complete), u.created, u.expires)
+        params = (
+            u.id,
+            u.pubkey,
+            u.sha256,
+            u.length,
+            u.type,
+            u.acked,
+            int(u.complete),
+            u.created,
+            u.expires,
+            u.instance,
+        )
         await self.sql.execute(sql, params)
 
     async def get_upload(self, upload_id: str) -> UploadRow | None:
         row = await self.sql.fetchrow(f"SELECT {_UPLOAD_COLUMNS} FROM uploads WHERE id = ?", (upload_id,))
         return None if row is None else _upload(row)
 
-    async def uploads(self) -> list[UploadRow]:
-        return [
-            _upload(row) for row in await self.sql.fetch(f"SELECT {_UPLOAD_COLUMNS} FROM uploads ORDER BY created, id")
-        ]
+    async def uploads(self, instance: str) -> list[UploadRow]:
+        """The uploads whose bytes are on `instance`'s disk (and those of before there were instances: its now)."""
+        await self.sql.execute("UPDATE uploads SET instance = ? WHERE instance = ''", (instance,))
+        sql = f"SELECT {_UPLOAD_COLUMNS} FROM uploads WHERE instance = ? ORDER BY created, id"
+        return [_upload(row) for row in await self.sql.fetch(sql, (instance,))]
+
+    async def saw_instance(self, name: str, now: int) -> None:
+        """`name` is alive at `now` (each lease round says so)."""
+        sql = "INSERT INTO instances (name, seen) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET seen = excluded.seen"
+        await self.sql.execute(sql, (name, now))
+
+    async def instance_seen(self, name: str) -> int | None:
+        """When `name` last said it was alive."""
+        row = await self.sql.fetchrow("SELECT seen FROM instances WHERE name = ?", (name,))
+        return None if row is None else int(row[0])
 
     async def open_uploads(self, pubkey: str, now: int) -> int:
         """How many unfinished, unexpired uploads `pubkey` has."""

@@ -56,7 +56,8 @@ def make_app(
     )
     app = web.Application(middlewares=[trusting(config.trusted_proxies), pwa_headers, bridge_errors])
     app[STORAGE_KEY] = storage
-    uploads = ResumableUploads(storage, config.upload_ttl)
+    member = Member(instance_name(config.data_dir), config.lease_ttl)
+    uploads = ResumableUploads(storage, config.upload_ttl, member)
     app[UPLOADS_KEY] = uploads  # served on the blobs' origin; reachable here for the tests' clock
 
     async def client_config(_request: web.Request) -> web.Response:
@@ -78,7 +79,7 @@ def make_app(
         policy=HandoffPolicy(config.handoff_seeders, config.handoff_age, config.take_back_below),
         clock=clock,
         scrape_trackers=config.trackers,
-        member=Member(instance_name(config.data_dir), config.lease_ttl),
+        member=member,
     )
     app[SWARM_KEY] = keeper
     lease_job = LeaseJob(keeper)

@@ -72,6 +72,7 @@ async def claim_all(keeper: SwarmKeeper, *, mine_too: bool = False) -> int:
     """Claim and seed, batch after batch, every torrent no live lease holds (`mine_too`: this instance's own
     leases too, after a restart); the number now seeded."""
     db, member = keeper.database(), keeper.member
+    await db.saw_instance(member.name, keeper.now())
     seeded = 0
     while True:
         now = keeper.now()
@@ -86,6 +87,7 @@ async def claim_all(keeper: SwarmKeeper, *, mine_too: bool = False) -> int:
 async def lease_round(keeper: SwarmKeeper) -> None:
     """One round: renew, let go of what is no longer this instance's, claim what nobody holds, trim the cache."""
     db, member = keeper.database(), keeper.member
+    await db.saw_instance(member.name, keeper.now())
     held = await db.renew_leases(member.name, member.lease_until(keeper.now()))
     for info_hash in [h for h in keeper.seeded_blobs if held.get(h) != SEEDING]:
         log.info("torrent %s: no longer seeded here (lease taken over, or handed off)", info_hash)

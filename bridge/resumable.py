@@ -64,6 +64,7 @@ from bridge import upload_fields as fields
 from bridge.blob_store import Received
 from bridge.db import BlobRow, UploadRow
 from bridge.errors import BridgeError
+from bridge.leases import Member
 from bridge.nostr_auth import authorize, require_x, tag_values
 from bridge.storage import Storage
 
@@ -145,9 +146,11 @@ class UploadGone(Exception):
 class ResumableUploads:
     """The upload resources: their rows in the database, their part files and the HTTP handlers."""
 
-    def __init__(self, storage: Storage, ttl: float) -> None:
+    def __init__(self, storage: Storage, ttl: float, member: Member | None = None) -> None:
         self.storage = storage
         self.ttl = ttl
+        self.member = member or Member()
+        """This instance: an upload's part file is on the disk of the instance that took it."""
         self.dir = storage.data_dir / "uploads"
         self._slots: dict[str, Slot] = {}
         self._sweeper: asyncio.Task[None] | None = None
@@ -180,11 +183,7 @@ class ResumableUploads:
                 log.exception("sweeping expired uploads failed")
 
     async def _recover(self) -> None:
-        rows = {row.id: row for row in await self.storage.db.uploads()}
-        names = await asyncio.to_thread(lambda: [p.name for p in self.dir.iterdir()])
-        for name in names:
-            if not (name.endswith(".part") and name[: -len(".part")] in rows):
-                await asyncio.to_thread((self.dir / name).unlink, missing_ok=True)
+        rows = await self._drop_orphan_parts()
         for row in rows.values():
             if row.complete:
                 continue
@@ -193,14 +192,25 @@ class ResumableUploads:
                 log.warning("upload %s lost its bytes (%s on disk, %d acknowledged): deleted", row.id, size, row.acked)
                 await self._delete(row.id)
 
+    async def _drop_orphan_parts(self) -> dict[str, UploadRow]:
+        """Delete the part files here that no upload of this instance names; this instance's uploads, by id."""
+        rows = {row.id: row for row in await self.storage.db.uploads(self.member.name)}
+        names = await asyncio.to_thread(lambda: [p.name for p in self.dir.iterdir()])
+        for name in names:
+            if not (name.endswith(".part") and name[: -len(".part")] in rows):
+                await asyncio.to_thread((self.dir / name).unlink, missing_ok=True)
+        return rows
+
     async def sweep(self) -> int:
-        """Delete the uploads past their expiry, rows and part files; how many."""
+        """Delete the uploads past their expiry, rows and part files (of any instance: the others' part files go
+        at their own next sweep); how many."""
         expired = await self.storage.db.expired_uploads(self._now())
         for upload_id in expired:
             slot = self._slots.get(upload_id)
             if slot is not None and slot.lock.locked():
                 continue  # being appended to right now: not abandoned (its expiry moves when the append ends)
             await self._delete(upload_id)
+        await self._drop_orphan_parts()
         return len(expired)
 
     # --- state -----------------------------------------------------------------------------------------------
@@ -287,6 +297,17 @@ class ResumableUploads:
             raise BridgeError(403, "Only the key that started this upload can continue, see or cancel it")
         return row
 
+    async def _elsewhere(self, row: UploadRow) -> bool:
+        """Whether `row`'s bytes are on another instance of the fleet that is alive. When that instance stopped
+        (it has not renewed its leases for a lease's time), the upload is gone with its disk: deleted, and 410."""
+        if row.complete or row.instance == self.member.name:
+            return False
+        seen = await self.storage.db.instance_seen(row.instance)
+        if seen is not None and self._now() - seen <= self.member.lease_ttl:
+            return True
+        await self.storage.db.delete_upload(row.id)
+        raise BridgeError(410, "This upload's bytes were on an instance of the Bridge that stopped: start it again")
+
     def _state_headers(self, row: UploadRow, offset: int, complete: bool) -> dict[str, str]:
         return {
             "Upload-Offset": str(offset),
@@ -328,7 +349,10 @@ class ResumableUploads:
         if await storage.db.open_uploads(event["pubkey"], now) >= MAX_OPEN_PER_KEY:
             raise BridgeError(429, f"Too many unfinished uploads ({MAX_OPEN_PER_KEY}): finish or cancel one first")
         upload_id = secrets.token_urlsafe(32)
-        row = UploadRow(upload_id, event["pubkey"], declared, length, media_type, 0, False, now, now + int(self.ttl))
+        expires = now + int(self.ttl)
+        row = UploadRow(
+            upload_id, event["pubkey"], declared, length, media_type, 0, False, now, expires, self.member.name
+        )
         await asyncio.to_thread(self.part(upload_id).touch, exist_ok=False)
         await storage.db.add_upload(row)
         if request.body_exists and request.version >= (1, 1):
@@ -343,6 +367,8 @@ class ResumableUploads:
         row = await self._owned(request)
         if row.complete:
             return web.Response(status=204, headers=self._state_headers(row, row.length, True))
+        if await self._elsewhere(row):  # what it acknowledged is on its disk, synced
+            return web.Response(status=204, headers=self._state_headers(row, row.acked, False))
         async with self._exclusive(row.id):
             row = await self._row(row.id)
             size = await asyncio.to_thread(_size, self.part(row.id))
@@ -364,6 +390,9 @@ class ResumableUploads:
         row = await self._owned(request)
         if row.complete:
             raise BridgeError(400, "This upload is already complete", {"Upload-Complete": "?1"})
+        if await self._elsewhere(row):
+            reason = "This upload goes on through another instance of the Bridge, which holds its bytes: try again"
+            raise BridgeError(503, reason, {"Retry-After": "1"})
         async with self._exclusive(row.id) as slot:
             row = await self._row(row.id)
             sink = await self._sink(slot, row)

@@ -181,18 +181,23 @@ def test_leases_one_seeder_per_torrent(place: Place) -> None:
 
 def test_resumable_upload_sessions(place: Place) -> None:
     async def body(db: Database) -> None:
-        upload = UploadRow("u1", "alice", "f" * 64, 100, "video/mp4", 0, False, 1, 50)
+        upload = UploadRow("u1", "alice", "f" * 64, 100, "video/mp4", 0, False, 1, 50, "a")
         await db.add_upload(upload)
-        await db.add_upload(UploadRow("u2", "alice", "f" * 64, 100, "video/mp4", 0, False, 2, 10))
+        await db.add_upload(UploadRow("u2", "alice", "f" * 64, 100, "video/mp4", 0, False, 2, 10, "a"))
+        await db.add_upload(UploadRow("u3", "bob", "e" * 64, 100, "video/mp4", 0, False, 3, 50, "b"))
         assert await db.open_uploads("alice", 5) == 2
         await db.ack_upload("u1", 40, 60)
-        assert await db.get_upload("u1") == UploadRow("u1", "alice", "f" * 64, 100, "video/mp4", 40, False, 1, 60)
+        assert await db.get_upload("u1") == UploadRow("u1", "alice", "f" * 64, 100, "video/mp4", 40, False, 1, 60, "a")
         assert await db.expired_uploads(10) == ["u2"]
         await db.complete_upload("u1", 70)
         done = await db.get_upload("u1")
         assert done is not None and (done.acked, done.complete) == (100, True)
         await db.delete_upload("u2")
-        assert [u.id for u in await db.uploads()] == ["u1"]
+        assert [u.id for u in await db.uploads("a")] == ["u1"]  # b's is on b's disk
+        assert [u.id for u in await db.uploads("b")] == ["u3"]
+        await db.saw_instance("a", 100)
+        await db.saw_instance("a", 130)
+        assert await db.instance_seen("a") == 130 and await db.instance_seen("c") is None
         assert await db.open_uploads("alice", 5) == 0
 
     with_db(place, body)

@@ -28,6 +28,7 @@ from tests.bridge.client import (
     upload,
 )
 from tests.bridge.inprocess import InProcessBridge
+from tests.bridge.test_resumable import create, data_of, head, offset_of, patch, path_of
 from tests.unit.nostr_keys import keypair
 
 ALICE = keypair(301)
@@ -68,13 +69,19 @@ def fleet(
     try:
         for name in "abc":
             data_dir = tmp_path_factory.mktemp(f"fleet-{name}")
-            extra = ("--retention-interval", "0", *backend.args())
-            service = start_bridge(data_dir, free_port(), relays=[], trackers=[], extra_args=extra, env=backend.env)
-            instances.append(Instance(data_dir, service))
+            instances.append(Instance(data_dir, start_instance(data_dir, backend)))
         yield Fleet(backend, seaweedfs, instances)
     finally:
         for instance in instances:
             instance.service.stop()
+
+
+LEASE_SECONDS = 4
+
+
+def start_instance(data_dir: Path, backend: BridgeBackend) -> Service:
+    extra = ("--retention-interval", "0", "--lease-seconds", str(LEASE_SECONDS), *backend.args())
+    return start_bridge(data_dir, free_port(), relays=[], trackers=[], extra_args=extra, env=backend.env)
 
 
 def put(instance: Instance, data: bytes, key: tuple[str, str], content_type: str = "video/mp4") -> Reply:
@@ -266,3 +273,35 @@ def test_postgresql_restarted_under_load(tmp_path: Path, seaweedfs: ObjectStore,
     assert {st for _s, _a, st in answers} <= {200, 201, 503}
     slowest = max(a - s for s, a, _st in answers)
     print(f"{len(answers)} requests, {sum(st == 503 for _s, _a, st in answers)} answered 503, slowest {slowest:.1f} s")
+
+
+def test_a_resumable_upload_goes_on_where_its_bytes_are(fleet: Fleet) -> None:
+    """A resumable upload's part file is on the disk of the instance that took it: another instance's restart
+    leaves it alone, tells its offset, and sends its PATCHes back (503, try again); once that instance is dead the
+    upload is gone (410) and the app starts it again. (Last in this module: it kills an instance.)"""
+    a, b, c = fleet.instances
+    data = data_of(3 * 1024 * 1024 + 5, seed=7)
+    x, mib = sha(data), 1024 * 1024
+    path = path_of(create(a.media, ALICE, x, len(data)))
+    assert patch(a.media, path, ALICE, x, 0, data[:mib], complete=False).status == 204
+    b.service.stop()
+    b.service = start_instance(b.data_dir, fleet.backend)  # its start looks over its own uploads only
+    assert offset_of(head(b.media, path, ALICE, x)) == mib  # from the database: what a acknowledged
+    elsewhere = patch(b.media, path, ALICE, x, mib, data[mib : 2 * mib], complete=False)
+    assert (elsewhere.status, elsewhere.headers["Retry-After"]) == (503, "1"), elsewhere.reason
+    assert offset_of(head(a.media, path, ALICE, x)) == mib
+    done = patch(a.media, path, ALICE, x, mib, data[mib:], complete=True)
+    assert done.status == 201 and done.json()["sha256"] == x
+    assert call(c.media, "GET", f"/{x}").body == data
+
+    other = data_of(2 * mib, seed=8)
+    y = sha(other)
+    lost = path_of(create(a.media, ALICE, y, len(other)))
+    assert patch(a.media, lost, ALICE, y, 0, other[:mib], complete=False).status == 204
+    a.service.kill()
+    deadline = time.monotonic() + 4 * LEASE_SECONDS
+    while (answer := head(b.media, lost, ALICE, y)).status == 204:
+        assert time.monotonic() < deadline, "the upload of a dead instance is never given up"
+        time.sleep(0.5)
+    assert answer.status == 410 and "start it again" in answer.reason
+    assert head(c.media, lost, ALICE, y).status == 404
