@@ -136,6 +136,10 @@ class BlobStore:
             raise
         return Received(path, digest.hexdigest(), size)
 
+    async def prepare(self, received: Received) -> None:
+        """What of `commit` may take long and needs no lock (the object store's upload); nothing on disk."""
+        return None
+
     async def discard(self, received: Received) -> None:
         await asyncio.to_thread(_unlink, received.path)
 

@@ -208,7 +208,8 @@ async def upload(request: web.Request) -> web.StreamResponse:
             raise BridgeError(409, f"Body's sha256 is {received.sha256}, not the X-SHA-256 {declared}")
         require_x(event, received.sha256)
         row = BlobRow(received.sha256, received.size, _blob_type(request), _now(storage))
-        async with storage.lock:
+        await storage.store.prepare(received)
+        async with storage.blob_lock(received.sha256):
             await storage.store.commit(received)
             created = await db.add_blob(row, event["pubkey"], _now(storage))
             stored = row if created else (await db.get_blob(row.sha256) or row)
@@ -223,7 +224,7 @@ async def delete_blob(request: web.Request) -> web.Response:
     db = storage.db
     sha256 = _sha256_of(request)
     event = _authorize(request, "delete", sha256)
-    async with storage.lock:
+    async with storage.blob_lock(sha256):
         if await db.get_blob(sha256) is None:
             raise BridgeError(404, "Blob not found")
         if not await db.is_owner(sha256, event["pubkey"]):

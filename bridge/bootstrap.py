@@ -123,19 +123,20 @@ class Bootstrap:
         trackers = await self.announce_to(magnet.trackers)
         received: Received | None = None
         ours = self.own_blob(payload["url"])
-        if ours is None or not await self.store.exists(ours):
+        # the file on this disk (fetched from the fleet's object store if need be) and checked, before the lock
+        path = await self.store.local_copy(ours) if ours is not None else None
+        if path is None:
             received = await self._download(payload["url"], info)
-        async with self.storage.lock:  # from the blob's check to seeding: no DELETE nor handoff in between
+            await self.store.prepare(received)
+        elif await asyncio.to_thread(bad_pieces, path, info):
+            raise BridgeError(422, "the blob does not match the torrent: not seeded")
+        sha256 = received.sha256 if received is not None else str(ours)
+        async with self.storage.blob_lock(sha256):  # from the blob's check to seeding: no DELETE nor handoff between
             if received is None:
-                assert ours is not None
-                sha256 = ours
-                path = await self.store.local_copy(sha256)
-                if path is None:
+                assert path is not None  # no download: the file was here
+                if await self._db().get_blob(sha256) is None:
                     raise BridgeError(409, "the blob was deleted meanwhile: upload it again")
-                if await asyncio.to_thread(bad_pieces, path, info):
-                    raise BridgeError(422, "the blob does not match the torrent: not seeded")
             else:
-                sha256 = received.sha256
                 media_type = blob_policy.type_of_name(info.name)
                 await self.store.commit(received)
                 await self._db().add_blob(BlobRow(sha256, info.length, media_type, now), pubkey, now)

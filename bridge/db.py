@@ -323,23 +323,18 @@ class Database:
                  WHERE info_hash = ? AND state = 'seeding' AND (owner IS NULL OR owner = ? OR lease_until < ?)"""
         return await self.sql.execute(sql, (instance, until, info_hash, instance, now)) == 1
 
-    async def claim_torrents(
-        self, instance: str, now: int, until: int, limit: int, mine_too: bool = False
-    ) -> list[TorrentRow]:
+    async def claim_torrents(self, instance: str, now: int, until: int, limit: int) -> list[TorrentRow]:
         """Up to `limit` torrents seeded or handed off (watched, for a take-back) that no live lease holds (their
-        instance died, or never was), oldest first, now leased to `instance` until `until`; `mine_too`: its own
-        leases too (a restart takes its torrents back at once). Instances claiming together get disjoint sets: on
-        PostgreSQL the rows one is claiming are skipped by the others (FOR UPDATE SKIP LOCKED); SQLite runs one
-        writer at a time."""
+        instance died, or never was), oldest first, now leased to `instance` until `until`. Instances claiming
+        together get disjoint sets: on PostgreSQL the rows one is claiming are skipped by the others (FOR UPDATE
+        SKIP LOCKED); SQLite runs one writer at a time."""
         skip_locked = " FOR UPDATE SKIP LOCKED" if self.sql.dialect == "postgresql" else ""
         sql = f"""UPDATE torrents SET owner = ?, lease_until = ? WHERE info_hash IN (
                      SELECT info_hash FROM torrents
-                     WHERE state IN ('seeding', 'handed_off')
-                       AND (owner IS NULL OR lease_until < ? OR (owner = ? AND lease_until < ?))
+                     WHERE state IN ('seeding', 'handed_off') AND (owner IS NULL OR lease_until < ?)
                      ORDER BY created, info_hash LIMIT ?{skip_locked})
                   RETURNING {_TORRENT_COLUMNS}"""
-        mine = instance if mine_too else ""  # its own, but not twice in a pass: those claimed now run until `until`
-        rows = await self.sql.fetch(sql, (instance, until, now, mine, until, limit))
+        rows = await self.sql.fetch(sql, (instance, until, now, limit))
         return sorted((_torrent(row) for row in rows), key=lambda t: (t.created, t.info_hash))
 
     async def renew_leases(self, instance: str, until: int) -> dict[str, str]:

@@ -68,15 +68,13 @@ def instance_name(data_dir: Path) -> str:
     return name
 
 
-async def claim_all(keeper: SwarmKeeper, *, mine_too: bool = False) -> int:
-    """Claim and seed, batch after batch, every torrent no live lease holds (`mine_too`: this instance's own
-    leases too, after a restart); the number now seeded."""
+async def claim_all(keeper: SwarmKeeper) -> int:
+    """Claim and seed, batch after batch, every torrent no live lease holds; the number seeded."""
     db, member = keeper.database(), keeper.member
-    await db.saw_instance(member.name, keeper.now())
     seeded = 0
     while True:
         now = keeper.now()
-        rows = await db.claim_torrents(member.name, now, member.lease_until(now), member.claim_batch, mine_too)
+        rows = await db.claim_torrents(member.name, now, member.lease_until(now), member.claim_batch)
         for row in rows:
             if row.state == SEEDING and await keeper.start_seeding(row):
                 seeded += 1
@@ -85,7 +83,8 @@ async def claim_all(keeper: SwarmKeeper, *, mine_too: bool = False) -> int:
 
 
 async def lease_round(keeper: SwarmKeeper) -> None:
-    """One round: renew, let go of what is no longer this instance's, claim what nobody holds, trim the cache."""
+    """One round: renew, let go of what is no longer this instance's, seed what it holds (after a restart: all its
+    own, under its kept name), claim what nobody holds, trim the cache."""
     db, member = keeper.database(), keeper.member
     await db.saw_instance(member.name, keeper.now())
     held = await db.renew_leases(member.name, member.lease_until(keeper.now()))

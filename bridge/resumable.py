@@ -506,8 +506,10 @@ class ResumableUploads:
             )
         now = self._now()
         blob = BlobRow(row.sha256, row.length, row.type, now)
-        async with storage.lock:
-            await storage.store.commit(Received(self.part(row.id), actual, row.length))
+        received = Received(self.part(row.id), actual, row.length)
+        await storage.store.prepare(received)
+        async with storage.blob_lock(row.sha256):
+            await storage.store.commit(received)
             created = await storage.db.add_blob(blob, row.pubkey, now)
             stored = blob if created else (await storage.db.get_blob(row.sha256) or blob)
         # kept a while as complete, so that a client that missed this answer learns it from HEAD

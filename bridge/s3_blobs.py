@@ -103,8 +103,9 @@ class S3Blobs(BlobStore):
         if client is not None:
             await asyncio.to_thread(client.close)
 
-    async def commit(self, received: Received) -> None:
-        """Put the received file into the bucket (unless it is there already), then keep it as a cache copy."""
+    async def prepare(self, received: Received) -> None:
+        """Put the received file into the bucket, unless it is there already (outside the blob's lock: minutes
+        for a large file)."""
         client = self.client
 
         def put() -> None:
@@ -117,6 +118,11 @@ class S3Blobs(BlobStore):
             client.upload_file(str(received.path), self.bucket, received.sha256)
 
         await self._call("storing a blob", put)
+
+    async def commit(self, received: Received) -> None:
+        """Make sure the bucket has the file (a DELETE may have removed it since `prepare`), then keep it as a cache
+        copy."""
+        await self.prepare(received)
         await super().commit(received)
 
     async def exists(self, sha256: str) -> bool:

@@ -16,7 +16,8 @@ import logging
 import re
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable, Sequence
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypeVar
 
@@ -74,6 +75,10 @@ class Engine(Tx, Protocol):
         """`body(tx)` in one transaction (run again from the start when the connection was lost)."""
         ...
 
+    def lock(self, key: str) -> contextlib.AbstractAsyncContextManager[None]:
+        """Held by one task at a time among every process on this database, for the block's length."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -86,6 +91,7 @@ class SQLite:
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
         self._lock = asyncio.Lock()
+        self._keys: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     @classmethod
     async def open(cls, path: Path) -> SQLite:
@@ -151,6 +157,15 @@ class SQLite:
                 raise
             await self._conn.execute("COMMIT")
             return result
+
+    @contextlib.asynccontextmanager
+    async def lock(self, key: str) -> AsyncIterator[None]:
+        """One process uses an SQLite database (the Bridge's own): a lock in this process is enough."""
+        lock = self._keys.get(key)
+        if lock is None:
+            lock = self._keys[key] = asyncio.Lock()
+        async with lock:
+            yield
 
     async def close(self) -> None:
         await self._conn.close()
@@ -219,7 +234,7 @@ class PostgreSQL:
         self.retry_for = retry_for
 
     @classmethod
-    async def open(cls, url: str, *, retry_for: float = 10.0, max_size: int = 10) -> PostgreSQL:
+    async def open(cls, url: str, *, retry_for: float = 10.0, max_size: int = 20) -> PostgreSQL:
         """Connect (waiting up to `retry_for` seconds for a server that is starting)."""
         deadline = time.monotonic() + retry_for
         while True:
@@ -288,6 +303,43 @@ class PostgreSQL:
                 return await body(_PostgreSQLTx(conn))
 
         return await self._retrying(run)
+
+    @contextlib.asynccontextmanager
+    async def lock(self, key: str) -> AsyncIterator[None]:
+        """A transaction-scoped advisory lock on a connection of its own, ended (and the lock let go) with the
+        block; PostgreSQL lets it go too if the connection breaks."""
+        deadline, pause = time.monotonic() + self.retry_for, 0.05
+        while True:
+            try:
+                conn = await self._pool.acquire(timeout=self.retry_for)
+            except _LOST as exc:
+                if time.monotonic() + pause >= deadline:
+                    raise DatabaseUnavailable() from exc
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 1.0)
+                continue
+            try:
+                transaction = conn.transaction()
+                await transaction.start()
+                await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", key)
+            except BaseException as exc:
+                with contextlib.suppress(*_LOST, asyncpg.exceptions.InterfaceError):
+                    await self._pool.release(conn)
+                if not isinstance(exc, _LOST):
+                    raise
+                if time.monotonic() + pause >= deadline:
+                    raise DatabaseUnavailable() from exc
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 1.0)
+                continue
+            break
+        try:
+            yield
+        finally:
+            with contextlib.suppress(*_LOST, asyncpg.exceptions.InterfaceError):
+                await transaction.commit()
+            with contextlib.suppress(*_LOST, asyncpg.exceptions.InterfaceError):
+                await self._pool.release(conn)
 
     async def close(self) -> None:
         await self._pool.close()

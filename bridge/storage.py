@@ -4,7 +4,7 @@ keeper; opened and closed with the app."""
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import mimetypes
 import time
 from collections.abc import Callable
@@ -37,8 +37,6 @@ class Storage:
     s3_bucket: str = "asknostr-blobs"
     s3_region: str = "us-east-1"
     store: BlobStore = field(init=False)
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    """Held from a blob's check to its use: no DELETE nor handoff removes a file a ping is about to seed."""
     _db: Database | None = None
 
     def __post_init__(self) -> None:
@@ -62,6 +60,11 @@ class Storage:
         if self._db is None:
             raise StorageClosed("the Bridge's database is not open")
         return self._db
+
+    def blob_lock(self, sha256: str) -> contextlib.AbstractAsyncContextManager[None]:
+        """Held from a blob's check to its use, by one task in the whole fleet at a time: no DELETE nor handoff
+        removes a blob an upload is recording or a ping is about to seed."""
+        return self.db.sql.lock(f"blob:{sha256}")
 
     @property
     def media_server(self) -> str | None:

@@ -137,9 +137,10 @@ class SwarmKeeper:
         self.tracker_seeders.pop(info_hash, None)
 
     async def resume(self) -> int:
-        """After a start: claim and seed every torrent no live instance holds, this one's own of before the
-        restart first; the number now seeded."""
-        return await leases.claim_all(self, mine_too=True)
+        """After a start: a lease round, which seeds this instance's own torrents of before the restart and claims
+        every torrent no live instance holds; the number now seeded."""
+        await leases.lease_round(self)
+        return len(self.seeded_blobs)
 
     async def _copy_of(self, row: TorrentRow, info: TorrentInfo) -> Path | None:
         """A file of the blob (from the object store if this disk has none), or the seeding link to it (kept when
@@ -233,7 +234,7 @@ class SwarmKeeper:
     async def hand_off(self, row: TorrentRow, active: int, now: int) -> bool:
         """Let the swarm have `row`'s torrent: recorded once in the fleet (whoever else asks at the same time), its
         blob deleted once (object and copies) when no seeded torrent still uses it. Whether this call did it."""
-        async with self.storage.lock:
+        async with self.storage.blob_lock(row.sha256):
             handoff = await self.database().hand_off(row.info_hash, now, active, self.member.name)
             await self.stop_seeding(row.info_hash)
             if handoff.delete_blob:

@@ -75,15 +75,17 @@ async def take_back(keeper: SwarmKeeper, row: TorrentRow) -> bool:
     store = keeper.storage.store
     staged = store.tmp / f"takeback-{row.info_hash}"
     await asyncio.to_thread(_link, path, staged)  # the store moves its own name for the file, not the seeded one
-    await store.commit(Received(staged, row.sha256, row.size))
-    now = keeper.now()
-    media_type = blob_policy.type_of_name(row.name)
+    received = Received(staged, row.sha256, row.size)
+    await store.prepare(received)
     db = keeper.database()
-    await db.add_blob(BlobRow(row.sha256, row.size, media_type, now), row.pinged_by, now)
-    await db.reseed(row.info_hash)
-    if not await db.take_lease(row.info_hash, keeper.member.name, now, keeper.member.lease_until(now)):
-        keeper.seeder.remove(row.info_hash)  # another instance seeds it already (a ping brought it back)
-        return True
+    async with keeper.storage.blob_lock(row.sha256):
+        await store.commit(received)
+        now = keeper.now()
+        await db.add_blob(BlobRow(row.sha256, row.size, blob_policy.type_of_name(row.name), now), row.pinged_by, now)
+        await db.reseed(row.info_hash)
+        if not await db.take_lease(row.info_hash, keeper.member.name, now, keeper.member.lease_until(now)):
+            keeper.seeder.remove(row.info_hash)  # another instance seeds it already (a ping brought it back)
+            return True
     keeper.seeded_blobs[row.info_hash] = row.sha256
     keeper.counters.take_backs += 1
     log.info("torrent %s taken back from the swarm: stored and seeded again", row.info_hash)

@@ -166,17 +166,42 @@ def test_leases_one_seeder_per_torrent(place: Place) -> None:
         await db.release_leases("b")  # a clean shutdown
         again = await db.claim_torrents("a", now=152, until=182, limit=10)
         assert [t.info_hash for t in again] == hashes[1:3]
-        # a restart takes its own leases back at once, not only expired ones
-        assert await db.claim_torrents("c", now=153, until=190, limit=10) == []
-        mine = await db.claim_torrents("c", now=153, until=210, limit=2, mine_too=True)
-        assert [t.info_hash for t in mine] == [hashes[0], hashes[3]]
-        mine = await db.claim_torrents("c", now=153, until=210, limit=2, mine_too=True)  # the next batch, not again
-        assert [t.info_hash for t in mine] == [hashes[4]]
+        assert await db.claim_torrents("c", now=153, until=190, limit=10) == []  # all held
+        # a restart of c finds its own leases by its name: renewing them is taking them back
+        assert set(await db.renew_leases("c", until=210)) == {hashes[0], *hashes[3:]}
         await db.hand_off(hashes[4], 160, 11, "c")
         assert (await db.renew_leases("c", until=200))[hashes[4]] == "handed_off"  # still c's: c watches it
         assert await db.known_torrents([hashes[4], "e" * 40]) == {hashes[4]}
 
     with_db(place, body)
+
+
+def test_a_blob_lock_is_held_by_one_at_a_time(place: Place) -> None:
+    """Across processes on PostgreSQL (two pools here), within the one process on SQLite."""
+
+    async def main() -> list[str]:
+        one = await place.open()
+        two = await place.open() if place.url else one
+        order: list[str] = []
+
+        async def hold(db: Database, name: str, key: str) -> None:
+            async with db.sql.lock(key):
+                order.append(f"{name} in")
+                await asyncio.sleep(0.3)
+                order.append(f"{name} out")
+
+        try:
+            await asyncio.gather(hold(one, "1", "blob:x"), hold(two, "2", "blob:x"))
+            await asyncio.gather(hold(one, "3", "blob:x"), hold(two, "4", "blob:y"))  # another key: not held
+        finally:
+            await one.close()
+            if two is not one:
+                await two.close()
+        return order
+
+    order = run(main())
+    assert order[:4] in (["1 in", "1 out", "2 in", "2 out"], ["2 in", "2 out", "1 in", "1 out"])
+    assert sorted(order[4:6]) == ["3 in", "4 in"]
 
 
 def test_resumable_upload_sessions(place: Place) -> None:
