@@ -127,28 +127,34 @@ class Bootstrap:
         path = await self.store.local_copy(ours) if ours is not None else None
         if path is None:
             received = await self._download(payload["url"], info)
-            await self.store.prepare(received)
         elif await asyncio.to_thread(bad_pieces, path, info):
             raise BridgeError(422, "the blob does not match the torrent: not seeded")
         sha256 = received.sha256 if received is not None else str(ours)
-        async with self.storage.blob_lock(sha256):  # from the blob's check to seeding: no DELETE nor handoff between
-            if received is None:
-                assert path is not None  # no download: the file was here
-                if await self._db().get_blob(sha256) is None:
-                    raise BridgeError(409, "the blob was deleted meanwhile: upload it again")
-            else:
-                media_type = blob_policy.type_of_name(info.name)
-                await self.store.commit(received)
-                await self._db().add_blob(BlobRow(sha256, info.length, media_type, now), pubkey, now)
-                path = self.store.path(sha256)  # a commit leaves a copy on this disk (a cache copy, with S3)
-            await self._db().record_torrent(
-                info.info_hash, sha256, info.name, info.length, info.info_bytes, trackers, pubkey, now
-            )
-            try:
-                await self.keeper.seed(info, sha256, path, trackers)
-            except RuntimeError as exc:  # libtorrent's refusal: recorded as not seeded, never shown as seeding
-                await self._db().set_torrent_state(info.info_hash, MISSING)
-                raise BridgeError(422, f"the Bridge cannot seed this torrent: {exc}") from None
+        try:
+            if received is not None:
+                await self.store.prepare(received)
+            async with self.storage.blob_lock(sha256):  # from the blob's check to seeding: no DELETE nor handoff
+                if received is None:
+                    # its copy again: a cache trim may have dropped it since (then it comes back from the bucket)
+                    path = await self.store.local_copy(sha256)
+                    if path is None or await self._db().get_blob(sha256) is None:
+                        raise BridgeError(409, "the blob was deleted meanwhile: upload it again")
+                else:
+                    media_type = blob_policy.type_of_name(info.name)
+                    await self.store.commit(received)
+                    await self._db().add_blob(BlobRow(sha256, info.length, media_type, now), pubkey, now)
+                    path = self.store.path(sha256)  # a commit leaves a copy on this disk (a cache copy, with S3)
+                await self._db().record_torrent(
+                    info.info_hash, sha256, info.name, info.length, info.info_bytes, trackers, pubkey, now
+                )
+                try:
+                    await self.keeper.seed(info, sha256, path, trackers)
+                except RuntimeError as exc:  # libtorrent's refusal: recorded as not seeded, never shown as seeding
+                    await self._db().set_torrent_state(info.info_hash, MISSING)
+                    raise BridgeError(422, f"the Bridge cannot seed this torrent: {exc}") from None
+        finally:
+            if received is not None:
+                await self.store.discard(received)  # a no-op once committed
         return {"info_hash": info.info_hash, "sha256": sha256, "state": SEEDING, "trackers": trackers}
 
     async def announce_to(self, magnet_trackers: tuple[str, ...]) -> list[str]:

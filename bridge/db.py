@@ -264,16 +264,22 @@ class Database:
         return await self.sql.fetchrow(sql, (sha256, pubkey)) is not None
 
     async def remove_owner(self, sha256: str, pubkey: str) -> bool:
-        """Remove one owner; when none is left, the blob's row too. Whether the blob row is gone."""
+        """Remove one owner; when none is left, the blob's row too (it is no longer served). Whether its file goes:
+        not while a torrent is seeded from it (its seeder, or the one taking over after a failover, needs it; the
+        handoff deletes it)."""
 
         async def body(tx: Tx) -> bool:
             await tx.execute("DELETE FROM blob_owners WHERE sha256 = ? AND pubkey = ?", (sha256, pubkey))
-            orphan = await tx.fetchrow("SELECT 1 FROM blob_owners WHERE sha256 = ?", (sha256,)) is None
-            if orphan:
-                await tx.execute("DELETE FROM blobs WHERE sha256 = ?", (sha256,))
-            return orphan
+            if await tx.fetchrow("SELECT 1 FROM blob_owners WHERE sha256 = ?", (sha256,)) is not None:
+                return False
+            await tx.execute("DELETE FROM blobs WHERE sha256 = ?", (sha256,))
+            return not await self._seeded_from(tx, sha256)
 
         return await self.sql.atomic(body)
+
+    @staticmethod
+    async def _seeded_from(tx: Tx, sha256: str) -> bool:
+        return await tx.fetchrow("SELECT 1 FROM torrents WHERE sha256 = ? AND state = 'seeding'", (sha256,)) is not None
 
     async def list_blobs(
         self,
@@ -425,7 +431,14 @@ class Database:
                 (now, seeders, info_hash),
             )
             if changed != 1:
-                return Handoff(done=False, delete_blob=False)
+                # this very handoff, committed by an attempt whose answer a lost connection took (run again)?
+                sql = "SELECT 1 FROM handoffs WHERE info_hash = ? AND at = ? AND instance = ?"
+                if await tx.fetchrow(sql, (info_hash, now, instance)) is None:
+                    return Handoff(done=False, delete_blob=False)
+                found = await tx.fetchrow("SELECT sha256 FROM torrents WHERE info_hash = ?", (info_hash,))
+                sha256 = "" if found is None else str(found[0])
+                kept = await tx.fetchrow("SELECT 1 FROM blobs WHERE sha256 = ?", (sha256,)) is not None
+                return Handoff(done=True, delete_blob=not kept and not await self._seeded_from(tx, sha256))
             await tx.execute(
                 "INSERT INTO handoffs (info_hash, at, seeders, instance) VALUES (?, ?, ?, ?)",
                 (info_hash, now, seeders, instance),

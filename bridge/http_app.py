@@ -96,8 +96,8 @@ def make_app(
         # seed again what was seeded before a restart, and what no instance of the fleet holds
         keeper.seeder.start()
         keeper.verifier.start()
+        lease_job.start()  # renewals go on while the resume fetches blobs
         await keeper.resume()
-        lease_job.start()
         keeper.start(config.retention_interval)
         yield
         await keeper.close()

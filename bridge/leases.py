@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bridge.db import SEEDING
+from bridge.db import SEEDING, TorrentRow
 
 if TYPE_CHECKING:
     from bridge.swarm import SwarmKeeper
@@ -76,59 +76,95 @@ async def claim_all(keeper: SwarmKeeper) -> int:
         now = keeper.now()
         rows = await db.claim_torrents(member.name, now, member.lease_until(now), member.claim_batch)
         for row in rows:
-            if row.state == SEEDING and await keeper.start_seeding(row):
+            if row.state == SEEDING and await _seed(keeper, row):
                 seeded += 1
         if len(rows) < member.claim_batch:
             return seeded
 
 
-async def lease_round(keeper: SwarmKeeper) -> None:
-    """One round: renew, let go of what is no longer this instance's, seed what it holds (after a restart: all its
-    own, under its kept name), claim what nobody holds, trim the cache."""
+async def _seed(keeper: SwarmKeeper, row: TorrentRow) -> bool:
+    """Start seeding one held torrent; a failure is this torrent's (logged: its lease lapses or is retried),
+    never the round's."""
+    try:
+        return await keeper.start_seeding(row)
+    except Exception:
+        log.exception("torrent %s: could not start seeding it", row.info_hash)
+        return False
+
+
+async def renew(keeper: SwarmKeeper) -> dict[str, str]:
+    """Say this instance is alive, extend its leases, and stop seeding what is no longer its own; what it holds."""
     db, member = keeper.database(), keeper.member
     await db.saw_instance(member.name, keeper.now())
     held = await db.renew_leases(member.name, member.lease_until(keeper.now()))
     for info_hash in [h for h in keeper.seeded_blobs if held.get(h) != SEEDING]:
         log.info("torrent %s: no longer seeded here (lease taken over, or handed off)", info_hash)
         await keeper.stop_seeding(info_hash)
+    return held
+
+
+async def lease_round(keeper: SwarmKeeper) -> None:
+    """One round: renew, seed what this instance holds but does not seed (after a restart: all its own, under its
+    kept name; or a blob that was unreachable), claim what nobody holds, trim the cache."""
+    held = await renew(keeper)
     for info_hash in [h for h, state in held.items() if state == SEEDING and h not in keeper.seeded_blobs]:
-        row = await db.get_torrent(info_hash)  # held, but not seeded (its blob was unreachable before)
+        row = await keeper.database().get_torrent(info_hash)
         if row is not None:
-            await keeper.start_seeding(row)
+            await _seed(keeper, row)
     await claim_all(keeper)
     await trim_cache(keeper)
 
 
 async def trim_cache(keeper: SwarmKeeper) -> None:
     """Drop the cache copies of blobs this instance does not seed: at once when the blob is gone (deleted, or
-    handed off), after CACHE_GRACE otherwise. Only with a shared object store: on a disk of its own, the copy is
-    the blob."""
-    store = keeper.storage.store
-    if not store.shared:
+    handed off), after CACHE_GRACE otherwise. Each under the blob's lock, checked again there: never the copy an
+    upload is recording or a ping is about to seed. Only with a shared object store: on a disk of its own, the copy
+    is the blob."""
+    storage = keeper.storage
+    if not storage.store.shared:
         return
-    cached = await asyncio.to_thread(store.cached)
-    seeded = set(keeper.seeded_blobs.values())
-    others = {sha256: mtime for sha256, mtime in cached.items() if sha256 not in seeded}
+    cached = await asyncio.to_thread(storage.store.cached)
+    others = {sha256: mtime for sha256, mtime in cached.items() if sha256 not in set(keeper.seeded_blobs.values())}
     if not others:
         return
     stored = await keeper.database().existing_blobs(list(others))
     now = time.time()  # file times are the real clock's
-    for sha256, mtime in others.items():
-        if sha256 not in stored or now - mtime > CACHE_GRACE:
-            await store.drop_local(sha256)
+    for sha256 in [h for h, mtime in others.items() if h not in stored or now - mtime > CACHE_GRACE]:
+        async with storage.blob_lock(sha256):
+            seeded = sha256 in keeper.seeded_blobs.values()
+            if not seeded and (sha256 in stored or not await keeper.database().existing_blobs([sha256])):
+                await storage.store.drop_local(sha256)
 
 
 @dataclass
 class LeaseJob:
-    """The rounds, every `member.interval` seconds, from `start` to `close`."""
+    """Two loops, every `member.interval` seconds from `start` to `close`: renewals alone (never behind a round that
+    fetches many blobs, so no lease runs out while it does), and the rest of the rounds."""
 
     keeper: SwarmKeeper
-    _task: asyncio.Task[None] | None = None
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        loop = asyncio.get_running_loop()
+        self._tasks = [loop.create_task(self._renewing()), loop.create_task(self._rounds())]
 
-    async def _run(self) -> None:
+    async def _renewing(self) -> None:
+        member = self.keeper.member
+        renewed = time.monotonic()
+        while True:
+            await asyncio.sleep(member.interval)
+            try:
+                await renew(self.keeper)
+                renewed = time.monotonic()
+            except Exception:  # the database is unreachable from here
+                log.exception("renewing the leases failed; trying again in %.0f s", member.interval)
+                if time.monotonic() - renewed > member.lease_ttl and self.keeper.seeded_blobs:
+                    # the leases ran out: other instances may seed these torrents now; one seeder each
+                    log.error("leases lost: no longer seeding %d torrents", len(self.keeper.seeded_blobs))
+                    for info_hash in list(self.keeper.seeded_blobs):
+                        await self.keeper.stop_seeding(info_hash)
+
+    async def _rounds(self) -> None:
         while True:
             await asyncio.sleep(self.keeper.member.interval)
             try:
@@ -137,10 +173,10 @@ class LeaseJob:
                 log.exception("lease round failed; trying again in %.0f s", self.keeper.member.interval)
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+                await task
         try:
             await self.keeper.database().release_leases(self.keeper.member.name)
         except Exception:  # a shutdown with the database down: the leases run out by themselves

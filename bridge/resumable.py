@@ -51,6 +51,7 @@ import logging
 import os
 import re
 import secrets
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -192,13 +193,23 @@ class ResumableUploads:
                 log.warning("upload %s lost its bytes (%s on disk, %d acknowledged): deleted", row.id, size, row.acked)
                 await self._delete(row.id)
 
-    async def _drop_orphan_parts(self) -> dict[str, UploadRow]:
-        """Delete the part files here that no upload of this instance names; this instance's uploads, by id."""
+    async def _drop_orphan_parts(self, grace: float = 0) -> dict[str, UploadRow]:
+        """Delete the part files here that no upload of this instance names, but those younger than `grace`
+        seconds (an upload being created has its file a moment before its row); this instance's uploads, by id."""
         rows = {row.id: row for row in await self.storage.db.uploads(self.member.name)}
-        names = await asyncio.to_thread(lambda: [p.name for p in self.dir.iterdir()])
-        for name in names:
-            if not (name.endswith(".part") and name[: -len(".part")] in rows):
-                await asyncio.to_thread((self.dir / name).unlink, missing_ok=True)
+
+        def orphans() -> list[Path]:
+            now = time.time()
+            found = []
+            for path in self.dir.iterdir():
+                with contextlib.suppress(FileNotFoundError):
+                    orphan = path.stem not in rows or path.suffix != ".part"
+                    if orphan and now - path.stat().st_mtime >= grace:
+                        found.append(path)
+            return found
+
+        for path in await asyncio.to_thread(orphans):
+            await asyncio.to_thread(path.unlink, missing_ok=True)
         return rows
 
     async def sweep(self) -> int:
@@ -210,7 +221,7 @@ class ResumableUploads:
             if slot is not None and slot.lock.locked():
                 continue  # being appended to right now: not abandoned (its expiry moves when the append ends)
             await self._delete(upload_id)
-        await self._drop_orphan_parts()
+        await self._drop_orphan_parts(grace=60)
         return len(expired)
 
     # --- state -----------------------------------------------------------------------------------------------

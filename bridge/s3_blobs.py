@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, TypeVar
 import boto3
 import botocore.config
 import botocore.exceptions
+from boto3.exceptions import S3UploadFailedError
 
 from bridge.blob_store import READ_CHUNK, BlobMissing, BlobStore, Received
 from bridge.errors import BridgeError
@@ -64,10 +65,11 @@ class S3Blobs(BlobStore):
         return self._client
 
     async def _call(self, what: str, call: Callable[[], T]) -> T:
-        """A boto3 call in a thread; ObjectStoreUnavailable when the store cannot be reached."""
+        """A boto3 call in a thread (a "not found" is the call's to answer); ObjectStoreUnavailable when the store
+        cannot be reached, times out, or refuses (its 5xx, SlowDown, a 403 from wrong credentials)."""
         try:
             return await asyncio.to_thread(call)
-        except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectionError) as exc:
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError, S3UploadFailedError) as exc:
             log.warning("object store: %s failed: %s", what, exc)
             raise ObjectStoreUnavailable(type(exc).__name__) from None
 

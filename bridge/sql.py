@@ -26,6 +26,7 @@ import asyncpg
 
 if TYPE_CHECKING:
     from asyncpg.pool import PoolConnectionProxy
+    from asyncpg.transaction import Transaction
 
 from bridge.errors import BridgeError
 
@@ -228,13 +229,15 @@ class PostgreSQL:
 
     dialect = "postgresql"
 
-    def __init__(self, url: str, pool: asyncpg.Pool, retry_for: float) -> None:
+    def __init__(self, url: str, pool: asyncpg.Pool, lock_pool: asyncpg.Pool, retry_for: float) -> None:
         self.url = url
         self._pool = pool
+        self._lock_pool = lock_pool
+        self._keys: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self.retry_for = retry_for
 
     @classmethod
-    async def open(cls, url: str, *, retry_for: float = 10.0, max_size: int = 20) -> PostgreSQL:
+    async def open(cls, url: str, *, retry_for: float = 10.0, max_size: int = 10) -> PostgreSQL:
         """Connect (waiting up to `retry_for` seconds for a server that is starting)."""
         deadline = time.monotonic() + retry_for
         while True:
@@ -245,7 +248,9 @@ class PostgreSQL:
                     raise DatabaseUnavailable() from exc
                 await asyncio.sleep(0.5)
                 continue
-            return cls(url, pool, retry_for)
+            # the blobs' locks: one connection per blob being worked on, no statement timeout (a lock is waited for)
+            lock_pool = await asyncpg.create_pool(url, min_size=0, max_size=max_size, timeout=5)
+            return cls(url, pool, lock_pool, retry_for)
 
     async def _retrying(self, run: Callable[[Connection], Awaitable[T]]) -> T:
         deadline = time.monotonic() + self.retry_for
@@ -306,43 +311,44 @@ class PostgreSQL:
 
     @contextlib.asynccontextmanager
     async def lock(self, key: str) -> AsyncIterator[None]:
-        """A transaction-scoped advisory lock on a connection of its own, ended (and the lock let go) with the
-        block; PostgreSQL lets it go too if the connection breaks."""
+        """A transaction-scoped advisory lock, on a connection of a pool of its own (the block's statements use the
+        other: waiting locks never starve them), taken by one task of this process at a time per key (the others
+        wait here, holding no connection); let go with the block, or by PostgreSQL if the connection breaks."""
+        local = self._keys.get(key)
+        if local is None:
+            local = self._keys[key] = asyncio.Lock()
+        async with local:
+            conn, transaction = await self._advisory_lock(key)
+            try:
+                yield
+            finally:
+                with contextlib.suppress(*_LOST, asyncpg.exceptions.InterfaceError):
+                    await transaction.commit()
+                with contextlib.suppress(*_LOST, asyncpg.exceptions.InterfaceError):
+                    await self._lock_pool.release(conn)
+
+    async def _advisory_lock(self, key: str) -> tuple[Connection, Transaction]:
         deadline, pause = time.monotonic() + self.retry_for, 0.05
         while True:
+            conn: Connection | None = None
             try:
-                conn = await self._pool.acquire(timeout=self.retry_for)
-            except _LOST as exc:
-                if time.monotonic() + pause >= deadline:
-                    raise DatabaseUnavailable() from exc
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, 1.0)
-                continue
-            try:
+                conn = await self._lock_pool.acquire(timeout=self.retry_for)
                 transaction = conn.transaction()
                 await transaction.start()
                 await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", key)
-            except BaseException as exc:
-                with contextlib.suppress(*_LOST, asyncpg.exceptions.InterfaceError):
-                    await self._pool.release(conn)
-                if not isinstance(exc, _LOST):
-                    raise
+                return conn, transaction
+            except _LOST as exc:
+                if conn is not None:
+                    with contextlib.suppress(*_LOST, asyncpg.exceptions.InterfaceError):
+                        await self._lock_pool.release(conn)
                 if time.monotonic() + pause >= deadline:
                     raise DatabaseUnavailable() from exc
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 1.0)
-                continue
-            break
-        try:
-            yield
-        finally:
-            with contextlib.suppress(*_LOST, asyncpg.exceptions.InterfaceError):
-                await transaction.commit()
-            with contextlib.suppress(*_LOST, asyncpg.exceptions.InterfaceError):
-                await self._pool.release(conn)
 
     async def close(self) -> None:
         await self._pool.close()
+        await self._lock_pool.close()
 
 
 class _PostgreSQLTx:

@@ -45,8 +45,14 @@ async def watch_pass(keeper: SwarmKeeper) -> list[str]:
             continue
         if active == 0:
             log.error("torrent %s: no seeder proves it holds the file any more; it cannot be taken back", row.info_hash)
-        elif keeper.policy.take_back(active=active) and await take_back(keeper, row):
-            taken.append(row.info_hash)
+            continue
+        if not keeper.policy.take_back(active=active):
+            continue
+        try:
+            if await take_back(keeper, row):
+                taken.append(row.info_hash)
+        except Exception:  # the object store or the database failed: nothing kept, tried again next pass
+            log.exception("torrent %s: taking it back failed", row.info_hash)
     return taken
 
 
@@ -74,18 +80,25 @@ async def take_back(keeper: SwarmKeeper, row: TorrentRow) -> bool:
         return False
     store = keeper.storage.store
     staged = store.tmp / f"takeback-{row.info_hash}"
-    await asyncio.to_thread(_link, path, staged)  # the store moves its own name for the file, not the seeded one
-    received = Received(staged, row.sha256, row.size)
-    await store.prepare(received)
-    db = keeper.database()
-    async with keeper.storage.blob_lock(row.sha256):
-        await store.commit(received)
-        now = keeper.now()
-        await db.add_blob(BlobRow(row.sha256, row.size, blob_policy.type_of_name(row.name), now), row.pinged_by, now)
-        await db.reseed(row.info_hash)
-        if not await db.take_lease(row.info_hash, keeper.member.name, now, keeper.member.lease_until(now)):
-            keeper.seeder.remove(row.info_hash)  # another instance seeds it already (a ping brought it back)
-            return True
+    try:
+        await asyncio.to_thread(_link, path, staged)  # the store moves its own name for the file, not the seeded one
+        received = Received(staged, row.sha256, row.size)
+        await store.prepare(received)
+        db = keeper.database()
+        async with keeper.storage.blob_lock(row.sha256):
+            await store.commit(received)
+            now = keeper.now()
+            blob = BlobRow(row.sha256, row.size, blob_policy.type_of_name(row.name), now)
+            await db.add_blob(blob, row.pinged_by, now)
+            await db.reseed(row.info_hash)
+            if not await db.take_lease(row.info_hash, keeper.member.name, now, keeper.member.lease_until(now)):
+                keeper.seeder.remove(row.info_hash)  # another instance seeds it already (a ping brought it back)
+                return True
+    except BaseException:
+        keeper.seeder.remove(row.info_hash)  # no seeding handle left that nothing tracks
+        raise
+    finally:
+        await asyncio.to_thread(staged.unlink, missing_ok=True)  # committed: moved; else: not left behind
     keeper.seeded_blobs[row.info_hash] = row.sha256
     keeper.counters.take_backs += 1
     log.info("torrent %s taken back from the swarm: stored and seeded again", row.info_hash)

@@ -51,7 +51,12 @@ def start_fleet(args: argparse.Namespace, data_dir: Path, relays: list[str], tra
     """PostgreSQL, SeaweedFS, `args.fleet` Bridges on ports of their own, and Caddy spreading the app's port over
     them (round robin) and the blobs' port by client address (a resumable upload's requests reach one instance)."""
     host = args.host
-    services = [start_postgres(data_dir, free_port(host), host=host), start_seaweedfs(data_dir, host=host)]
+    # each Bridge: a pool of up to 10 connections for statements and 10 for the blobs' locks
+    connections = 50 + 20 * args.fleet
+    services = [
+        start_postgres(data_dir, free_port(host), host=host, max_connections=connections),
+        start_seaweedfs(data_dir, host=host),
+    ]
     database, store = services[0].url, services[1].url
     public, media = f"http://{host}:{args.port}", f"http://{host}:{args.media_port}"
     shared = ("--database-url", database, "--s3-endpoint", store, "--public-url", public, "--media-url", media)

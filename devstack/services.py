@@ -209,7 +209,9 @@ def postgres_bin(program: str) -> str:
     return path
 
 
-def start_postgres(data_dir: Path, port: int, *, host: str = "127.0.0.1", timeout: float = 30.0) -> Service:
+def start_postgres(
+    data_dir: Path, port: int, *, host: str = "127.0.0.1", timeout: float = 30.0, max_connections: int = 300
+) -> Service:
     """PostgreSQL (Debian `postgresql`, run here, not as the system's service) on host:port, its cluster in
     `data_dir/postgres` (created on the first start; user `postgres`, trusted from loopback). PostgreSQL refuses
     to run as root: as root it runs as the `postgres` user, its cluster in a folder that user owns. The URL is
@@ -233,7 +235,7 @@ def start_postgres(data_dir: Path, port: int, *, host: str = "127.0.0.1", timeou
         if done.returncode != 0:
             raise ServiceError(f"initdb failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
     argv = [*run_as, postgres_bin("postgres"), "-D", str(cluster), "-k", str(cluster), "-p", str(port)]
-    argv += ["-c", f"listen_addresses={host}", "-c", "max_connections=200"]
+    argv += ["-c", f"listen_addresses={host}", "-c", f"max_connections={max_connections}"]
     service = _spawn(
         "postgres", argv, data_dir / "logs", f"postgresql://postgres@{host}:{port}/postgres", port, host, timeout
     )
