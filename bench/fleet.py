@@ -161,30 +161,37 @@ def start_instances(
 def throughput(work: Path, postgres: Service, store: Service, tracker: Service, seconds: float) -> None:
     url = asyncio.run(create_database(postgres.url, "throughput"))
     pings = asyncio.run(fill_torrents(url, work / "fill"))
+    asyncio.run(fill_torrents("", work / "sqlite" / "b0"))  # the same torrents, for one Bridge on SQLite
     hashes = [info_hash for info_hash, _ in pings]
     beats = []
     for n in range(len(KEYS)):
         reports = [{"info_hash": hashes[(n * 7 + k) % len(hashes)], "seeders": 3} for k in range(PER_HEARTBEAT)]
         beats.append(json.dumps({"torrents": reports}).encode())
-    backend = ("--database-url", url, "--s3-endpoint", store.url, "--s3-bucket", "throughput")
-    results: dict[int, tuple[float, float]] = {}
-    for count in (1, 3):
-        public_port = free_port()
-        bridges = start_instances(count, work / f"x{count}", backend, tracker.url, public_port, 30)
+    fleet = ("--database-url", url, "--s3-endpoint", store.url, "--s3-bucket", "throughput")
+    runs = {
+        "1 on SQLite": (1, (), "sqlite"),
+        "1 on PostgreSQL": (1, fleet, "pg1"),
+        "3 on PostgreSQL": (3, fleet, "pg3"),
+    }
+    results: dict[str, tuple[float, float]] = {}
+    for label, (count, backend, folder) in runs.items():
+        bridges = start_instances(count, work / folder, backend, tracker.url, free_port(), 30)
         try:
             urls = [bridge.url for bridge in bridges]
             public = bridges[0].url
             asyncio.run(rate(urls, public, "/api/heartbeat", beats, 1))  # warm up
             heartbeats = asyncio.run(rate(urls, public, "/api/heartbeat", beats, seconds))
             pinged = asyncio.run(rate(urls, public, "/api/ping", [body for _, body in pings], seconds))
-            results[count] = (heartbeats, pinged)
-            print(f"  {count} instance(s): {heartbeats:7.1f} heartbeats/s ({PER_HEARTBEAT} torrents each), ", end="")
-            print(f"{pinged:7.1f} pings/s")
+            results[label] = (heartbeats, pinged)
+            print(
+                f"  {label:<16} {heartbeats:7.1f} heartbeats/s ({PER_HEARTBEAT} torrents each), {pinged:7.1f} pings/s"
+            )
         finally:
             for bridge in bridges:
                 bridge.stop()
-    (h1, p1), (h3, p3) = results[1], results[3]
-    print(f"  3 instances / 1: heartbeats {h3 / h1:.2f}x, pings {p3 / p1:.2f}x (same 2 cores: the cost of sharing)")
+    (hs, ps), (h1, p1), (h3, p3) = results.values()
+    print(f"  PostgreSQL / SQLite (1 instance): heartbeats {h1 / hs:.2f}x, pings {p1 / ps:.2f}x")
+    print(f"  3 instances / 1 (one PostgreSQL, the same 2 cores): heartbeats {h3 / h1:.2f}x, pings {p3 / p1:.2f}x")
 
 
 def failover(work: Path, postgres: Service, store: Service, tracker: Service, lease: float) -> None:
