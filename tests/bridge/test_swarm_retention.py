@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from bridge.takeback import watch_pass
 from bridge.torrent import parse_torrent
 from bridge.tracker_scrape import scrape_all
 from devstack.services import Service, free_port
+from tests.backends import ObjectStore, PostgresServer, fleet_backend
 from tests.bridge.client import call, heartbeat, info_hash_of, ping_payload, request, signed_post, upload
 from tests.bridge.inprocess import InProcessBridge
 from tests.bridge.lt_peers import LtSeeder
@@ -278,3 +280,79 @@ def wait_scrape(bridge: InProcessBridge, tracker: Service, info_hash: str, count
     while bridge.call(scrape_all({info_hash: [tracker.url]})).get(info_hash, 0) != count:
         assert time.monotonic() < deadline, f"the tracker never counted {count} seeders"
         time.sleep(0.2)
+
+
+@pytest.mark.webrtc
+def test_retention_passes_racing_on_the_same_due_torrents_hand_each_off_once(
+    tmp_path: Path,
+    tracker: Service,
+    postgres: PostgresServer,
+    seaweedfs: ObjectStore,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A fleet (PostgreSQL, S3): two retention passes of the instance that seeds two due torrents run at once (a
+    slow pass overlapping the next), and the other instance's pass with them; real peers prove they hold the files.
+    Each torrent is handed off once: one handoff row, its object deleted once, no pass fails."""
+    backend = fleet_backend(postgres, seaweedfs)
+    for name, value in backend.env.items():
+        monkeypatch.setenv(name, value)  # the in-process Bridges' boto3 reads them
+
+    def config(name: str) -> BridgeConfig:
+        return BridgeConfig(
+            data_dir=tmp_path / name,
+            trackers=(tracker.url,),
+            retention_interval=0,
+            handoff_seeders=1,
+            take_back_below=0,
+            database_url=backend.database_url,
+            s3_endpoint=backend.s3_endpoint,
+            s3_bucket=backend.s3_bucket,
+        )
+
+    with InProcessBridge(config("one")) as one, InProcessBridge(config("two")) as two:
+        for bridge in (one, two):
+            bridge.keeper.proofs.per_peer = True  # one address for every peer here: count peer ids
+        files = [os.urandom(300_000 + n) for n in range(2)]
+        hashes = [seed(one, tracker, data, f"due{n}.mp4") for n, data in enumerate(files)]
+        peers = []
+        for n, (data, info_hash) in enumerate(zip(files, hashes, strict=True)):
+            row = one.call(one.keeper.database().get_torrent(info_hash))
+            assert row is not None
+            for k in range(2):
+                path = tmp_path / f"peer{n}{k}" / f"due{n}.mp4"
+                path.parent.mkdir()
+                path.write_bytes(data)
+                peers.append(LtSeeder(f"-HS{n}{k}00-".encode(), path, parse_torrent(row.info), tracker.url))
+        try:
+            for info_hash in hashes:
+                wait_scrape(one, tracker, info_hash, 3)
+            for bridge in (one, two):
+                bridge.clock.advance(DAY + 1)
+            for secret, _ in KEYS[:2]:
+                assert heartbeat(two.url, dict.fromkeys(hashes, 2), secret, now=two.clock())[0] == 200  # any instance
+            results: list[list[str]] = []
+            errors: list[BaseException] = []
+
+            def run_pass(bridge: InProcessBridge) -> None:
+                try:
+                    results.append(bridge.call(bridge.keeper.retention_pass(), timeout=180))
+                except BaseException as exc:
+                    errors.append(exc)
+
+            threads = [threading.Thread(target=run_pass, args=(b,)) for b in (one, one, two)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(240)
+        finally:
+            for peer in peers:
+                peer.close()
+        assert errors == [] and len(results) == 3
+        handed = [h for result in results for h in result]
+        assert sorted(handed) == sorted(hashes)  # each once, whichever pass got there first
+        db = one.keeper.database()
+        for info_hash in hashes:
+            assert len(one.call(db.handoffs(info_hash))) == 1
+        assert one.keeper.counters.blobs_deleted + two.keeper.counters.blobs_deleted == len(files)
+        assert seaweedfs.keys(backend.s3_bucket) == []
+        assert not one.keeper.seeder.handles
