@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -209,6 +210,19 @@ def postgres_bin(program: str) -> str:
     return path
 
 
+CLUSTER_PREFIX = "asknostr-postgres-"
+
+
+def _sweep_clusters() -> None:
+    """Delete the clusters made for root (in the temp folder) whose folder that linked to them is gone (a test
+    run's tmp folder, which pytest deletes)."""
+    for record in Path(tempfile.gettempdir()).glob(f"{CLUSTER_PREFIX}*.link"):
+        with contextlib.suppress(OSError):
+            if not Path(record.read_text()).is_symlink():
+                shutil.rmtree(record.with_suffix(""), ignore_errors=True)
+                record.unlink()
+
+
 def start_postgres(
     data_dir: Path, port: int, *, host: str = "127.0.0.1", timeout: float = 30.0, max_connections: int = 300
 ) -> Service:
@@ -222,11 +236,13 @@ def start_postgres(
         run_as = ["runuser", "-u", "postgres", "--"]
         # the postgres user must reach its cluster, and a test's tmp folder is root's alone (0700)
         data_dir.mkdir(parents=True, exist_ok=True)
+        _sweep_clusters()
         link = cluster
         if not link.is_symlink():
-            cluster = Path(tempfile.mkdtemp(prefix="asknostr-postgres-"))
+            cluster = Path(tempfile.mkdtemp(prefix=CLUSTER_PREFIX))
             shutil.chown(cluster, "postgres", "postgres")
             link.symlink_to(cluster)
+            Path(f"{cluster}.link").write_text(str(link))  # whose it is, for _sweep_clusters
         cluster = link.resolve()
     if not (cluster / "PG_VERSION").is_file():
         cluster.mkdir(parents=True, exist_ok=True)

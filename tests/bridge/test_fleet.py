@@ -4,6 +4,9 @@ a handoff happens once, whoever asks."""
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -305,3 +308,35 @@ def test_a_resumable_upload_goes_on_where_its_bytes_are(fleet: Fleet) -> None:
         time.sleep(0.5)
     assert answer.status == 410 and "start it again" in answer.reason
     assert head(c.media, lost, ALICE, y).status == 404
+
+
+def test_make_run_fleet_starts_bridges_behind_one_address(tmp_path: Path) -> None:
+    """`make run ARGS="--fleet 2"` as the README says: PostgreSQL, SeaweedFS, two Bridges and Caddy in front; a blob
+    uploaded through the one address is served through it; Ctrl-C stops everything."""
+    ports = {name: free_port() for name in ("port", "relay-port", "tracker-port", "media-port")}
+    argv = [sys.executable, "-m", "devstack", "--fleet", "2", "--data-dir", str(tmp_path)]
+    for name, port in ports.items():
+        argv += [f"--{name}", str(port)]
+    log = tmp_path / "devstack.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 90
+        while b"is running" not in log.read_bytes():
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.3)
+        text = log.read_text()
+        assert "bridge-1" in text and "bridge-2" in text and "balancer" in text
+        app, media = f"http://127.0.0.1:{ports['port']}", f"http://127.0.0.1:{ports['media-port']}"
+        config = call(app, "GET", "/config.json").json()
+        assert (config["bridge"], config["bridge_media"]) == (app, media)
+        data = os.urandom(100_000)
+        headers = {"Authorization": blossom_auth(ALICE[0], "upload", [sha(data)]), "Content-Type": "image/png"}
+        stored = call(media, "PUT", "/upload", data, headers)
+        assert stored.status == 201 and stored.json()["url"].startswith(media)
+        for _ in range(4):  # whichever instance answers
+            assert call(media, "GET", f"/{sha(data)}.png").body == data
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        process.wait(60)
+    assert process.returncode == 0 and "stopped." in log.read_text()
