@@ -14,10 +14,10 @@ import contextlib
 import hashlib
 import os
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 
 class TooLarge(Exception):
@@ -49,6 +49,14 @@ def _finish(file: BinaryIO) -> None:
 
 def _unlink(path: Path) -> None:
     path.unlink(missing_ok=True)
+
+
+class Chunks(Protocol):
+    """A blob's bytes as they are read: iterated, then closed (also when never iterated: the reader is let go)."""
+
+    def __aiter__(self) -> AsyncIterator[bytes]: ...
+
+    async def aclose(self) -> None: ...
 
 
 class BlobMissing(LookupError):
@@ -104,7 +112,7 @@ class BlobStore:
         need be; None when it is stored nowhere."""
         return await asyncio.to_thread(self.local, sha256)
 
-    async def stream(self, sha256: str, first: int, last: int) -> AsyncIterator[bytes]:
+    async def stream(self, sha256: str, first: int, last: int) -> Chunks:
         """Bytes `first` to `last` (inclusive) of the blob, in chunks; BlobMissing (before any chunk) when absent.
         Awaiting it opens the blob; iterating reads it."""
         path = self.local(sha256)
@@ -164,7 +172,7 @@ class BlobStore:
 READ_CHUNK = 256 * 1024
 
 
-async def _read_file(path: Path, first: int, last: int) -> AsyncIterator[bytes]:
+async def _read_file(path: Path, first: int, last: int) -> AsyncGenerator[bytes, None]:
     file = await asyncio.to_thread(path.open, "rb")
     try:
         await asyncio.to_thread(file.seek, first)

@@ -14,7 +14,7 @@ from aiohttp.typedefs import Handler
 
 from asknostr.nip01 import Event, is_hex64
 from bridge import blob_policy
-from bridge.blob_store import BlobMissing, TooLarge
+from bridge.blob_store import BlobMissing, Chunks, TooLarge
 from bridge.db import BlobRow, CursorNotFound
 from bridge.errors import BridgeError, bridge_errors, error_response
 from bridge.nostr_auth import authorize, require_x
@@ -118,27 +118,38 @@ async def get_blob(request: web.Request) -> web.StreamResponse:
 async def _stream_blob(
     request: web.Request, storage: Storage, blob: BlobRow, headers: dict[str, str]
 ) -> web.StreamResponse:
-    """The blob (or its one Range) read from the object store as it goes out."""
-    bounds = blob_policy.byte_range(request.headers.get("Range"), blob.size)
+    """The blob (or its one Range) read from the object store as it goes out. Its ETag is its sha256: If-Match,
+    If-None-Match and If-Range are answered against it (412, 304, the whole blob)."""
+    etag = f'"{blob.sha256}"'
+    if (wanted := request.if_match) is not None and not any(e.value in (blob.sha256, "*") for e in wanted):
+        raise BridgeError(412, "Precondition failed: the blob does not match If-Match")
+    if (cached := request.if_none_match) is not None and any(e.value in (blob.sha256, "*") for e in cached):
+        return web.Response(status=304, headers={"ETag": etag, "Cache-Control": BLOB_CACHE_CONTROL})
+    if_range = request.headers.get("If-Range")
+    bounds = blob_policy.byte_range(request.headers.get("Range"), blob.size) if if_range in (None, etag) else None
     first, last = bounds or (0, blob.size - 1)
-    headers |= {"Accept-Ranges": "bytes", "ETag": f'"{blob.sha256}"', "Content-Length": str(last - first + 1)}
+    headers |= {"Accept-Ranges": "bytes", "ETag": etag, "Content-Length": str(last - first + 1)}
     if bounds is not None:
         headers["Content-Range"] = f"bytes {first}-{last}/{blob.size}"
-    reading = request.method != "HEAD" and last >= first
+    chunks: Chunks | None = None
     try:
-        if reading:
+        if request.method != "HEAD" and last >= first:
             chunks = await storage.store.stream(blob.sha256, first, last)
         elif not await storage.store.exists(blob.sha256):
             raise BlobMissing(blob.sha256)
     except BlobMissing:
         raise BridgeError(404, "Blob not found") from None
-    response = web.StreamResponse(status=206 if bounds is not None else 200, headers=headers)
-    await response.prepare(request)
-    if reading:
-        async for chunk in chunks:
-            await response.write(chunk)
-    await response.write_eof()
-    return response
+    try:
+        response = web.StreamResponse(status=206 if bounds is not None else 200, headers=headers)
+        await response.prepare(request)
+        if chunks is not None:
+            async for chunk in chunks:
+                await response.write(chunk)
+        await response.write_eof()
+        return response
+    finally:
+        if chunks is not None:
+            await chunks.aclose()  # the object store's body closed, also when the client went away
 
 
 def _now(storage: Storage) -> int:

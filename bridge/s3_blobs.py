@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -23,10 +23,11 @@ import botocore.config
 import botocore.exceptions
 from boto3.exceptions import S3UploadFailedError
 
-from bridge.blob_store import READ_CHUNK, BlobMissing, BlobStore, Received
+from bridge.blob_store import READ_CHUNK, BlobMissing, BlobStore, Chunks, Received
 from bridge.errors import BridgeError
 
 if TYPE_CHECKING:
+    from botocore.response import StreamingBody
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3.type_defs import GetObjectOutputTypeDef
 
@@ -176,7 +177,7 @@ class S3Blobs(BlobStore):
             staged.unlink(missing_ok=True)
         return self.local(sha256)
 
-    async def stream(self, sha256: str, first: int, last: int) -> AsyncIterator[bytes]:
+    async def stream(self, sha256: str, first: int, last: int) -> Chunks:
         if self.local(sha256) is not None:
             return await super().stream(sha256, first, last)
         client = self.client
@@ -192,15 +193,7 @@ class S3Blobs(BlobStore):
         answer = await self._call("reading a blob", get)
         if answer is None:
             raise BlobMissing(sha256)
-        return self._chunks(answer)
-
-    async def _chunks(self, answer: GetObjectOutputTypeDef) -> AsyncIterator[bytes]:
-        body = answer["Body"]
-        try:
-            while chunk := await self._call("reading a blob", lambda: body.read(READ_CHUNK)):
-                yield chunk
-        finally:
-            body.close()
+        return _ObjectChunks(self, answer["Body"])
 
     async def drop_local(self, sha256: str) -> None:
         await super().delete(sha256)
@@ -210,3 +203,23 @@ class S3Blobs(BlobStore):
         client = self.client
         await self._call("deleting a blob", lambda: client.delete_object(Bucket=self.bucket, Key=sha256))
         await super().delete(sha256)
+
+
+class _ObjectChunks:
+    """An object's body, read in READ_CHUNK slices in threads; closing it lets its connection go."""
+
+    def __init__(self, store: S3Blobs, body: StreamingBody) -> None:
+        self._store = store
+        self._body = body
+
+    def __aiter__(self) -> _ObjectChunks:
+        return self
+
+    async def __anext__(self) -> bytes:
+        chunk = await self._store._call("reading a blob", lambda: self._body.read(READ_CHUNK))
+        if not chunk:
+            raise StopAsyncIteration
+        return chunk
+
+    async def aclose(self) -> None:
+        await asyncio.to_thread(self._body.close)

@@ -112,6 +112,12 @@ def test_a_blob_stored_through_one_instance_is_served_by_every_other(fleet: Flee
     assert (head.status, head.headers["Content-Length"], head.body) == (200, str(len(data)), b"")
     beyond = call(c.media, "GET", f"/{x}", headers={"Range": f"bytes={len(data)}-"})
     assert (beyond.status, beyond.headers["Content-Range"]) == (416, f"bytes */{len(data)}")
+    # conditional requests, against the sha256 as ETag
+    assert whole.headers["ETag"] == f'"{x}"'
+    assert call(b.media, "GET", f"/{x}", headers={"If-None-Match": f'"{x}"'}).status == 304
+    assert call(b.media, "GET", f"/{x}", headers={"If-Match": '"0000"'}).status == 412
+    stale = call(b.media, "GET", f"/{x}", headers={"Range": "bytes=0-9", "If-Range": '"0000"'})
+    assert (stale.status, len(stale.body)) == (200, len(data))  # If-Range not matched: the whole blob
     assert b.cached() == [] and c.cached() == []  # streamed from the bucket, not copied
 
     assert [d["sha256"] for d in call(c.media, "GET", f"/list/{ALICE[1]}").json()] == [x]
