@@ -240,8 +240,8 @@ async def delete_blob(request: web.Request) -> web.Response:
             raise BridgeError(404, "Blob not found")
         if not await db.is_owner(sha256, event["pubkey"]):
             raise BridgeError(403, "Only an uploader of this blob can delete it")
-        if await db.remove_owner(sha256, event["pubkey"]):
-            await storage.store.delete(sha256)
+        if await db.remove_owner(sha256, event["pubkey"], _now(storage)):
+            await storage.delete_blob_file(sha256)
     return web.json_response({"message": "Deleted"})
 
 

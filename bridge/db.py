@@ -95,6 +95,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE uploads ADD COLUMN instance TEXT NOT NULL DEFAULT ''",
         "CREATE TABLE instances (name TEXT PRIMARY KEY, seen BIGINT NOT NULL)",
     ),
+    # 7: blob files owed a deletion (recorded with the rows' deletion, done when the file is gone: a failure of the
+    # object store in between is retried by the lease rounds, never forgotten)
+    ("CREATE TABLE blob_deletions (sha256 TEXT PRIMARY KEY, since BIGINT NOT NULL)",),
 )
 
 SEEDING, HANDED_OFF, MISSING = "seeding", "handed_off", "missing"
@@ -263,17 +266,42 @@ class Database:
         sql = "SELECT 1 FROM blob_owners WHERE sha256 = ? AND pubkey = ?"
         return await self.sql.fetchrow(sql, (sha256, pubkey)) is not None
 
-    async def remove_owner(self, sha256: str, pubkey: str) -> bool:
-        """Remove one owner; when none is left, the blob's row too (it is no longer served). Whether its file goes:
-        not while a torrent is seeded from it (its seeder, or the one taking over after a failover, needs it; the
-        handoff deletes it)."""
+    async def remove_owner(self, sha256: str, pubkey: str, now: int) -> bool:
+        """Remove one owner; when none is left, the blob's row too (it is no longer served). Whether its file goes
+        (then owed: `deletion_done` once it is gone): not while a torrent is seeded from it (its seeder, or the one
+        taking over after a failover, needs it; the handoff deletes it)."""
 
         async def body(tx: Tx) -> bool:
             await tx.execute("DELETE FROM blob_owners WHERE sha256 = ? AND pubkey = ?", (sha256, pubkey))
             if await tx.fetchrow("SELECT 1 FROM blob_owners WHERE sha256 = ?", (sha256,)) is not None:
                 return False
             await tx.execute("DELETE FROM blobs WHERE sha256 = ?", (sha256,))
-            return not await self._seeded_from(tx, sha256)
+            if await self._seeded_from(tx, sha256):
+                return False
+            await self._owe_deletion(tx, sha256, now)
+            return True
+
+        return await self.sql.atomic(body)
+
+    @staticmethod
+    async def _owe_deletion(tx: Tx, sha256: str, now: int) -> None:
+        sql = "INSERT INTO blob_deletions (sha256, since) VALUES (?, ?) ON CONFLICT (sha256) DO NOTHING"
+        await tx.execute(sql, (sha256, now))
+
+    async def deletion_done(self, sha256: str) -> None:
+        await self.sql.execute("DELETE FROM blob_deletions WHERE sha256 = ?", (sha256,))
+
+    async def deletions_due(self, before: int) -> list[str]:
+        """Blob files owed a deletion since before `before` (the one that owed it failed, or died, meanwhile)."""
+        rows = await self.sql.fetch("SELECT sha256 FROM blob_deletions WHERE since < ? ORDER BY since", (before,))
+        return [str(row[0]) for row in rows]
+
+    async def blob_in_use(self, sha256: str) -> bool:
+        """Whether the blob is stored again (a new upload) or a torrent is seeded from it: its file stays."""
+
+        async def body(tx: Tx) -> bool:
+            stored = await tx.fetchrow("SELECT 1 FROM blobs WHERE sha256 = ?", (sha256,)) is not None
+            return stored or await self._seeded_from(tx, sha256)
 
         return await self.sql.atomic(body)
 
@@ -448,9 +476,10 @@ class Database:
                      WHERE t.info_hash = ? AND u.state = 'seeding'"""
             still_used = await tx.fetchrow(sql, (info_hash,)) is not None
             if not still_used:
-                await tx.execute(
-                    "DELETE FROM blobs WHERE sha256 = (SELECT sha256 FROM torrents WHERE info_hash = ?)", (info_hash,)
-                )
+                found = await tx.fetchrow("SELECT sha256 FROM torrents WHERE info_hash = ?", (info_hash,))
+                sha256 = "" if found is None else str(found[0])
+                await tx.execute("DELETE FROM blobs WHERE sha256 = ?", (sha256,))
+                await self._owe_deletion(tx, sha256, now)
             return Handoff(done=True, delete_blob=not still_used)
 
         return await self.sql.atomic(body)

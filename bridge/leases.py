@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+DELETION_GRACE = 60
+"""Seconds a blob file's owed deletion is left to the instance that owes it, before the rounds settle it."""
 CACHE_GRACE = 600
 """Seconds a cache copy of a blob this instance does not seed is kept (an upload's, for the ping after it)."""
 
@@ -113,6 +115,23 @@ async def lease_round(keeper: SwarmKeeper) -> None:
             await _seed(keeper, row)
     await claim_all(keeper)
     await trim_cache(keeper)
+    await settle_deletions(keeper)
+
+
+async def settle_deletions(keeper: SwarmKeeper) -> None:
+    """Delete the blob files still owed a deletion a minute after it was owed (its instance failed or died between
+    the rows' deletion and the file's), unless the blob is back in use (uploaded again, seeded again)."""
+    db, storage = keeper.database(), keeper.storage
+    for sha256 in await db.deletions_due(keeper.now() - DELETION_GRACE):
+        try:
+            async with storage.blob_lock(sha256):
+                if await db.blob_in_use(sha256):
+                    await db.deletion_done(sha256)
+                else:
+                    await storage.delete_blob_file(sha256)
+                    log.info("blob %s: its owed deletion done", sha256)
+        except Exception:
+            log.exception("blob %s: its owed deletion failed again; tried at the next round", sha256)
 
 
 async def trim_cache(keeper: SwarmKeeper) -> None:

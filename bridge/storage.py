@@ -66,6 +66,12 @@ class Storage:
         removes a blob an upload is recording or a ping is about to seed."""
         return self.db.sql.lock(f"blob:{sha256}")
 
+    async def delete_blob_file(self, sha256: str) -> None:
+        """Delete a blob's file (object and copies) that the database owes a deletion, and clear the debt (under the
+        blob's lock). A failure leaves the debt for the lease rounds to settle."""
+        await self.store.delete(sha256)
+        await self.db.deletion_done(sha256)
+
     @property
     def media_server(self) -> str | None:
         """The blobs' domain, as BUD-11 `server` tags name it."""

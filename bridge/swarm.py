@@ -238,7 +238,7 @@ class SwarmKeeper:
             handoff = await self.database().hand_off(row.info_hash, now, active, self.member.name)
             await self.stop_seeding(row.info_hash)
             if handoff.delete_blob:
-                await self.storage.store.delete(row.sha256)
+                await self.storage.delete_blob_file(row.sha256)
                 self.counters.blobs_deleted += 1
         if not handoff.done:
             log.info("torrent %s: already handed off (by another instance)", row.info_hash)

@@ -87,9 +87,14 @@ def test_blobs_owners_and_lists(place: Place) -> None:
         assert [r.sha256 for r in await db.list_blobs("alice", since=1001, until=1001)] == [b.sha256]
         with pytest.raises(CursorNotFound):
             await db.list_blobs("alice", cursor="f" * 64)
-        assert await db.remove_owner(a.sha256, "alice") is False  # bob still owns it
-        assert await db.remove_owner(a.sha256, "bob") is True
+        assert await db.remove_owner(a.sha256, "alice", 5) is False  # bob still owns it
+        assert await db.deletions_due(before=100) == []
+        assert await db.remove_owner(a.sha256, "bob", 6) is True  # its file goes: owed until done
         assert await db.get_blob(a.sha256) is None
+        assert await db.deletions_due(before=100) == [a.sha256] and await db.deletions_due(before=6) == []
+        assert await db.blob_in_use(a.sha256) is False
+        await db.deletion_done(a.sha256)
+        assert await db.deletions_due(before=100) == []
         assert await db.blob_totals() == (2, 11 + 12)
 
     with_db(place, body)
@@ -115,6 +120,7 @@ def test_torrents_hand_off_and_come_back(place: Place) -> None:
         assert await db.hand_off("1" * 40, 100, 11, "a") == Handoff(True, False)  # 2 still seeds the same blob
         assert await db.get_blob(blob.sha256) is not None
         assert await db.hand_off("2" * 40, 101, 12, "a") == Handoff(True, True)
+        assert await db.deletions_due(before=200) == [blob.sha256]  # owed with the rows' deletion
         assert await db.hand_off("2" * 40, 102, 12, "b") == Handoff(False, False)  # once
         assert await db.handoffs("2" * 40) == [(101, 12, "a")]
         assert await db.get_blob(blob.sha256) is None
