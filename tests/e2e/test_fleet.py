@@ -16,11 +16,13 @@ from playwright.sync_api import Browser
 
 from devstack.services import Service, free_port, start_bridge
 from tests.backends import BridgeBackend, ObjectStore, PostgresServer, fleet_backend
-from tests.bridge.client import blossom_auth, call, info_hash_of, ping_payload, request, sha, signed_post
+from tests.bridge.client import blossom_auth, call, heartbeat, info_hash_of, ping_payload, request, sha, signed_post
 from tests.e2e.harness import Stack, download_in_browser
 from tests.unit.nostr_keys import keypair
 
 ALICE = keypair(4101)
+BOB = keypair(4102)
+CAROL = keypair(4103)
 LEASE_SECONDS = 6
 FAILOVER_LIMIT = 30.0
 
@@ -131,6 +133,11 @@ def test_one_instance_seeds_and_another_takes_over_when_it_is_killed(
     assert ping(a, payload)["state"] == "seeding" and ping(b, payload)["state"] == "seeding"
     time.sleep(LEASE_SECONDS / 3 + 1)  # a lease round: nobody claims a torrent whose lease runs
     assert fleet.seeders(info_hash) == ["c"]
+    # heartbeats reach any instance; a key's vote counts once
+    for instance in (a, b, c):
+        assert heartbeat(instance.url, {info_hash: 2}, BOB[0])[0] == 200
+    assert heartbeat(b.url, {info_hash: 2}, CAROL[0])[0] == 200
+    assert fleet.status(info_hash)["seeders"]["heartbeat_keys"] == 2
 
     got = download_in_browser(browser, a.url, payload["magnet"])
     assert got["sha256"] == x and "webrtc" in got["peers"], got
