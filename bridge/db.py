@@ -351,10 +351,12 @@ class Database:
         await self.sql.execute(sql, (info_hash, sha256, name, size, info, "\n".join(trackers), pubkey, now))
 
     async def take_lease(self, info_hash: str, instance: str, now: int, until: int) -> bool:
-        """`instance` seeds `info_hash` until `until` unless another instance's lease on it is still running;
-        whether it now holds the lease."""
-        sql = """UPDATE torrents SET owner = ?, lease_until = ?
-                 WHERE info_hash = ? AND state = 'seeding' AND (owner IS NULL OR owner = ? OR lease_until < ?)"""
+        """`instance` seeds `info_hash` until `until` unless another instance's lease on a seeded torrent is still
+        running; a torrent handed off or missing is seeded again (a ping or a take-back brought its file back; its
+        `created` stays), in the same statement. Whether `instance` now holds the lease."""
+        sql = """UPDATE torrents SET state = 'seeding', handed_off = NULL, handoff_seeders = NULL, owner = ?,
+                 lease_until = ?
+                 WHERE info_hash = ? AND (state != 'seeding' OR owner IS NULL OR owner = ? OR lease_until < ?)"""
         return await self.sql.execute(sql, (instance, until, info_hash, instance, now)) == 1
 
     async def claim_torrents(self, instance: str, now: int, until: int, limit: int) -> list[TorrentRow]:
@@ -440,12 +442,6 @@ class Database:
 
     async def set_torrent_state(self, info_hash: str, state: str) -> None:
         await self.sql.execute("UPDATE torrents SET state = ? WHERE info_hash = ?", (state, info_hash))
-
-    async def reseed(self, info_hash: str) -> bool:
-        """A torrent handed off or missing is seeded again (a new ping brought its file back); whether it was."""
-        sql = """UPDATE torrents SET state = 'seeding', handed_off = NULL, handoff_seeders = NULL, owner = NULL,
-                 lease_until = 0 WHERE info_hash = ?"""
-        return await self.sql.execute(sql + " AND state != 'seeding'", (info_hash,)) == 1
 
     async def hand_off(self, info_hash: str, now: int, seeders: int, instance: str) -> Handoff:
         """Record that the swarm took over `info_hash`, once: of any number of instances asking together, one gets

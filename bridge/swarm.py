@@ -95,7 +95,6 @@ class SwarmKeeper:
         """Seed a checked file (blob `sha256`) unless another live instance holds the torrent's lease (it seeds it,
         then); a torrent handed off earlier is taken back (its `created` stays). Whether this instance seeds it."""
         db, now = self.database(), self.now()
-        await db.reseed(info.info_hash)
         if not await db.take_lease(info.info_hash, self.member.name, now, self.member.lease_until(now)):
             return False
         await self.seeder.seed(info, path, trackers)

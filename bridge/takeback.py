@@ -90,7 +90,6 @@ async def take_back(keeper: SwarmKeeper, row: TorrentRow) -> bool:
             now = keeper.now()
             blob = BlobRow(row.sha256, row.size, blob_policy.type_of_name(row.name), now)
             await db.add_blob(blob, row.pinged_by, now)
-            await db.reseed(row.info_hash)
             if not await db.take_lease(row.info_hash, keeper.member.name, now, keeper.member.lease_until(now)):
                 keeper.seeder.remove(row.info_hash)  # another instance seeds it already (a ping brought it back)
                 return True

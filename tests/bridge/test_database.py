@@ -126,10 +126,11 @@ def test_torrents_hand_off_and_come_back(place: Place) -> None:
         assert await db.get_blob(blob.sha256) is None
         assert [t.info_hash for t in await db.torrents("handed_off")] == ["1" * 40, "2" * 40]
         assert await db.torrent_totals() == {"handed_off": (2, 10)}
-        assert await db.reseed("1" * 40) is True
-        assert await db.reseed("1" * 40) is False
+        assert await db.take_lease("1" * 40, "b", now=300, until=330) is True  # brought back, by b
+        assert await db.take_lease("1" * 40, "c", now=301, until=331) is False  # b's lease runs
         back = await db.get_torrent("1" * 40)
         assert back is not None and (back.state, back.handed_off, back.handoff_seeders) == ("seeding", None, None)
+        assert (back.owner, back.created) == ("b", 10)
 
     with_db(place, body)
 
