@@ -1,4 +1,5 @@
-"""A 1 GB video posted and received end to end (issue 17), in real Chromium on the real stack: Alice picks it from
+"""A 500 MB video posted and received end to end (issue 17; `make bench` runs the same path at 1 GB,
+bench/big_media.py, and BIG_POST_MB=1000 runs this test so), in real Chromium on the real stack: Alice picks it from
 disk and posts it (hashed in slices, seeded, uploaded to the Bridge, which checks it against its `x`), Bob follows
 her and plays it (the user's choice: automatic seeding stops at 200 MB), and the file he ends up keeping, on disk in
 his browser's private file system, has the same SHA-256; the browsers' memory meanwhile grows by well under the
@@ -23,10 +24,11 @@ from tests.e2e.harness import CHROMIUM_FLAGS, AppUser, Stack, UserFactory, chrom
 pytestmark = [pytest.mark.slow, pytest.mark.webrtc]
 
 # The most the browsers' memory may grow while Bob downloads and plays: the old code held the whole file, 1.3x its
-# size; now it stays flat (bench/big_media.py: 178 MiB at 1 GB, Alice's seeding included; its goal is 256 MiB)
+# size (650 MB here); now it stays flat (bench/big_media.py: 178 MiB at 1 GB, Alice's seeding included; its goal is
+# 256 MiB)
 MOST_ADDED = 400_000_000
 
-SIZE = int(os.environ.get("BIG_POST_MB", "1000")) * 1000 * 1000 + 4321  # (BIG_POST_MB: try another size)
+SIZE = int(os.environ.get("BIG_POST_MB", "500")) * 1000 * 1000 + 4321  # 500 MB: the suite's time budget
 # the SHA-256 of Bob's kept files, by name: the downloads on disk (static/js/disk_store.js)
 KEPT_DIGESTS = """async () => {
   const { createSHA256 } = await import('/static/vendor/hash-wasm.js')
