@@ -61,7 +61,7 @@ def bob(playwright: Playwright, stack: Stack, tmp_path: Path) -> Iterator[AppUse
         context.close()
 
 
-def test_a_1_gb_video_goes_from_alice_to_the_bridge_and_to_bob(
+def test_a_big_video_goes_from_alice_to_the_bridge_and_to_bob(
     new_user: UserFactory, bob: AppUser, stack: Stack, tmp_path: Path
 ) -> None:
     alice = new_user()
