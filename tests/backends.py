@@ -7,11 +7,14 @@ from __future__ import annotations
 import itertools
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import boto3
+import pytest
 
+from bridge.config import BridgeConfig
 from devstack.services import LOCAL_S3_CREDENTIALS, Service
 from tests.async_runner import run
 
@@ -95,6 +98,19 @@ class BridgeBackend:
     s3_endpoint: str = ""
     s3_bucket: str = ""
     env: dict[str, str] = field(default_factory=dict)
+
+    def in_process(self, data_dir: Path, monkeypatch: pytest.MonkeyPatch, **fields: Any) -> BridgeConfig:
+        """The config of a Bridge in the test process on these services (their S3 credentials put in the
+        environment, where its boto3 reads them), with `fields` more."""
+        for name, value in self.env.items():
+            monkeypatch.setenv(name, value)
+        return BridgeConfig(
+            data_dir=data_dir,
+            database_url=self.database_url,
+            s3_endpoint=self.s3_endpoint,
+            s3_bucket=self.s3_bucket,
+            **fields,
+        )
 
     def args(self) -> tuple[str, ...]:
         """The Bridge's command-line flags."""

@@ -163,18 +163,9 @@ def test_two_instances_handing_off_the_same_torrents_at_once_do_it_once(
     """Retention jobs on two instances reach the same due torrents together: each torrent gets one handoff row, its
     object is deleted once, no job fails, and neither instance keeps a copy."""
     backend = fleet_backend(postgres, seaweedfs)
-    for name, value in backend.env.items():
-        monkeypatch.setenv(name, value)  # the in-process Bridges' boto3 reads them
 
     def config(name: str) -> BridgeConfig:
-        return BridgeConfig(
-            data_dir=tmp_path / name,
-            trackers=(tracker.url,),
-            retention_interval=0,
-            database_url=backend.database_url,
-            s3_endpoint=backend.s3_endpoint,
-            s3_bucket=backend.s3_bucket,
-        )
+        return backend.in_process(tmp_path / name, monkeypatch, trackers=(tracker.url,), retention_interval=0)
 
     with InProcessBridge(config("one")) as one, InProcessBridge(config("two")) as two:
         blobs = [os.urandom(50_000 + n) for n in range(6)]

@@ -294,19 +294,15 @@ def test_retention_passes_racing_on_the_same_due_torrents_hand_each_off_once(
     slow pass overlapping the next), and the other instance's pass with them; real peers prove they hold the files.
     Each torrent is handed off once: one handoff row, its object deleted once, no pass fails."""
     backend = fleet_backend(postgres, seaweedfs)
-    for name, value in backend.env.items():
-        monkeypatch.setenv(name, value)  # the in-process Bridges' boto3 reads them
 
     def config(name: str) -> BridgeConfig:
-        return BridgeConfig(
-            data_dir=tmp_path / name,
+        return backend.in_process(
+            tmp_path / name,
+            monkeypatch,
             trackers=(tracker.url,),
             retention_interval=0,
             handoff_seeders=1,
             take_back_below=0,
-            database_url=backend.database_url,
-            s3_endpoint=backend.s3_endpoint,
-            s3_bucket=backend.s3_bucket,
         )
 
     with InProcessBridge(config("one")) as one, InProcessBridge(config("two")) as two:
