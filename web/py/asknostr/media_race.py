@@ -4,9 +4,11 @@ No playback waits on P2P past `P2P_WAIT` seconds (5). P2P is tried first; the po
   - no peer and no byte after 5 s, or peers that sent nothing in 5 s, or
   - every tracker of the torrent has answered that the swarm has no seeder, and no peer is connected (no point
     waiting; a tracker that does not answer leaves the 5-second rule in charge), or
-  - P2P sent bytes but playback has waited 5 s in all since play (peers that stopped sending, or send too slowly
-    to keep up: each wait for bytes P2P has not got counts), or
-  - P2P delivers slower than playback consumes the file, over a window of 5 s (playback would stall).
+  - once P2P delivers, it delivered slower than playback consumes the file (the media's bitrate) over the whole last
+    window of 5 s, counting every peer's bytes: nothing at all, or too little. A viewer that waited a moment while
+    several peers send faster than the media plays stays on P2P (a handover then fetches bytes twice). Before the
+    element knows the duration there is no bitrate: nothing in the window, or playback waiting through all of it,
+    hands over.
 HTTP then fetches only what P2P has not got (asknostr.http_ranges), so P2P bytes already here are used, and the
 torrent stays joined: P2P pieces that come later are used too, and the file is seeded afterwards. A decision for
 HTTP is final; P2P is never given up once it has the whole file, nor without an HTTP url (it is the only way).
@@ -22,6 +24,10 @@ from asknostr.peer_kinds import PeerKinds, peers_text, senders_text, who_text
 P2P_WAIT = 5.0
 
 TRYING, P2P, HTTP = "trying-p2p", "p2p", "http"
+WHOLE_WAIT = 0.9  # playback waiting this share of the window counts as waiting all of it (samples come 0.25 s apart)
+
+Sample = tuple[float, int, float]
+"""(when, bytes P2P had, seconds playback had waited in all)"""
 
 
 @dataclass(frozen=True)
@@ -34,7 +40,9 @@ class Race:
     received: int = 0  # bytes P2P has
     waited: float = 0.0  # seconds playback has waited for bytes since play, in all (the streaming route's count)
     need_rate: float = 0.0  # bytes/s playback consumes (the file over its duration; 0: not known)
-    window: tuple[float, int] | None = None  # (when, received) at the start of the current speed window
+    samples: tuple[Sample, ...] = ()
+    """What P2P had delivered and playback had waited, as seen since P2P began delivering: the last window's, and the
+    newest before it (the window's start)."""
     reason: str = ""
     held: bool = False  # the whole file was on this device before play (kept, or the user's own upload)
 
@@ -56,31 +64,39 @@ class Race:
 
     def _decide(self, now: float, no_seeders: bool = False) -> Race:
         if self.state == TRYING and self.received > 0:
-            return replace(self, state=P2P, reason="data arrived over P2P", window=(now, self.received))._decide(now)
+            first = (now, self.received, self.waited)
+            return replace(self, state=P2P, reason="data arrived over P2P", samples=(first,))._decide(now)
         if self.state == HTTP or not self.has_url or self.complete:
             return self
-        # while trying, playback has waited since play: the race's own clock (the element's count runs a little
-        # ahead, from its request, and the decision's time is the race's)
-        waited = now - self.started if self.state == TRYING else self.waited
         if self.state == TRYING:
+            # the race's own clock: the element's count of waits runs a little ahead (from its request)
             if no_seeders and self.peers == 0:
                 return self._http("the tracker knows no seeder")
-            if waited >= P2P_WAIT:
+            if now - self.started >= P2P_WAIT:
                 return self._http(f"peers sent nothing in {P2P_WAIT:.0f} s" if self.peers else
                                   f"no peer after {P2P_WAIT:.0f} s")  # fmt: skip
             return self
-        if waited >= P2P_WAIT:
-            return self._http(f"P2P stalled after {P2P_WAIT:.0f} s")
-        return self._check_speed(now)
+        return self._check_window(now)
 
-    def _check_speed(self, now: float) -> Race:
-        since, then = self.window or (now, self.received)
-        if now - since < P2P_WAIT:
-            return self if self.window else replace(self, window=(since, then))
-        speed = (self.received - then) / (now - since)
+    def _check_window(self, now: float) -> Race:
+        """P2P judged over the last window of P2P_WAIT seconds, every peer's bytes together."""
+        kept = self.samples[:-1] if self.samples and self.samples[-1][0] == now else self.samples  # one per moment
+        samples = (*kept, (now, self.received, self.waited))
+        # the newest sample at least a window old starts the window; older ones are of no use any more
+        start = max((i for i, (when, _, _) in enumerate(samples) if now - when >= P2P_WAIT), default=0)
+        race = replace(self, samples=samples[start:])
+        since, then, waited_then = samples[start]
+        span = now - since
+        if span < P2P_WAIT:
+            return race
+        speed = (self.received - then) / span
+        if speed == 0:
+            return race._http(f"P2P stalled after {P2P_WAIT:.0f} s")
         if self.need_rate and speed < self.need_rate:
-            return self._http(f"P2P too slow: {rate_text(speed)} of {rate_text(self.need_rate)}")
-        return replace(self, window=(now, self.received))
+            return race._http(f"P2P too slow: {rate_text(speed)} of {rate_text(self.need_rate)}")
+        if not self.need_rate and self.waited - waited_then >= WHOLE_WAIT * span:
+            return race._http(f"P2P too slow: {rate_text(speed)}")  # no bitrate yet, and playback waited throughout
+        return race
 
     def tick(self, now: float) -> Race:
         return self._decide(now)
