@@ -49,6 +49,11 @@ class BridgeConfig:
     take_back_below: int = 3
     """A handed-off torrent is downloaded back and seeded again when fewer seeders than this prove they hold it."""
     handoff_age: float = 24 * 3600
+    step_back_holders: int = 3
+    """The Bridge only trickles a swarm once every piece has this many other holders it can see (bridge.step_back);
+    0: it seeds at full speed always."""
+    step_back_rate: int = 32 * 1024
+    """Bytes/s it still sends of such a swarm."""
     proof_window: float = 3600
     """Seconds a seeder's proof of possession counts (bridge.swarm_health.ProofBook)."""
     retention_interval: float = 600
@@ -199,6 +204,20 @@ def parse_args(argv: list[str] | None = None) -> BridgeConfig:
         " many seeders prove they hold it (default 3; 0: never)",
     )
     swarm.add_argument(
+        "--step-back-holders",
+        type=int,
+        default=3,
+        help="send a swarm's pieces at full speed only while the Bridge is their only source, offer the rarest once"
+        " browsers hold every piece, and trickle once each piece has this many other holders (default 3; 0: always"
+        " full speed)",
+    )
+    swarm.add_argument(
+        "--step-back-rate",
+        type=int,
+        default=32 * 1024,
+        help="bytes/s the Bridge still sends of a swarm that carries itself (default 32768)",
+    )
+    swarm.add_argument(
         "--handoff-age-hours", type=float, default=24.0, help="...and it is older than this (default 24)"
     )
     swarm.add_argument(
@@ -252,6 +271,10 @@ def parse_args(argv: list[str] | None = None) -> BridgeConfig:
         parser.error("--lease-seconds must be from 3 to 3600")
     if ns.take_back_below < 0 or ns.take_back_below > ns.handoff_seeders:
         parser.error("--take-back-below must be from 0 to --handoff-seeders (else a torrent would bounce back at once)")
+    if not 0 <= ns.step_back_holders <= 1000:
+        parser.error("--step-back-holders must be from 0 to 1000")
+    if ns.step_back_rate < 1:
+        parser.error("--step-back-rate must be at least 1 byte/s")
     if ns.max_upload_bytes < 1:
         parser.error("--max-upload-bytes must be at least 1")
     if not 0 < ns.upload_expiry_hours <= 24 * 365:  # also refuses nan and inf
@@ -280,6 +303,8 @@ def parse_args(argv: list[str] | None = None) -> BridgeConfig:
         handoff_seeders=ns.handoff_seeders,
         take_back_below=ns.take_back_below,
         handoff_age=ns.handoff_age_hours * 3600,
+        step_back_holders=ns.step_back_holders,
+        step_back_rate=ns.step_back_rate,
         proof_window=ns.proof_window,
         retention_interval=ns.retention_interval,
         heartbeat_ttl=ns.heartbeat_ttl,

@@ -25,6 +25,7 @@ from bridge.pwa import add_pwa_routes, pwa_headers
 from bridge.resumable import UPLOADS_KEY, ResumableUploads
 from bridge.seeder import PEER_FINGERPRINT, Seeder
 from bridge.status import add_status_routes
+from bridge.step_back import StepBack
 from bridge.storage import Storage
 from bridge.swarm import SWARM_KEY, SwarmKeeper
 from bridge.swarm_health import HandoffPolicy, ProofBook
@@ -67,7 +68,11 @@ def make_app(
     app.router.add_get(BLOB_ROUTE, to_media_origin)  # before the PWA's files, whose route matches every path
     keeper = SwarmKeeper(
         storage,
-        Seeder(config.data_dir / "seeding", stun_server=config.stun),
+        Seeder(
+            config.data_dir / "seeding",
+            stun_server=config.stun,
+            step_back=StepBack(config.step_back_holders, config.step_back_rate),
+        ),
         verifier=PossessionVerifier(
             config.data_dir / "verifying",
             stun_server=config.stun,

@@ -19,6 +19,7 @@ from typing import Any
 
 import libtorrent as lt
 
+from bridge.step_back import FULL, StepBack, SwarmView, availability
 from bridge.torrent import TorrentInfo
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,9 @@ OFFER_TIMEOUT = 30
 OFFER_LOGS = ("processing remote offer", "rejected offer", "ignored duplicate offer")
 """libtorrent 2.1.1's torrent log lines for an offer that passed its per-announce quota (rtc_signaling.cpp)."""
 SEND_BUFFER_LEAST = 1024 * 1024
+STEP_BACK_INTERVAL = 1.0
+"""Seconds between looks at each swarm's holders (bridge.step_back): a follower's browser that joins gets its first
+pieces in about that time."""
 SEEDED_FILE = "data"
 
 
@@ -46,6 +50,8 @@ class SeedStatus:
     """Payload bytes sent to peers since the Bridge started seeding it (this run)."""
     announced: bool
     """Whether a tracker has accepted the Bridge's announce (so its scrape counts the Bridge as a seeder)."""
+    mode: str = FULL
+    """How the Bridge seeds it now (bridge.step_back): full speed, rare pieces only, or a trickle."""
 
 
 @dataclass
@@ -63,6 +69,10 @@ class Seeder:
     _offers: dict[str, int] = field(default_factory=dict)
     """Browsers' offers taken per torrent since the Bridge last asked it to announce."""
     _adding: asyncio.Lock = field(default_factory=asyncio.Lock)
+    step_back: StepBack = field(default_factory=StepBack)
+    modes: dict[str, str] = field(default_factory=dict)
+    """Each torrent's step-back mode, as last applied (absent: full speed, as added)."""
+    _stepping: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -102,6 +112,38 @@ class Seeder:
             }
         )
         self._alerts = asyncio.get_running_loop().create_task(self._log_alerts())
+        self._stepping = asyncio.get_running_loop().create_task(self._step_back_loop())
+
+    async def _step_back_loop(self) -> None:
+        while True:
+            await asyncio.sleep(STEP_BACK_INTERVAL)
+            try:
+                await asyncio.to_thread(self.step_back_pass)  # libtorrent's calls wait for its network thread
+            except Exception:  # one bad pass must not end stepping back for good
+                log.exception("step-back pass failed")
+
+    def step_back_pass(self) -> None:
+        """Give each torrent the mode bridge.step_back chooses for what the Bridge sees of its swarm now."""
+        for info_hash, handle in list(self.handles.items()):
+            status = handle.status()
+            if not status.is_seeding:  # a take-back still downloading: not the Bridge's to hold back
+                continue
+            pieces = status.num_pieces
+            bitfields = [peer.pieces for peer in handle.get_peer_info()] if status.num_peers else []
+            # the tracker's count of complete peers holds the Bridge itself once it announced
+            view = SwarmView(availability(pieces, bitfields), seeds_elsewhere=max(0, status.num_complete - 1))
+            mode = self.step_back.mode(view)
+            if self.modes.get(info_hash, FULL) == mode.name:
+                continue
+            if mode.super_seeding:
+                handle.set_flags(lt.torrent_flags.super_seeding)
+            else:
+                handle.unset_flags(lt.torrent_flags.super_seeding)
+            handle.set_upload_limit(mode.upload_limit or -1)
+            self.modes[info_hash] = mode.name
+            log.info(
+                "%s: %s (%d peers, %d seeds elsewhere)", info_hash, mode.name, len(bitfields), view.seeds_elsewhere
+            )
 
     async def _log_alerts(self) -> None:
         while True:
@@ -194,7 +236,8 @@ class Seeder:
             return None
         status = handle.status()
         announced = any(tracker.get("verified") for tracker in handle.trackers())
-        return SeedStatus(status.num_seeds, status.num_peers, status.total_payload_upload, announced)
+        mode = self.modes.get(info_hash, FULL)
+        return SeedStatus(status.num_seeds, status.num_peers, status.total_payload_upload, announced, mode)
 
     def remove(self, info_hash: str) -> None:
         """Stop seeding `info_hash` and delete its hard link (the blob itself is the store's)."""
@@ -203,12 +246,14 @@ class Seeder:
             self.uploaded_before += handle.status().total_payload_upload  # the counter never goes down
             self.session.remove_torrent(handle)
         self._offers.pop(info_hash, None)
+        self.modes.pop(info_hash, None)
         shutil.rmtree(self.root / info_hash, ignore_errors=True)
 
     async def close(self) -> None:
-        if self._alerts is not None:
-            self._alerts.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._alerts
+        for task in (self._alerts, self._stepping):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         self.handles.clear()
         self.session = None

@@ -296,6 +296,7 @@ class SwarmKeeper:
             "peers": seed.peers if seed else 0,
             "announced": seed.announced if seed else False,
             "uploaded": seed.uploaded if seed else 0,
+            "bridge_mode": seed.mode if seed else None,
             "handed_off": row.handed_off,
             "seeded_by": row.owner if row.state == SEEDING else None,
             "handoff": {"min_seeders": self.policy.min_seeders, "min_age": self.policy.min_age}

@@ -1,0 +1,76 @@
+"""When the Bridge steps back from a swarm it seeds, so that the people who follow a creator carry the bytes.
+
+The Bridge answers every browser at a browser's speed or better, so as a plain seed it wins every race and sends a
+post's file to each follower in turn. Instead, by what it sees of the swarm (each connected peer's pieces, and the
+seeds the tracker counts besides itself), one of three modes:
+- `FULL`: some piece has no other holder it can see: the Bridge is its only source, and sends at full speed;
+- `RARE`: every piece has another holder, some fewer than `holders`: BEP 16 super seeding (libtorrent's
+  `super_seeding` flag): the Bridge offers each peer one piece at a time, the rarest, and the next once that peer
+  has it, so browsers get different pieces from it and trade the rest among themselves;
+- `TRICKLE`: every piece has at least `holders` holders: super seeding under an upload limit of `trickle_rate`;
+  the Bridge stays in the swarm (it comes back if they leave) but browsers serve.
+Pure: the seeder (bridge.seeder) looks at libtorrent and applies the mode a torrent is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+FULL, RARE, TRICKLE = "full", "rare", "trickle"
+
+
+@dataclass(frozen=True)
+class Mode:
+    name: str
+    super_seeding: bool
+    upload_limit: int
+    """Bytes/s the torrent may upload; 0: no limit."""
+
+
+@dataclass(frozen=True)
+class SwarmView:
+    """What the Bridge sees of one swarm it seeds."""
+
+    availability: Sequence[int]
+    """Per piece: the peers connected to the Bridge that hold it (a seed holds every piece)."""
+    seeds_elsewhere: int = 0
+    """Seeds besides the Bridge that the tracker's last answer counted (connected or not; 0: none, or unknown)."""
+
+    def holders(self) -> list[int]:
+        """Per piece, the other holders the Bridge knows of: a seed the tracker counts holds every piece, and may be
+        one of the connected peers already (so the larger of the two counts, not their sum)."""
+        return [max(count, self.seeds_elsewhere) for count in self.availability]
+
+
+@dataclass(frozen=True)
+class StepBack:
+    holders: int = 3
+    """Holders every piece needs before the Bridge only trickles; 0: the Bridge never steps back (a plain seed)."""
+    trickle_rate: int = 32 * 1024
+    """Bytes/s the Bridge still sends of a swarm that carries itself."""
+
+    def __post_init__(self) -> None:
+        if self.holders < 0 or self.trickle_rate <= 0:
+            raise ValueError(f"a step-back needs holders >= 0 and a trickle above 0 bytes/s: {self}")
+
+    def mode(self, view: SwarmView) -> Mode:
+        holders = view.holders()
+        least = min(holders, default=0)
+        if self.holders == 0 or least == 0:
+            return Mode(FULL, super_seeding=False, upload_limit=0)
+        if least < self.holders:
+            return Mode(RARE, super_seeding=True, upload_limit=0)
+        return Mode(TRICKLE, super_seeding=True, upload_limit=self.trickle_rate)
+
+
+def availability(pieces: int, bitfields: Sequence[Sequence[bool]]) -> list[int]:
+    """Per piece, how many of `bitfields` (each connected peer's pieces; an empty one: not known yet) hold it."""
+    if pieces < 0:
+        raise ValueError(f"a torrent has no {pieces} pieces")
+    counts = [0] * pieces
+    for bits in bitfields:
+        for index, held in enumerate(bits[:pieces]):
+            if held:
+                counts[index] += 1
+    return counts

@@ -1,0 +1,103 @@
+"""The Bridge steps back from a swarm that carries itself (bridge.step_back applied by bridge.seeder), against real
+peers: libtorrent sessions talking WebRTC through the real tracker, as browsers do. A lone follower gets the file from
+the Bridge at full speed; once three other seeds hold it, a newcomer gets it from them and the Bridge only trickles."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from bridge.seeder import Seeder
+from bridge.step_back import TRICKLE, StepBack
+from bridge.torrent import TorrentInfo, build_info
+from devstack.services import Service
+from tests.async_runner import run
+from tests.bridge.lt_peers import LtSeeder
+
+SIZE = 4 * 1024 * 1024 + 4321
+PIECE = 256 * 1024
+
+
+def swarm_file(tmp_path: Path) -> tuple[bytes, TorrentInfo, Path]:
+    data = os.urandom(SIZE)
+    blob = tmp_path / "blob"
+    blob.write_bytes(data)
+    return data, build_info([data], "clip.mp4", len(data), PIECE), blob
+
+
+def peer(tmp_path: Path, name: str, info: TorrentInfo, tracker: Service, data: bytes | None) -> LtSeeder:
+    """A seed when given the file's bytes, else a follower that downloads it."""
+    path = tmp_path / name / "clip.mp4"
+    path.parent.mkdir()
+    if data is not None:
+        path.write_bytes(data)
+    return LtSeeder(f"-{name[:2].upper()}0000-".encode(), path, info, tracker.url, seed_mode=data is not None)
+
+
+async def downloaded(follower: LtSeeder) -> None:
+    deadline = time.monotonic() + 60
+    while not follower.handle.status().is_seeding:
+        assert time.monotonic() < deadline, f"no whole file in 60 s: {follower.handle.status().progress:.0%}"
+        await asyncio.sleep(0.1)
+
+
+@pytest.mark.webrtc
+def test_a_lone_follower_gets_the_file_from_the_bridge_at_full_speed(tmp_path: Path, tracker: Service) -> None:
+    async def scenario() -> None:
+        data, info, blob = swarm_file(tmp_path)
+        bridge = Seeder(tmp_path / "bridge", step_back=StepBack(holders=3))
+        bridge.start()
+        try:
+            await bridge.seed(info, blob, [tracker.url])
+            follower = peer(tmp_path, "fa", info, tracker, None)
+            await downloaded(follower)
+            status = bridge.status(info.info_hash)
+            assert status is not None and status.uploaded >= SIZE  # nobody else had it
+            assert (tmp_path / "fa" / "clip.mp4").read_bytes() == data
+            follower.close()
+        finally:
+            await bridge.close()
+
+    run(scenario())
+
+
+@pytest.mark.webrtc
+def test_once_three_seeds_hold_the_file_the_bridge_trickles_and_a_newcomer_gets_it_from_them(
+    tmp_path: Path, tracker: Service
+) -> None:
+    async def scenario() -> None:
+        data, info, blob = swarm_file(tmp_path)
+        seeds = [peer(tmp_path, name, info, tracker, data) for name in ("sa", "sb", "sc")]
+        for seed in seeds:  # browsers send slower than the Bridge: a plain seed wins the race against them
+            seed.handle.set_upload_limit(512 * 1024)
+        await asyncio.sleep(1)  # their announces: the tracker counts three seeds
+        bridge = Seeder(tmp_path / "bridge", step_back=StepBack(holders=3, trickle_rate=16 * 1024))
+        bridge.start()
+        try:
+            await bridge.seed(info, blob, [tracker.url])
+            deadline = time.monotonic() + 15
+            while (status := bridge.status(info.info_hash)) is None or status.mode != TRICKLE:
+                assert time.monotonic() < deadline, f"the Bridge still seeds in mode {status and status.mode}"
+                await asyncio.sleep(0.2)
+            before, started = status.uploaded, time.monotonic()
+            newcomer = peer(tmp_path, "nc", info, tracker, None)
+            await downloaded(newcomer)
+            assert (tmp_path / "nc" / "clip.mp4").read_bytes() == data
+            after = bridge.status(info.info_hash)
+            assert after is not None
+            sent, took = after.uploaded - before, time.monotonic() - started
+            print(f"the Bridge sent {sent} bytes of {SIZE} in {took:.1f} s")
+            # a trickle: its rate, give or take a piece in flight (a plain seed sent a quarter of it or more)
+            assert sent <= 16 * 1024 * took + PIECE, (sent, took)
+            assert sum(seed.uploaded() for seed in seeds) >= SIZE / 2  # the seeds served it
+            newcomer.close()
+        finally:
+            for seed in seeds:
+                seed.close()
+            await bridge.close()
+
+    run(scenario())

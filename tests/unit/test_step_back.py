@@ -1,0 +1,61 @@
+"""The Bridge's step-back policy (bridge.step_back): full speed only while it is a piece's only source."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bridge.step_back import FULL, RARE, TRICKLE, StepBack, SwarmView, availability
+
+
+def test_the_only_source_of_a_piece_sends_at_full_speed() -> None:
+    policy = StepBack()
+    assert policy.mode(SwarmView([], 0)).name == FULL  # nobody connected
+    alone = policy.mode(SwarmView([1, 1, 0, 1]))  # a follower lacks piece 2 and nobody else holds it
+    assert alone.name == FULL and not alone.super_seeding and alone.upload_limit == 0
+
+
+def test_once_browsers_hold_every_piece_the_bridge_offers_rare_ones_only() -> None:
+    mode = StepBack().mode(SwarmView([1, 2, 1, 1]))
+    assert mode.name == RARE and mode.super_seeding and mode.upload_limit == 0
+    # the creator's browser, a seed the tracker counts, holds every piece though not connected to the Bridge
+    assert StepBack().mode(SwarmView([0, 0, 0], seeds_elsewhere=1)).name == RARE
+
+
+def test_a_swarm_that_carries_itself_gets_a_trickle() -> None:
+    policy = StepBack(holders=3, trickle_rate=10_000)
+    mode = policy.mode(SwarmView([3, 4, 3]))
+    assert mode.name == TRICKLE and mode.super_seeding and mode.upload_limit == 10_000
+    assert policy.mode(SwarmView([3, 2, 5])).name == RARE  # piece 1 still rare
+    assert policy.mode(SwarmView([0, 1, 1], seeds_elsewhere=3)).name == TRICKLE  # three seeds hold all of it
+    # a connected seed is also one the tracker counts: the larger count, not the sum
+    assert policy.mode(SwarmView([2, 2, 2], seeds_elsewhere=2)).name == RARE
+
+
+def test_holders_zero_means_the_bridge_never_steps_back() -> None:
+    assert StepBack(holders=0).mode(SwarmView([9, 9], seeds_elsewhere=9)).name == FULL
+
+
+def test_bad_settings_are_refused() -> None:
+    with pytest.raises(ValueError, match="step-back"):
+        StepBack(holders=-1)
+    with pytest.raises(ValueError, match="step-back"):
+        StepBack(trickle_rate=0)
+    with pytest.raises(ValueError, match="no -1 pieces"):
+        availability(-1, [])
+
+
+def test_availability_counts_each_peers_pieces() -> None:
+    assert availability(3, [[True, False, True], [True, True, False], []]) == [2, 1, 1]
+    assert availability(2, [[True, True, True, True]]) == [1, 1]  # a bitfield's padding bits are not pieces
+
+
+@given(st.lists(st.integers(0, 20), max_size=50), st.integers(0, 20), st.integers(0, 10))
+def test_the_bridge_is_never_held_back_from_a_piece_nobody_else_has(
+    counts: list[int], seeds: int, holders: int
+) -> None:
+    mode = StepBack(holders=holders).mode(SwarmView(counts, seeds))
+    sole_source = min([max(c, seeds) for c in counts], default=0) == 0
+    if sole_source or holders == 0:
+        assert mode.name == FULL and mode.upload_limit == 0 and not mode.super_seeding
+    if mode.name == TRICKLE:
+        assert all(max(c, seeds) >= holders for c in counts)
