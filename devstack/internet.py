@@ -7,7 +7,8 @@ Built after the checked recipe `shared/recipes/webrtc-nat` (its README lists the
   `<name>-h<i>` (10.0.<i>.2, default route via the router: Chromium gathers candidates only on an interface with
   one). Kinds: `cone` (MASQUERADE: port-preserving, endpoint-independent mapping, as most home routers),
   `symmetric` (MASQUERADE --random-fully: a new port per destination, as mobile carriers and many offices),
-  `no-udp` (cone, and the router drops every UDP packet: WebRTC cannot work, HTTP can).
+  `no-udp` (cone, and the router drops every UDP packet, as some offices and public networks do: WebRTC reaches
+  peers only through TURN over TCP or TLS, HTTP works). `Internet.blocked` closes more for a while (the TURN ports).
 - the process that builds it (the test run, itself in the private namespace of tools/netns.sh) joins the internet
   through a veth of its own, 198.18.0.254, so it reaches the services there; it is not routed anywhere else.
 
@@ -18,13 +19,23 @@ gets a resolv.conf of its own (`ip netns exec` would give it the host's). `close
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import datetime
+import hashlib
+import ipaddress
 import os
 import shlex
 import stat
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from devstack.services import (
     WEB_ROOT,
@@ -40,6 +51,10 @@ from devstack.services import (
 INTERNET = "198.18.0.1"
 TEST_HOST = "198.18.0.254"
 KINDS = ("cone", "symmetric", "no-udp")
+TURN_PORT = 3478
+"""coturn's STUN and TURN over UDP and TCP."""
+TURNS_PORT = 443
+"""coturn's TURN over TLS: the HTTPS port, which networks that block UDP (and most other ports) still pass."""
 
 
 class InternetError(RuntimeError):
@@ -156,6 +171,18 @@ class Internet:
         self.homes[user] = Home(home, router, kind, lan, wan)
         return self.homes[user]
 
+    @contextlib.contextmanager
+    def blocked(self, user: str, protocol: str, ports: tuple[int, ...]) -> Iterator[None]:
+        """While inside: `user`'s router drops what the home sends to the internet over `protocol` (tcp, udp) to
+        `ports`, as a stricter network would (no TURN, say). Connections made before are cut too."""
+        rule = ["FORWARD", "-i", "lan", "-p", protocol, "-m", "multiport", "--dports", ",".join(map(str, ports))]
+        ipt = ("ip", "netns", "exec", self.homes[user].router, "iptables", "-w")
+        _run(*ipt, "-I", *rule, "-j", "DROP")
+        try:
+            yield
+        finally:
+            _run(*ipt, "-D", *rule, "-j", "DROP")
+
     def name_hosts(self, names: list[str]) -> None:
         """Host names that resolve to INTERNET for the programs started in the internet namespace from now on
         (`ip netns exec` mounts /etc/netns/<namespace>/hosts over /etc/hosts). Browsers are told with
@@ -188,6 +215,41 @@ class Internet:
         self.homes.clear()
 
 
+@dataclass(frozen=True)
+class Certificate:
+    cert: Path
+    key: Path
+    spki: str
+    """Base64 SHA-256 of its public key: what Chromium is told to trust (`--ignore-certificate-errors-spki-list`)."""
+
+
+def self_signed(directory: Path, address: str) -> Certificate:
+    """A certificate for `address` (an IP address) signed by its own key: coturn's TLS listener's in the simulated
+    internet, which browsers trust by its key as they would trust a public CA's certificate for a name."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, address)])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=7))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(address))]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    cert, key_path = directory / "turn-cert.pem", directory / "turn-key.pem"
+    cert.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return Certificate(cert, key_path, base64.b64encode(hashlib.sha256(der).digest()).decode())
+
+
 @dataclass
 class InternetServices:
     """The services of the simulated internet, all on INTERNET: what a public deployment runs."""
@@ -196,17 +258,20 @@ class InternetServices:
     tracker: Service
     turn: Service
     bridge: Service
+    turn_certificate: Certificate
 
     def all(self) -> list[Service]:
         return [self.relay, self.tracker, self.turn, self.bridge]
 
     def browser_flags(self) -> list[str]:
         """What a home's Chromium needs beyond the usual flags: the Bridge's plain-http origins treated as secure
-        (a service worker, WebCrypto) as HTTPS would be, and real host candidates instead of mDNS names."""
+        (a service worker, WebCrypto) as HTTPS would be, real host candidates instead of mDNS names, and coturn's
+        certificate trusted (Chromium checks a `turns:` server's certificate as it checks a web site's)."""
         origins = f"{self.bridge.url},{self.bridge.extra['media_url']}"
         return [
             f"--unsafely-treat-insecure-origin-as-secure={origins}",
             "--disable-features=WebRtcHideLocalIpsWithMdns",
+            f"--ignore-certificate-errors-spki-list={self.turn_certificate.spki}",
         ]
 
 
@@ -218,17 +283,30 @@ def start_services(
     web_root: Path = WEB_ROOT,
     bridge_args: tuple[str, ...] = (),
 ) -> InternetServices:
-    """The relay, the tracker, coturn (STUN and TURN on port 3478, the shared secret `turn_secret`) and a Bridge that
-    offers them to browsers, in the internet namespace. The caller stops them (`stop_all(services.all())`)."""
+    """The relay, the tracker, coturn (STUN and TURN on port 3478 over UDP and TCP, TURN over TLS on 443, the shared
+    secret `turn_secret`) and a Bridge that offers them to browsers, in the internet namespace. The caller stops them
+    (`stop_all(services.all())`)."""
     started: list[Service] = []
     try:
         started.append(start_relay(data_dir, free_port(), host=INTERNET, netns=internet.inet))
         started.append(start_tracker(data_dir, free_port(), host=INTERNET, netns=internet.inet))
-        started.append(start_turn(data_dir, 3478, secret=turn_secret, host=INTERNET, netns=internet.inet))
+        certificate = self_signed(data_dir / "turn", INTERNET)
+        tls = (certificate.cert, certificate.key)
+        turn = start_turn(
+            data_dir, TURN_PORT, secret=turn_secret, host=INTERNET, tls=tls, tls_port=TURNS_PORT, netns=internet.inet
+        )
+        started.append(turn)
         secret_file = data_dir / "turn-secret"
         secret_file.write_text(turn_secret)
         secret_file.chmod(0o600)
-        args = ["--stun", f"{INTERNET}:3478", "--turn", f"turn:{INTERNET}:3478?transport=udp"]
+        args = ["--stun", f"{INTERNET}:{TURN_PORT}"]
+        # every way in: UDP where it passes, TCP and TLS (on the HTTPS port) where only TCP does
+        for url in (
+            f"turn:{INTERNET}:{TURN_PORT}?transport=udp",
+            f"turn:{INTERNET}:{TURN_PORT}?transport=tcp",
+            f"turns:{INTERNET}:{TURNS_PORT}?transport=tcp",
+        ):
+            args += ["--turn", url]
         args += ["--turn-secret-file", str(secret_file), *bridge_args]
         relay, tracker = started[0], started[1]
         started.append(
@@ -246,4 +324,4 @@ def start_services(
     except BaseException:
         stop_all(started)
         raise
-    return InternetServices(*started)
+    return InternetServices(relay, tracker, turn, started[3], certificate)

@@ -363,11 +363,15 @@ def start_turn(
     host: str = "127.0.0.1",
     relay_ports: tuple[int, int] = (49152, 49999),
     realm: str = "asknostr.test",
+    tls: tuple[Path, Path] | None = None,
+    tls_port: int = 5349,
     timeout: float = 20.0,
     netns: str = "",
 ) -> Service:
     """coturn (Debian `coturn`: its `turnserver`, run here, not as the system's service) on host:port, UDP and TCP,
-    STUN and TURN; TURN with coturn's shared-secret credentials (`secret`, which the Bridge signs them with)."""
+    STUN and TURN; TURN with coturn's shared-secret credentials (`secret`, which the Bridge signs them with).
+    With `tls` (certificate and key files, PEM) also TURN over TLS on `tls_port` (`turns:`): the way in for
+    networks that pass nothing but TCP to web ports."""
     turnserver = shutil.which("turnserver")
     if turnserver is None:
         raise ServiceError("no turnserver: the TURN tests need Debian's coturn (tools/setup.sh --browser installs it)")
@@ -383,7 +387,7 @@ def start_turn(
         "use-auth-secret",
         f"static-auth-secret={secret}",
         "fingerprint",
-        "no-tls",
+        *(["no-tls"] if tls is None else [f"tls-listening-port={tls_port}", f"cert={tls[0]}", f"pkey={tls[1]}"]),
         "no-dtls",
         "no-cli",
         "no-multicast-peers",

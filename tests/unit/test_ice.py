@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from asknostr.ice import IceError, IceGrant, parse_grant, renew_in, stun_servers
+from asknostr.ice import IceError, IceGrant, parse_grant, renew_in, stun_servers, udp_blocked, without_udp
 
 TURN: dict[str, object] = {
     "urls": ["turn:198.18.0.1:3478?transport=udp"],
@@ -44,3 +44,42 @@ def test_the_next_credential_is_asked_for_well_before_expiry() -> None:
     grant = IceGrant([TURN], expires=1000 + 3600)
     assert renew_in(grant, now=1000) == pytest.approx(2880)  # at 80 % of its life
     assert renew_in(grant, now=1000 + 3590) == 30  # never a busy loop
+
+
+def test_a_network_without_udp_keeps_turn_over_tcp_and_tls_only() -> None:
+    stun: dict[str, object] = {"urls": ["stun:198.18.0.1:3478"]}
+    turn = {
+        **TURN,
+        "urls": [
+            "turn:198.18.0.1:3478?transport=udp",
+            "turn:198.18.0.1:3478",  # UDP: TURN's default transport
+            "turn:198.18.0.1:3478?transport=tcp",
+            "turns:198.18.0.1:443?transport=tcp",
+        ],
+    }
+    kept = without_udp([stun, turn])
+    assert kept == [{**TURN, "urls": ["turn:198.18.0.1:3478?transport=tcp", "turns:198.18.0.1:443?transport=tcp"]}]
+    assert without_udp([stun, TURN]) == []  # nothing over TCP offered: nothing left
+
+
+@pytest.mark.parametrize(
+    ("candidates", "blocked"),
+    [
+        ([], None),
+        ([("host", "")], None),
+        ([("host", ""), ("srflx", "")], False),
+        ([("relay", "tcp"), ("relay", "udp")], False),
+        ([("host", ""), ("relay", "tcp")], True),
+        ([("relay", "tls")], True),
+    ],
+)
+def test_udp_is_blocked_when_only_tcp_or_tls_reached_the_turn_server(
+    candidates: list[tuple[str, str]], blocked: bool | None
+) -> None:
+    assert udp_blocked(candidates) is blocked
+
+
+def test_only_the_turn_urls_that_gave_a_relay_are_kept_when_told() -> None:
+    turn = {**TURN, "urls": ["turn:198.18.0.1:3478?transport=tcp", "turns:198.18.0.1:443?transport=tcp"]}
+    reached = frozenset({"turns:198.18.0.1:443?transport=tcp"})
+    assert without_udp([turn], reached) == [{**TURN, "urls": ["turns:198.18.0.1:443?transport=tcp"]}]

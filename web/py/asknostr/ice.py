@@ -69,3 +69,36 @@ def parse_grant(answer: object) -> IceGrant:
 def renew_in(grant: IceGrant, now: float) -> float:
     """Seconds to wait before asking for the next credential."""
     return max(MIN_WAIT, (grant.expires - now) * RENEW_AT)
+
+
+def _over_udp(url: str) -> bool:
+    """A STUN URL, or a `turn:` one without `transport=tcp` (UDP is TURN's default); `turns:` is always TCP."""
+    if url.startswith(("stun:", "stuns:")):
+        return True
+    return url.startswith("turn:") and "transport=tcp" not in url.partition("?")[2].lower()
+
+
+def without_udp(servers: list[dict[str, object]], reached: frozenset[str] = frozenset()) -> list[dict[str, object]]:
+    """`servers` with every URL reached over UDP left out: what a network that drops UDP can use. While a UDP STUN or
+    TURN server is still asked, the browser's ICE gathering ends only when its requests time out (tens of seconds),
+    and WebTorrent waits up to 5 s of it for every offer and answer: past the viewer's 5-second rule. With `reached`
+    (the TURN URLs that gave a relay), only those: a TCP port the network drops stalls gathering the same way."""
+    out = []
+    for server in servers:
+        listed = server.get("urls")
+        urls = [u for u in listed if isinstance(u, str) and not _over_udp(u)] if isinstance(listed, list) else []
+        urls = [u for u in urls if not reached or u in reached]
+        if urls:
+            out.append({**server, "urls": urls})
+    return out
+
+
+def udp_blocked(candidates: list[tuple[str, str]]) -> bool | None:
+    """From the ICE candidates a browser gathered with the deployment's servers, as (type, relayProtocol) pairs:
+    True when it reached the TURN server over TCP or TLS but nothing came back over UDP (no server-reflexive
+    candidate, no relay over UDP), False once something did, None while that cannot be told (keep waiting)."""
+    if any(kind == "srflx" or (kind == "relay" and protocol == "udp") for kind, protocol in candidates):
+        return False
+    if any(kind == "relay" and protocol in ("tcp", "tls") for kind, protocol in candidates):
+        return True
+    return None

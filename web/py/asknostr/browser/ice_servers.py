@@ -7,6 +7,7 @@ import asyncio
 import time
 
 from pyscript import document, window
+from pyscript.ffi import create_proxy, is_none, to_js
 
 from asknostr import ice
 from asknostr.backoff import Backoff
@@ -19,6 +20,8 @@ from asknostr.browser.signer import Signer
 FIRST_WAIT = 2.0
 """Seconds the start waits for the first credential: the torrents resumed at start offer with it."""
 TICK = 60.0
+PROBE_SECONDS = 3.0
+"""How long one look at the network may gather candidates: a relay over TCP comes within a round trip or two."""
 """The longest sleep: a timer frozen with a suspended laptop or a background tab resumes where it stopped, so the
 wall clock is looked at again at least this often."""
 
@@ -47,6 +50,13 @@ class IceServers:
             try:
                 grant = await self._ask()
                 torrents.configure(grant.servers)
+                self._first.set()  # the start need not wait for the look at UDP below
+                reached: set[str] = set()
+                if await self._udp_blocked(grant.servers, reached):  # with each credential: networks change
+                    torrents.configure(ice.without_udp(grant.servers, frozenset(reached)))
+                    document.body.dataset.iceUdp = "blocked"  # for tests and devtools
+                else:
+                    document.body.dataset.iceUdp = "ok"
             except Exception as exc:  # the Bridge away, the signer refusing: what we have until the next try
                 renew_at = time.time() + backoff.next_delay()
                 document.body.dataset.turn = f"error: {error_text(exc)}"
@@ -68,3 +78,38 @@ class IceServers:
         if not answer.ok:
             raise ValueError(f"the Bridge answered {answer.status}: {answer.reason}")
         return ice.parse_grant((await answer.response.json()).to_py())
+
+    async def _udp_blocked(self, servers: list[dict[str, object]], reached: set[str]) -> bool:
+        """Whether this network drops UDP (asknostr.ice.udp_blocked), from the candidates one RTCPeerConnection
+        gathers with `servers`; False when it cannot be told within PROBE_SECONDS. The TURN URLs that gave a relay
+        candidate are added to `reached`."""
+        seen: list[tuple[str, str]] = []
+        decided = asyncio.Event()
+
+        def on_candidate(event: object) -> None:
+            candidate = event.candidate  # type: ignore[attr-defined]
+            if is_none(candidate):  # gathering complete
+                decided.set()
+                return
+            relay_protocol = getattr(candidate, "relayProtocol", None)  # (a relay candidate's, in Chromium)
+            seen.append((str(candidate.type), "" if is_none(relay_protocol) else str(relay_protocol)))
+            url = getattr(event, "url", None)  # the ICE server that gave it
+            if str(candidate.type) == "relay" and not is_none(url) and url:
+                reached.add(str(url))
+            if ice.udp_blocked(seen) is False:
+                decided.set()
+
+        config = to_js({"iceServers": servers}, dict_converter=window.Object.fromEntries)
+        pc = window.RTCPeerConnection.new(config)
+        listener = create_proxy(on_candidate)
+        try:
+            pc.addEventListener("icecandidate", listener)
+            pc.createDataChannel("probe")
+            await pc.setLocalDescription(await pc.createOffer())
+            await asyncio.wait_for(decided.wait(), PROBE_SECONDS)
+        except TimeoutError:
+            pass
+        finally:
+            pc.close()
+            listener.destroy()
+        return ice.udp_blocked(seen) is True
