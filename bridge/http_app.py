@@ -29,6 +29,7 @@ from bridge.step_back import StepBack
 from bridge.storage import Storage
 from bridge.swarm import SWARM_KEY, SwarmKeeper
 from bridge.swarm_health import HandoffPolicy, ProofBook
+from bridge.tracker_scrape import scrape_all
 from bridge.turn import add_turn_routes
 
 
@@ -72,6 +73,8 @@ def make_app(
             config.data_dir / "seeding",
             stun_server=config.stun,
             step_back=StepBack(config.step_back_holders, config.step_back_rate),
+            scraper=scrape_all,
+            scrape_trackers=config.trackers,
         ),
         verifier=PossessionVerifier(
             config.data_dir / "verifying",

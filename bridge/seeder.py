@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import shutil
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,9 @@ SEND_BUFFER_LEAST = 1024 * 1024
 STEP_BACK_INTERVAL = 1.0
 """Seconds between looks at each swarm's holders (bridge.step_back): a follower's browser that joins gets its first
 pieces in about that time."""
+SCRAPE_EVERY = 10
+"""Step-back passes between two scrapes of the operator's trackers: the tracker counts seeds as they come and go (a
+browser's closed socket), but libtorrent hears the count only at its announces, minutes apart."""
 SEEDED_FILE = "data"
 
 
@@ -73,6 +77,13 @@ class Seeder:
     modes: dict[str, str] = field(default_factory=dict)
     """Each torrent's step-back mode, as last applied (absent: full speed, as added)."""
     _stepping: asyncio.Task[None] | None = None
+    scraper: Callable[[dict[str, list[str]]], Awaitable[dict[str, int]]] | None = None
+    """Counts a swarm's seeds at the trackers (bridge.tracker_scrape.scrape_all), for the step-back; None: only
+    what libtorrent's announces heard."""
+    scrape_trackers: tuple[str, ...] = ()
+    """The trackers the scraper asks: the operator's, never a pinger's magnet's."""
+    tracker_seeds: dict[str, int] = field(default_factory=dict)
+    """The last scrape's seeds per infoHash (the Bridge included, once it announced)."""
 
     def start(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -115,12 +126,22 @@ class Seeder:
         self._stepping = asyncio.get_running_loop().create_task(self._step_back_loop())
 
     async def _step_back_loop(self) -> None:
+        passes = 0
         while True:
             await asyncio.sleep(STEP_BACK_INTERVAL)
             try:
+                if passes % SCRAPE_EVERY == 0:
+                    await self._scrape()
+                passes += 1
                 await asyncio.to_thread(self.step_back_pass)  # libtorrent's calls wait for its network thread
             except Exception:  # one bad pass must not end stepping back for good
                 log.exception("step-back pass failed")
+
+    async def _scrape(self) -> None:
+        if self.scraper is None or not self.scrape_trackers or not self.handles:
+            return
+        counts = await self.scraper({info_hash: list(self.scrape_trackers) for info_hash in self.handles})
+        self.tracker_seeds = counts
 
     def step_back_pass(self) -> None:
         """Give each torrent the mode bridge.step_back chooses for what the Bridge sees of its swarm now."""
@@ -131,7 +152,8 @@ class Seeder:
             pieces = status.num_pieces
             bitfields = [peer.pieces for peer in handle.get_peer_info()] if status.num_peers else []
             # the tracker's count of complete peers holds the Bridge itself once it announced
-            view = SwarmView(availability(pieces, bitfields), seeds_elsewhere=max(0, status.num_complete - 1))
+            seeds = self.tracker_seeds.get(info_hash, status.num_complete)
+            view = SwarmView(availability(pieces, bitfields), seeds_elsewhere=max(0, seeds - 1))
             mode = self.step_back.mode(view)
             if self.modes.get(info_hash, FULL) == mode.name:
                 continue

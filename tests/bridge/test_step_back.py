@@ -1,6 +1,7 @@
 """The Bridge steps back from a swarm that carries itself (bridge.step_back applied by bridge.seeder), against real
 peers: libtorrent sessions talking WebRTC through the real tracker, as browsers do. A lone follower gets the file from
-the Bridge at full speed; once three other seeds hold it, a newcomer gets it from them and the Bridge only trickles."""
+the Bridge at full speed; once three other seeds hold it, a newcomer gets it from them and the Bridge only trickles,
+until they leave."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from bridge.seeder import Seeder
-from bridge.step_back import TRICKLE, StepBack
+from bridge.seeder import SCRAPE_EVERY, STEP_BACK_INTERVAL, Seeder
+from bridge.step_back import FULL, TRICKLE, StepBack
 from bridge.torrent import TorrentInfo, build_info
+from bridge.tracker_scrape import scrape_all
 from devstack.services import Service
 from tests.async_runner import run
 from tests.bridge.lt_peers import LtSeeder
@@ -75,7 +77,12 @@ def test_once_three_seeds_hold_the_file_the_bridge_trickles_and_a_newcomer_gets_
         for seed in seeds:  # browsers send slower than the Bridge: a plain seed wins the race against them
             seed.handle.set_upload_limit(512 * 1024)
         await asyncio.sleep(1)  # their announces: the tracker counts three seeds
-        bridge = Seeder(tmp_path / "bridge", step_back=StepBack(holders=3, trickle_rate=16 * 1024))
+        bridge = Seeder(
+            tmp_path / "bridge",
+            step_back=StepBack(holders=3, trickle_rate=16 * 1024),
+            scraper=scrape_all,
+            scrape_trackers=(tracker.url,),
+        )
         bridge.start()
         try:
             await bridge.seed(info, blob, [tracker.url])
@@ -94,7 +101,15 @@ def test_once_three_seeds_hold_the_file_the_bridge_trickles_and_a_newcomer_gets_
             # a trickle: its rate, give or take a piece in flight (a plain seed sent a quarter of it or more)
             assert sent <= 16 * 1024 * took + PIECE, (sent, took)
             assert sum(seed.uploaded() for seed in seeds) >= SIZE / 2  # the seeds served it
-            newcomer.close()
+            # they all leave (their sockets close, the tracker forgets them): the Bridge is the only source again, and
+            # sends at full speed from its next scrape on
+            for one in [newcomer, *seeds]:
+                one.close()
+            seeds.clear()
+            deadline = time.monotonic() + 2 * SCRAPE_EVERY * STEP_BACK_INTERVAL
+            while (status := bridge.status(info.info_hash)) is None or status.mode != FULL:
+                assert time.monotonic() < deadline, f"the Bridge still seeds in mode {status and status.mode}"
+                await asyncio.sleep(0.2)
         finally:
             for seed in seeds:
                 seed.close()
