@@ -1,5 +1,5 @@
 # The two commands a newcomer types: `make run` (the whole local stack) and `make test` (every check).
-.PHONY: run test setup lint unit bench
+.PHONY: run test setup lint unit check bench
 
 run:
 	@tools/setup.sh
@@ -11,6 +11,10 @@ test:
 
 setup:
 	@tools/setup.sh --browser
+
+# the inner loop, under a minute: lint, format, types and the CPython unit tests
+check: lint
+	.venv/bin/python -m pytest -q tests/unit
 
 lint:
 	.venv/bin/ruff check .

@@ -115,7 +115,7 @@ def test_the_viewer_caption_names_the_bridge_and_people() -> None:
     assert progress_text(Race(started=0.0, has_url=False), speed=0, fraction=0, peers=PeerKinds(people=1)) == (
         "P2P only · 1 person"
     )
-    stalled = Race(started=0.0, size=100).data(25, 1).playback(5, 5)
+    stalled = Race(started=0.0, size=100).data(25, 1).tick(6)
     assert (
         progress_text(stalled, speed=0, fraction=1, peers=PeerKinds.of([], {ANN: 25}), done=True, p2p_share=0.25)
         == "P2P 25% + HTTP (P2P stalled after 5 s) · from 1 person · complete"
