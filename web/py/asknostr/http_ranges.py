@@ -1,6 +1,8 @@
 """Which bytes of a media file to ask its HTTP server for, once HTTP fills what P2P has not got (asknostr.media_race
-decides when): the bytes neither P2P's verified pieces nor earlier HTTP answers hold, from where playback reads
-first. A range is (start, end): bytes start..end-1.
+decides when): the bytes neither P2P's verified pieces nor earlier HTTP answers hold, nor an answer under way will
+bring, from where playback reads first. A byte is asked for once: an answer is never stopped while it still brings
+bytes nobody holds (what the server had sent into the connection would be lost and asked for again); a seek elsewhere
+gets a second answer beside it. A range is (start, end): bytes start..end-1.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 CHUNK = 4 * 1024 * 1024  # bytes asked for at once: between two requests the plan sees P2P's new pieces and seeks
+PARALLEL = 2  # answers under way at most: the one in order, and one for where playback waits after a seek
 
 Range = tuple[int, int]
 
@@ -54,10 +57,12 @@ def held_bytes(size: int, held: Iterable[Range]) -> int:
     return size - sum(end - start for start, end in missing(size, held))
 
 
-def next_fetch(size: int, held: Iterable[Range], position: int, chunk: int = CHUNK) -> Range | None:
+def next_fetch(
+    size: int, held: Iterable[Range], position: int, chunk: int = CHUNK, piece_length: int = 0
+) -> Range | None:
     """The next range to ask the HTTP server for: from the first byte not held at or after `position` (where playback
     reads), else from the first one before it, up to `chunk` bytes and never into held bytes; None once the file is
-    whole."""
+    whole. With `piece_length` (P2P's) it ends on a piece's end where it can, so no piece is left half to P2P."""
     if size < 0 or chunk <= 0:
         raise ValueError(f"cannot plan fetches of {chunk} bytes in a file of {size} bytes")
     if not 0 <= position <= size:
@@ -66,14 +71,47 @@ def next_fetch(size: int, held: Iterable[Range], position: int, chunk: int = CHU
     if not gaps:
         return None
     start, end = next(((max(s, position), e) for s, e in gaps if e > position), gaps[0])
-    return start, min(end, start + chunk)
+    stop = start + chunk
+    if piece_length > 0:
+        boundary = stop // piece_length * piece_length
+        stop = boundary if boundary > start else boundary + piece_length
+    return start, min(end, stop)
 
 
-def still_wanted(fetching: Range, at: int, waiting: int | None) -> bool:
-    """Whether an HTTP answer under way (bytes `fetching`, here up to `at`) is still worth waiting for: not when
-    playback waits for a byte (`waiting`; None: it waits for none) that this answer will not bring, after a seek.
-    What came of it is kept either way."""
-    start, end = fetching
-    if not start <= at <= end:
-        raise ValueError(f"an answer for bytes {start}..{end - 1} cannot have reached byte {at}")
-    return waiting is None or at <= waiting < end
+def plan(
+    size: int,
+    held: Iterable[Range],
+    under_way: Iterable[Range],
+    position: int,
+    waiting: int | None,
+    *,
+    ranged: bool = True,
+    chunk: int = CHUNK,
+    piece_length: int = 0,
+) -> Range | None:
+    """What to ask for next while the answers `under_way` (the bytes each has still to bring) come: with none under
+    way, `next_fetch` from `position`; beside them, only a range from where playback waits (`waiting`; None: it waits
+    for none) when no answer under way will bring that byte, at most PARALLEL at once, and never bytes they will
+    bring. `ranged`: False when the server sends the whole file whatever is asked (a second answer would be all of
+    it again). None: nothing to ask for now."""
+    coming = merge(under_way)
+    if not coming:
+        return next_fetch(size, held, position, chunk, piece_length)
+    held = merge(held)
+    if not ranged or waiting is None or len(coming) >= PARALLEL:
+        return None
+    if not 0 <= waiting < size:
+        raise ValueError(f"playback waits for byte {waiting} of a file of {size} bytes")
+    if any(start <= waiting < end for start, end in [*held, *coming]):
+        return None  # here already, or on its way
+    return next_fetch(size, [*held, *coming], waiting, chunk, piece_length)
+
+
+def should_stop(rest: Range, held: Iterable[Range]) -> bool:
+    """Whether to stop an answer under way that has still to bring `rest`: only once every one of those bytes is held
+    (P2P verified them meanwhile). Stopped earlier, what the server had sent into the connection is lost and would
+    be asked for again; a seek elsewhere gets an answer of its own instead (`plan`)."""
+    start, end = rest
+    if start > end:
+        raise ValueError(f"an answer cannot have {start}..{end - 1} still to come")
+    return not missing(end, [(0, start), *held])

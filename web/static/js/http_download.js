@@ -58,10 +58,11 @@ export function download (url, typeHint, maxBytes, p2p, key = '') {
     // where playback reads: the first byte a read waits for, else just after the last byte served
     get position () { return waiting.size ? Math.min(...waiting.values()) : lastRead },
     get waitingAt () { return waiting.size ? Math.min(...waiting.values()) : -1 }, // -1: no read waits
-    fetchedTo: 0, // how far the answer under way has come
-    fetchingEnd: 0 // where it will end (the file's end when the server sends the whole file)
+    ranged: true // false once the server sent the whole file for a range (it ignores ranges)
   }
-  let stop = null // ends the answer under way, keeping what came of it
+  // the answers under way, by the byte each starts at: {at (how far it has come), end (where it will end: the
+  // file's end when the server sends the whole file), stop (ends it, keeping what came of it)}
+  const answers = new Map()
   const fail = (err) => { failure = failure || (err instanceof Error ? err : new Error(String(err))); wake() }
 
   let readyResolve
@@ -191,9 +192,8 @@ export function download (url, typeHint, maxBytes, p2p, key = '') {
     if (failure) throw failure
     const controller = new AbortController()
     let stopped = false
-    stop = () => { stopped = true; controller.abort() }
-    source.fetchedTo = start
-    source.fetchingEnd = end
+    const answer = { at: start, end, stop: () => { stopped = true; controller.abort() } }
+    answers.set(start, answer) // (before any await: Python sees it as soon as it asked)
     let stall = null
     const arm = () => {
       clearTimeout(stall)
@@ -218,7 +218,8 @@ export function download (url, typeHint, maxBytes, p2p, key = '') {
         if (length > 0 && !response.headers.get('content-encoding')) sized(length)
         at = 0
         until = Infinity
-        source.fetchingEnd = source.size || Number.MAX_SAFE_INTEGER
+        source.ranged = false
+        answer.end = source.size || Number.MAX_SAFE_INTEGER
       } else {
         throw new Error(`the media server answered ${response.status}`)
       }
@@ -235,7 +236,7 @@ export function download (url, typeHint, maxBytes, p2p, key = '') {
         if (to > from) await addNew(from, value.subarray(from - at, to - at))
         at += value.length
         if (inMemory && at > maxBytes) throw new Error(`too large to keep: more than ${maxBytes} bytes`)
-        source.fetchedTo = Math.min(Math.max(at, start), source.fetchingEnd)
+        answer.at = Math.min(Math.max(at, until === Infinity ? 0 : start), answer.end)
       }
       if (until === Infinity && !source.size) sized(at) // a whole file of no announced length ends here
       if (at < Math.min(end, source.size)) throw new Error(`got ${Math.max(0, at - start)} of ${end - start} bytes`)
@@ -245,12 +246,19 @@ export function download (url, typeHint, maxBytes, p2p, key = '') {
       throw failure
     } finally {
       clearTimeout(stall)
-      stop = null
+      answers.delete(start)
     }
   }
 
-  // End the answer under way (asknostr.http_ranges.still_wanted said so); its fetch resolves with what came.
-  source.stopFetch = () => { if (stop) stop() }
+  // The answers under way: [[start, at, end], ...] (bytes at..end-1 still to come).
+  source.underWay = () => [...answers].map(([start, { at, end }]) => [start, at, end])
+
+  // End the answer that started at `start` (asknostr.http_ranges.should_stop said so); its fetch resolves with what
+  // came.
+  source.stopFetch = (start) => { const answer = answers.get(start); if (answer) answer.stop() }
+
+  // P2P leaves bytes start..end-1 to HTTP (their pieces are not asked of peers; torrent_client.js fileSource).
+  source.leave = (start, end) => { if (p2p && p2p.leave) p2p.leave(start, end) }
 
   // Bytes start..end (inclusive), from whichever source has them, waiting for them to arrive.
   source.read = async function * (start, end) {
@@ -267,6 +275,7 @@ export function download (url, typeHint, maxBytes, p2p, key = '') {
         }
         const part = partAt(position)
         if (part) {
+          waiting.delete(me) // it waits no more: a stale wait would tell Python playback waits behind the answers
           const until = Math.min(part.start + part.length, end + 1)
           const piece = part.bytes ? part.bytes.subarray(position - part.start, until - part.start)
             : await disk.read(position, Math.min(SLICE, until - position))

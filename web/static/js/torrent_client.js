@@ -318,7 +318,10 @@ function join (wt, magnet, announce, deselect = false) {
 function wantAll (torrent) {
   if (!torrent.joinedAhead) return
   torrent.joinedAhead = false
-  const select = () => { if (torrent.pieces.length) torrent.select(0, torrent.pieces.length - 1) }
+  const select = () => {
+    if (torrent.pieces.length) torrent.select(0, torrent.pieces.length - 1)
+    takeOutHttpPieces(torrent)
+  }
   if (torrent.metadata) select(); else torrent.once('metadata', select)
 }
 
@@ -374,17 +377,40 @@ export async function watch (magnet, infoHash, announce) {
   }
 }
 
+// Bytes start..end-1 of a torrent are HTTP's (http_download.js fetches them): the pieces they touch are taken out of
+// its selection, so no peer is asked for them (WebTorrent asks only for selected pieces; a piece half HTTP's would
+// come both ways). Kept, and taken out again whenever every piece is selected after (its metadata, wantAll).
+// Those pieces still end up seeded: the whole file is, once HTTP made it whole (asknostr.browser.playback).
+function leaveToHttp (torrent, start, end) {
+  if (end > start) (torrent.httpRanges = torrent.httpRanges || []).push([start, end])
+  takeOutHttpPieces(torrent)
+}
+
+function takeOutHttpPieces (torrent) {
+  if (!torrent.metadata || torrent.destroyed || !torrent.pieces.length) return // no pieces known yet
+  for (const [start, end] of torrent.httpRanges || []) {
+    const first = Math.floor(start / torrent.pieceLength)
+    const last = Math.min(torrent.pieces.length - 1, Math.floor((end - 1) / torrent.pieceLength))
+    if (last >= first) torrent.deselect(first, last)
+  }
+}
+
 // The torrent's (single) file as a stream source for media_stream.js; waits for the metadata.
 export async function fileSource (infoHash, typeHint) {
   const wt = await client()
   const torrent = findTorrent(wt, infoHash)
   if (!torrent) throw new Error(`not joined: ${infoHash}`)
+  if (!torrent.metadata) { // (after WebTorrent's own select of every piece, and wantAll's)
+    torrent.once('metadata', () => takeOutHttpPieces(torrent))
+    torrent.once('ready', () => takeOutHttpPieces(torrent))
+  }
   const ready = torrent.metadata ? Promise.resolve() : new Promise((resolve) => torrent.once('metadata', resolve))
   const source = {
     ready: ready.then(() => { source.size = torrent.files[0].length; source.type = typeHint || torrent.files[0].type }),
     size: 0,
     type: typeHint || '',
     read: (start, end) => torrent.files[0][Symbol.asyncIterator]({ start, end }),
+    leave: (start, end) => leaveToHttp(torrent, start, end), // bytes HTTP fetches: no peer is asked for them
     // its pieces once ready: how many, how long, whether one is verified here, and a call on each one verified
     // (answers how to stop it)
     pieces: {

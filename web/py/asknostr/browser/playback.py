@@ -164,25 +164,43 @@ class Playback:
                    shared="yes" if shared else "no", p2pShare=f"{share:.3f}")  # fmt: skip
 
     async def _fill(self, source: Any) -> tuple[Any, float]:
-        """Ask the HTTP server for every range P2P has not got, from where playback reads: the whole file (a Blob)
-        and the part of it P2P gave."""
+        """Ask the HTTP server for every range P2P has not got, from where playback reads, each byte once: the whole
+        file (a Blob) and the part of it P2P gave."""
         if not int(source.size):
             await source.fetch(0, http_ranges.CHUNK)  # no metadata from P2P: the server's answer says the size
-        while True:
-            size = int(source.size)
-            held, http = _held(source, size)
-            planned = http_ranges.next_fetch(size, held, min(int(source.position), size))
-            if planned is None:
-                break
-            fetch = asyncio.ensure_future(source.fetch(*planned))
-            while not fetch.done():
-                if (await asyncio.wait([fetch], timeout=WATCH))[0]:
-                    break
+        fetches: dict[int, asyncio.Future[Any]] = {}  # the answers under way, by the byte each starts at
+        try:
+            while True:
+                size = int(source.size)
+                held, http = _held(source, size)
+                answers = [(int(start), int(at), int(end)) for start, at, end in source.underWay()]
+                for start, at, end in answers:
+                    if http_ranges.should_stop((at, end), held):
+                        source.stopFetch(start)  # P2P brought the rest meanwhile
                 waiting = int(source.waitingAt)
-                under_way = (planned[0], int(source.fetchingEnd))  # a server without ranges sends the whole file
-                if not http_ranges.still_wanted(under_way, int(source.fetchedTo), waiting if waiting >= 0 else None):
-                    source.stopFetch()  # playback seeked elsewhere: plan again from there
-            fetch.result()
+                have = source.pieces()
+                planned = http_ranges.plan(
+                    size,
+                    held,
+                    [(at, end) for _, at, end in answers],
+                    min(int(source.position), size),
+                    waiting if 0 <= waiting < size else None,
+                    ranged=bool(source.ranged),
+                    piece_length=int(have.pieceLength) if str(have.bits) else 0,
+                )
+                if planned is not None:
+                    source.leave(*planned)  # P2P does not fetch what HTTP fetches
+                    fetches[planned[0]] = asyncio.ensure_future(source.fetch(*planned))
+                elif not fetches:
+                    break
+                await asyncio.wait(list(fetches.values()), timeout=WATCH, return_when=asyncio.FIRST_COMPLETED)
+                for start, fetch in list(fetches.items()):
+                    if fetch.done():
+                        del fetches[start]
+                        fetch.result()
+        finally:
+            for start in fetches:  # one failed: the others are not waited for
+                source.stopFetch(start)
         share = 1 - http_ranges.held_bytes(size, http) / size if size else 0.0
         return await source.blob(), share
 
