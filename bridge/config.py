@@ -52,8 +52,10 @@ class BridgeConfig:
     step_back_holders: int = 3
     """The Bridge only trickles a swarm once every piece has this many other holders it can see (bridge.step_back);
     0: it seeds at full speed always."""
+    step_back_share_rate: int = 256 * 1024
+    """Bytes/s it sends of a swarm whose every piece has another holder it can see."""
     step_back_rate: int = 32 * 1024
-    """Bytes/s it still sends of such a swarm."""
+    """Bytes/s it still sends of a swarm that carries itself."""
     proof_window: float = 3600
     """Seconds a seeder's proof of possession counts (bridge.swarm_health.ProofBook)."""
     retention_interval: float = 600
@@ -207,9 +209,15 @@ def parse_args(argv: list[str] | None = None) -> BridgeConfig:
         "--step-back-holders",
         type=int,
         default=3,
-        help="send a swarm's pieces at full speed only while the Bridge is their only source, offer the rarest once"
-        " browsers hold every piece, and trickle once each piece has this many other holders (default 3; 0: always"
-        " full speed)",
+        help="send a swarm's pieces at full speed only while the Bridge is their only source, at"
+        " --step-back-share-rate once browsers hold every piece, and at --step-back-rate once each piece has this"
+        " many other holders (default 3; 0: always full speed)",
+    )
+    swarm.add_argument(
+        "--step-back-share-rate",
+        type=int,
+        default=256 * 1024,
+        help="bytes/s the Bridge sends of a swarm whose every piece has another holder (default 262144)",
     )
     swarm.add_argument(
         "--step-back-rate",
@@ -273,8 +281,8 @@ def parse_args(argv: list[str] | None = None) -> BridgeConfig:
         parser.error("--take-back-below must be from 0 to --handoff-seeders (else a torrent would bounce back at once)")
     if not 0 <= ns.step_back_holders <= 1000:
         parser.error("--step-back-holders must be from 0 to 1000")
-    if ns.step_back_rate < 1:
-        parser.error("--step-back-rate must be at least 1 byte/s")
+    if not 1 <= ns.step_back_rate <= ns.step_back_share_rate:
+        parser.error("--step-back-rate must be at least 1 byte/s and at most --step-back-share-rate")
     if ns.max_upload_bytes < 1:
         parser.error("--max-upload-bytes must be at least 1")
     if not 0 < ns.upload_expiry_hours <= 24 * 365:  # also refuses nan and inf
@@ -304,6 +312,7 @@ def parse_args(argv: list[str] | None = None) -> BridgeConfig:
         take_back_below=ns.take_back_below,
         handoff_age=ns.handoff_age_hours * 3600,
         step_back_holders=ns.step_back_holders,
+        step_back_share_rate=ns.step_back_share_rate,
         step_back_rate=ns.step_back_rate,
         proof_window=ns.proof_window,
         retention_interval=ns.retention_interval,

@@ -72,7 +72,7 @@ def make_app(
         Seeder(
             config.data_dir / "seeding",
             stun_server=config.stun,
-            step_back=StepBack(config.step_back_holders, config.step_back_rate),
+            step_back=StepBack(config.step_back_holders, config.step_back_share_rate, config.step_back_rate),
             scraper=scrape_all,
             scrape_trackers=config.trackers,
         ),

@@ -55,7 +55,7 @@ class SeedStatus:
     announced: bool
     """Whether a tracker has accepted the Bridge's announce (so its scrape counts the Bridge as a seeder)."""
     mode: str = FULL
-    """How the Bridge seeds it now (bridge.step_back): full speed, rare pieces only, or a trickle."""
+    """How the Bridge seeds it now (bridge.step_back): full speed, sharing, or a trickle."""
 
 
 @dataclass
@@ -157,10 +157,6 @@ class Seeder:
             mode = self.step_back.mode(view)
             if self.modes.get(info_hash, FULL) == mode.name:
                 continue
-            if mode.super_seeding:
-                handle.set_flags(lt.torrent_flags.super_seeding)
-            else:
-                handle.unset_flags(lt.torrent_flags.super_seeding)
             handle.set_upload_limit(mode.upload_limit or -1)
             self.modes[info_hash] = mode.name
             log.info(

@@ -63,7 +63,16 @@ def test_a_fleet_s_options() -> None:
         ["--lease-seconds", "nan"],
         ["--take-back-below", "11"],  # above --handoff-seeders (10): a torrent would bounce back at once
         ["--take-back-below", "-1"],
+        ["--step-back-holders", "-1"],
+        ["--step-back-rate", "0"],
+        ["--step-back-rate", "300000"],  # above the share rate: it would send more to a swarm that needs it less
     ]
     for argv in bad:
         with pytest.raises(SystemExit):
             parse_args(argv)
+
+
+def test_the_step_back_options() -> None:
+    config = parse_args(["--step-back-holders", "5", "--step-back-share-rate", "100000", "--step-back-rate", "5000"])
+    assert (config.step_back_holders, config.step_back_share_rate, config.step_back_rate) == (5, 100_000, 5000)
+    assert parse_args([]).step_back_holders == 3

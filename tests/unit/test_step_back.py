@@ -4,31 +4,31 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bridge.step_back import FULL, RARE, TRICKLE, StepBack, SwarmView, availability
+from bridge.step_back import FULL, SHARE, TRICKLE, StepBack, SwarmView, availability
 
 
 def test_the_only_source_of_a_piece_sends_at_full_speed() -> None:
     policy = StepBack()
     assert policy.mode(SwarmView([], 0)).name == FULL  # nobody connected
     alone = policy.mode(SwarmView([1, 1, 0, 1]))  # a follower lacks piece 2 and nobody else holds it
-    assert alone.name == FULL and not alone.super_seeding and alone.upload_limit == 0
+    assert alone.name == FULL and alone.upload_limit == 0
 
 
-def test_once_browsers_hold_every_piece_the_bridge_offers_rare_ones_only() -> None:
-    mode = StepBack().mode(SwarmView([1, 2, 1, 1]))
-    assert mode.name == RARE and mode.super_seeding and mode.upload_limit == 0
+def test_once_browsers_hold_every_piece_the_bridge_sends_slower_than_they_do() -> None:
+    mode = StepBack(share_rate=200_000).mode(SwarmView([1, 2, 1, 1]))
+    assert mode.name == SHARE and mode.upload_limit == 200_000
     # the creator's browser, a seed the tracker counts, holds every piece though not connected to the Bridge
-    assert StepBack().mode(SwarmView([0, 0, 0], seeds_elsewhere=1)).name == RARE
+    assert StepBack().mode(SwarmView([0, 0, 0], seeds_elsewhere=1)).name == SHARE
 
 
 def test_a_swarm_that_carries_itself_gets_a_trickle() -> None:
     policy = StepBack(holders=3, trickle_rate=10_000)
     mode = policy.mode(SwarmView([3, 4, 3]))
-    assert mode.name == TRICKLE and mode.super_seeding and mode.upload_limit == 10_000
-    assert policy.mode(SwarmView([3, 2, 5])).name == RARE  # piece 1 still rare
+    assert mode.name == TRICKLE and mode.upload_limit == 10_000
+    assert policy.mode(SwarmView([3, 2, 5])).name == SHARE  # piece 1 still rare
     assert policy.mode(SwarmView([0, 1, 1], seeds_elsewhere=3)).name == TRICKLE  # three seeds hold all of it
     # a connected seed is also one the tracker counts: the larger count, not the sum
-    assert policy.mode(SwarmView([2, 2, 2], seeds_elsewhere=2)).name == RARE
+    assert policy.mode(SwarmView([2, 2, 2], seeds_elsewhere=2)).name == SHARE
 
 
 def test_holders_zero_means_the_bridge_never_steps_back() -> None:
@@ -40,6 +40,8 @@ def test_bad_settings_are_refused() -> None:
         StepBack(holders=-1)
     with pytest.raises(ValueError, match="step-back"):
         StepBack(trickle_rate=0)
+    with pytest.raises(ValueError, match="step-back"):
+        StepBack(share_rate=1000, trickle_rate=2000)
     with pytest.raises(ValueError, match="no -1 pieces"):
         availability(-1, [])
 
@@ -56,6 +58,7 @@ def test_the_bridge_is_never_held_back_from_a_piece_nobody_else_has(
     mode = StepBack(holders=holders).mode(SwarmView(counts, seeds))
     sole_source = min([max(c, seeds) for c in counts], default=0) == 0
     if sole_source or holders == 0:
-        assert mode.name == FULL and mode.upload_limit == 0 and not mode.super_seeding
+        assert mode.name == FULL and mode.upload_limit == 0
     if mode.name == TRICKLE:
         assert all(max(c, seeds) >= holders for c in counts)
+    assert mode.upload_limit == 0 or mode.upload_limit <= StepBack().share_rate
