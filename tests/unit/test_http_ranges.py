@@ -74,6 +74,16 @@ def test_a_seek_gets_an_answer_beside_the_one_under_way_which_is_not_stopped() -
     assert plan(10_000, [], both, position=6000, waiting=6000, chunk=4000) is None
 
 
+def test_pieces_p2p_is_fetching_are_left_to_it_while_anything_else_is_missing() -> None:
+    busy = [(4000, 5000)]  # a piece a peer was asked for: taken from it, what it sent of it would come twice
+    assert plan(10_000, [(0, 4000)], [], position=4000, waiting=None, chunk=8000, p2p_busy=busy) == (5000, 10_000)
+    assert plan(10_000, [(0, 4000), (5000, 10_000)], [], position=0, waiting=None, p2p_busy=busy) == (4000, 5000)
+    assert plan(10_000, [(0, 4000)], [], position=4000, waiting=4200, chunk=500, p2p_busy=busy) == (4000, 4500)
+    # beside an answer under way: a seek into P2P's piece is served, one before it stops at it
+    assert plan(10_000, [], [(0, 1000)], position=4500, waiting=4500, p2p_busy=busy) == (4500, 10_000)
+    assert plan(10_000, [], [(0, 1000)], position=3000, waiting=3000, p2p_busy=busy) == (3000, 4000)
+
+
 def test_a_server_without_ranges_gets_no_second_request_while_its_whole_file_comes() -> None:
     assert plan(10_000, [(0, 100)], [(100, 10_000)], position=0, waiting=5000, ranged=False) is None
 

@@ -88,23 +88,29 @@ def plan(
     ranged: bool = True,
     chunk: int = CHUNK,
     piece_length: int = 0,
+    p2p_busy: Iterable[Range] = (),
 ) -> Range | None:
     """What to ask for next while the answers `under_way` (the bytes each has still to bring) come: with none under
     way, `next_fetch` from `position`; beside them, only a range from where playback waits (`waiting`; None: it waits
     for none) when no answer under way will bring that byte, at most PARALLEL at once, and never bytes they will
     bring. `ranged`: False when the server sends the whole file whatever is asked (a second answer would be all of
-    it again). None: nothing to ask for now."""
+    it again). `p2p_busy`: the bytes of pieces P2P is fetching now, left to it while anything else is missing and
+    playback does not wait in them (taken from P2P, what it had of them would come twice). None: nothing to ask for
+    now."""
     coming = merge(under_way)
-    if not coming:
-        return next_fetch(size, held, position, chunk, piece_length)
     held = merge(held)
+    busy = [(start, end) for start, end in merge(p2p_busy) if waiting is None or not start <= waiting < end]
+    if not coming:
+        return next_fetch(size, [*held, *busy], position, chunk, piece_length) or next_fetch(
+            size, held, position, chunk, piece_length
+        )
     if not ranged or waiting is None or len(coming) >= PARALLEL:
         return None
     if not 0 <= waiting < size:
         raise ValueError(f"playback waits for byte {waiting} of a file of {size} bytes")
     if any(start <= waiting < end for start, end in [*held, *coming]):
         return None  # here already, or on its way
-    return next_fetch(size, [*held, *coming], waiting, chunk, piece_length)
+    return next_fetch(size, [*held, *coming, *busy], waiting, chunk, piece_length)
 
 
 def should_stop(rest: Range, held: Iterable[Range]) -> bool:

@@ -169,12 +169,17 @@ export function download (url, typeHint, maxBytes, p2p, key = '') {
     }
   }
 
-  // The pieces P2P has verified, as text ('1' each: asknostr.http_ranges.pieces), and their length.
+  // The pieces P2P has verified and those it is fetching now (busy), as text ('1' each:
+  // asknostr.http_ranges.pieces), and their length.
   source.pieces = () => {
-    if (!pieces) return { bits: '', pieceLength: pieceLength() }
+    if (!pieces) return { bits: '', busy: '', pieceLength: pieceLength() }
     let bits = ''
-    for (let index = 0; index < pieces.count; index++) bits += pieces.has(index) ? '1' : '0'
-    return { bits, pieceLength: pieces.pieceLength }
+    let busy = ''
+    for (let index = 0; index < pieces.count; index++) {
+      bits += pieces.has(index) ? '1' : '0'
+      busy += pieces.busy(index) ? '1' : '0'
+    }
+    return { bits, busy, pieceLength: pieces.pieceLength }
   }
 
   // The byte ranges HTTP holds, [[start, end), ...] (end exclusive), joined where they touch.

@@ -417,6 +417,14 @@ export async function fileSource (infoHash, typeHint) {
       get count () { return torrent.pieces.length },
       get pieceLength () { return torrent.pieceLength },
       has: (index) => Boolean(torrent.bitfield && torrent.bitfield.get(index)),
+      // whether a peer was asked for blocks of it (WebTorrent's reservations) and it is still P2P's to fetch
+      busy: (index) => {
+        const piece = torrent.pieces[index]
+        if (!piece || !piece._reservations || (torrent.bitfield && torrent.bitfield.get(index))) return false
+        const start = index * torrent.pieceLength
+        const end = start + torrent.pieceLength
+        return !(torrent.httpRanges || []).some(([from, to]) => from < end && start < to)
+      },
       onVerified: (listener) => {
         torrent.on('verified', listener)
         return () => torrent.removeListener('verified', listener)

@@ -187,6 +187,7 @@ class Playback:
                     waiting if 0 <= waiting < size else None,
                     ranged=bool(source.ranged),
                     piece_length=int(have.pieceLength) if str(have.bits) else 0,
+                    p2p_busy=http_ranges.pieces(str(have.busy), int(have.pieceLength), size),
                 )
                 if planned is not None:
                     source.leave(*planned)  # P2P does not fetch what HTTP fetches
