@@ -279,7 +279,9 @@ async function fileBlob (torrent) {
 export async function fetchFile (magnet, announce, maxBytes) {
   const wt = await client()
   const existing = wt.torrents.find((t) => magnet.toLowerCase().includes(t.infoHash))
-  const torrent = existing || join(wt, magnet, announce)
+  // a follower seeding a creator's file does not stream it: the rarest pieces first, so that followers fetching at
+  // once hold different pieces and trade them (WebTorrent's default, sequential, has them all ask for the same ones)
+  const torrent = existing || join(wt, magnet, announce, false, 'rarest')
   return await new Promise((resolve, reject) => {
     const fail = (err) => { reject(asError(err)) }
     const finish = async () => {
@@ -305,9 +307,9 @@ export async function fetchFile (magnet, announce, maxBytes) {
 
 // Add a torrent by magnet (announcing as announceOpts says). `deselect`: no piece is fetched until one is asked for
 // (a read, or `fetchFile`).
-function join (wt, magnet, announce, deselect = false) {
+function join (wt, magnet, announce, deselect = false, strategy = 'sequential') {
   const store = diskAvailable() ? DiskPieces : DownloadPieces
-  const { options, made } = announcing({ announce, deselect, store, storeCacheSlots: 0 })
+  const { options, made } = announcing({ announce, deselect, store, storeCacheSlots: 0, strategy })
   const torrent = made(wt.add(magnet, options))
   torrent.joinedAhead = deselect
   torrent.on('error', (err) => console.warn(`torrent ${torrent.infoHash}: ${(err && err.message) || err}`))
