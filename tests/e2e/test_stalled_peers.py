@@ -1,7 +1,8 @@
 """No playback waits past 5 s (issue 15, part 5), in real browsers talking WebRTC: the only seeder is a real
 WebTorrent peer in another browser context whose data-channel messages carrying blocks stop at a byte budget (it
 connects, hands over the metadata, then sends nothing, one block, or its first piece). HTTP takes over within 5 s
-of play, or of the last byte P2P sent, fetches only what P2P has not got, and the file played and seeded is whole and right."""
+of play, or of the last byte P2P sent, fetches only what P2P has not got, and the file played and seeded is whole
+and right."""
 
 from __future__ import annotations
 
