@@ -12,7 +12,7 @@ from playwright.sync_api import Playwright
 
 from tests.e2e.community import Mix, World, community, run_scenario, table
 
-MIX = Mix(followers=("cone", "cone", "symmetric"), viewers=("cone",), size=5_000_000, follower_wait=60)
+MIX = Mix(followers=("cone", "cone", "symmetric"), viewers=("cone",), size=10_000_000, follower_wait=60)
 FROM_BROWSERS = 0.9  # of the viewer's bytes
 BRIDGE_AT_MOST = 0.5  # of the file, uploaded by the Bridge while the viewer plays
 
