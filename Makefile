@@ -28,7 +28,7 @@ bench:
 	tools/netns.sh .venv/bin/python bench/p2p_throughput.py
 	tools/netns.sh .venv/bin/python bench/first_frame.py
 	tools/netns.sh .venv/bin/python bench/nat_pairs.py
-	tools/netns.sh .venv/bin/python bench/offload.py
+	tools/netns.sh .venv/bin/python bench/offload.py --baseline
 	tools/netns.sh .venv/bin/python bench/keep_many.py
 	tools/netns.sh .venv/bin/python bench/hash_speed.py
 	tools/netns.sh .venv/bin/python bench/big_media.py

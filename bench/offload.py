@@ -12,6 +12,8 @@ Bridge over WebRTC: getStats at the receivers; HTTP from the blob origin: the ho
 share, the Bridge's own upload counter as a multiple of the file, when each follower held the whole file, and each
 viewer's time to first frame, caption, share from browsers, duplicate bytes and what the Bridge uploaded during its
 play. `--crowd`: one run of 21 browsers (several contexts per Chromium, one home each group) and a 5 MB video.
+`--baseline`: the same runs first against a Bridge that never steps back (`--step-back-holders 0`: a plain seed, as
+before issue 25), in the same sitting, and the ratios of the two.
 Figures are printed, never asserted (tests/e2e/test_community_offload.py asserts the goal on a smaller mix).
 """
 
@@ -27,9 +29,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "web" / "py")]
 
-from playwright.sync_api import sync_playwright  # noqa: E402
+from playwright.sync_api import Playwright, sync_playwright  # noqa: E402
 
-from tests.e2e.community import CROWD_MIX, DEFAULT_MIX, Run, community, kinds, run_scenario, table  # noqa: E402
+from tests.e2e.community import CROWD_MIX, DEFAULT_MIX, Mix, Run, community, kinds, run_scenario, table  # noqa: E402
 
 
 def summary(runs: list[Run]) -> str:
@@ -54,6 +56,9 @@ def main() -> None:
     parser.add_argument("--per-home", type=int, help="people of one kind and role per home and Chromium (1; 3 crowd)")
     parser.add_argument("--follower-wait", type=float, help="s viewers wait for followers with UDP to hold it (120)")
     parser.add_argument("--crowd", action="store_true", help="one run of 21 browsers: 14 followers, 6 viewers")
+    parser.add_argument(
+        "--baseline", action="store_true", help="first the same runs against a plain seed (--step-back-holders 0)"
+    )
     args = parser.parse_args()
     mix = CROWD_MIX if args.crowd else DEFAULT_MIX
     changes: dict[str, object] = {}
@@ -71,17 +76,32 @@ def main() -> None:
     runs = 1 if args.crowd else args.runs
     print(f"{mix.size / 1e6:g} MB video; followers {', '.join(mix.followers)}; viewers {', '.join(mix.viewers)}; "
           f"{mix.per_home} per home; {runs} run(s)", flush=True)  # fmt: skip
+    mixes = {"stepping back": mix}
+    if args.baseline:
+        mixes = {"baseline: a plain seed": dataclasses.replace(mix, bridge_args=("--step-back-holders", "0")), **mixes}
+    results: dict[str, list[Run]] = {}
+    with sync_playwright() as playwright:
+        for name, one in mixes.items():
+            results[name] = sitting(playwright, name, one, runs)
+    for name, runs_of in results.items():
+        print(f"\n{name}:{summary(runs_of)}")
+    if args.baseline:
+        base, new = results.values()
+        ratio = statistics.median(r.bridge_uploaded for r in new) / max(
+            1, statistics.median(r.bridge_uploaded for r in base)
+        )
+        print(f"\nthe Bridge's upload per post, stepping back against a plain seed: {ratio:.2f}x")
+
+
+def sitting(playwright: Playwright, name: str, mix: Mix, runs: int) -> list[Run]:
+    """`runs` runs of `mix` in one simulated internet, built for them and deleted after."""
     results: list[Run] = []
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        sync_playwright() as playwright,
-        community(playwright, Path(tmp), mix) as world,
-    ):
+    with tempfile.TemporaryDirectory() as tmp, community(playwright, Path(tmp), mix) as world:
         for run in range(1, runs + 1):
             result = run_scenario(world, run, log=lambda line: print(line, flush=True))
             results.append(result)
-            print(f"\n=== run {run} ===\n{table(result)}\n", flush=True)
-    print(summary(results))
+            print(f"\n=== {name}, run {run} ===\n{table(result)}\n", flush=True)
+    return results
 
 
 if __name__ == "__main__":

@@ -74,6 +74,8 @@ class Mix:
     """Users of one kind and role sharing a home (one Chromium, a context each): a crowd on two cores."""
     follower_wait: float = 120.0
     """Seconds from the post that viewers wait for the followers that can (those with UDP) to hold the file."""
+    bridge_args: tuple[str, ...] = ()
+    """The Bridge's options beyond BRIDGE_ARGS (a baseline: `--step-back-holders 0`, a plain seed)."""
 
 
 DEFAULT_MIX = Mix(
@@ -310,7 +312,9 @@ def community(playwright: Playwright, data_dir: Path, mix: Mix) -> Iterator[Worl
     everyone = people(mix)
     with Internet() as internet:
         internet.add_homes({p.home: p.kind for p in everyone})
-        services = start_services(internet, data_dir, turn_secret=TURN_SECRET, bridge_args=BRIDGE_ARGS)
+        services = start_services(
+            internet, data_dir, turn_secret=TURN_SECRET, bridge_args=(*BRIDGE_ARGS, *mix.bridge_args)
+        )
         try:
             with home_browsers(playwright, internet, data_dir, services.browser_flags()) as browsers:
                 world = World(internet, services, browsers, mix, everyone, data_dir)
