@@ -20,10 +20,10 @@ from asknostr.browser.signer import Signer
 FIRST_WAIT = 2.0
 """Seconds the start waits for the first credential: the torrents resumed at start offer with it."""
 TICK = 60.0
-PROBE_SECONDS = 3.0
-"""How long one look at the network may gather candidates: a relay over TCP comes within a round trip or two."""
 """The longest sleep: a timer frozen with a suspended laptop or a background tab resumes where it stopped, so the
 wall clock is looked at again at least this often."""
+PROBE_SECONDS = 3.0
+"""How long one look at the network may gather candidates: a relay over TCP comes within a round trip or two."""
 
 
 class IceServers:
@@ -93,7 +93,11 @@ class IceServers:
                 return
             relay_protocol = getattr(candidate, "relayProtocol", None)  # (a relay candidate's, in Chromium)
             seen.append((str(candidate.type), "" if is_none(relay_protocol) else str(relay_protocol)))
-            url = getattr(event, "url", None)  # the ICE server that gave it
+            # the ICE server that gave it: Chromium names it on the candidate (`url`); the event's `url` (deprecated)
+            # is null there, and without a name every TCP TURN URL would be kept, a dropped one stalling gathering
+            url = getattr(candidate, "url", None)
+            if is_none(url) or not url:
+                url = getattr(event, "url", None)
             if str(candidate.type) == "relay" and not is_none(url) and url:
                 reached.add(str(url))
             if ice.udp_blocked(seen) is False:
