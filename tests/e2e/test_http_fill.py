@@ -13,16 +13,15 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Request
 
 from devstack.blossom import start_blossom
 from devstack.services import Service, free_port
 from tests.e2e.clips import NOISE, record_clip, write_film
 from tests.e2e.harness import AppUser, Stack, UserFactory
 from tests.e2e.test_composer import add_server, post_files, published
+from tests.e2e.test_stalled_peers import ranges_asked
 from tests.e2e.test_viewer import PLAY, wait_shared
 
 pytestmark = [pytest.mark.slow, pytest.mark.webrtc]
@@ -136,18 +135,6 @@ def post_video(user: AppUser, stack: Stack, server_url: str, text: str, data: by
     (note,) = [e for e in published(stack, user.pubkey) if e["kind"] == 1]
     (meta,) = note["imeta"]
     return dict(meta)
-
-
-def ranges_asked(user: AppUser, url: str) -> list[str]:
-    asked: list[str] = []
-    path = urlsplit(url).path
-
-    def record(request: Request) -> None:
-        if urlsplit(request.url).path == path:
-            asked.append(request.headers.get("range", "none"))
-
-    user.page.on("request", record)
-    return asked
 
 
 def play(user: AppUser, info_hash: str) -> None:
