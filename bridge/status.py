@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -12,6 +13,7 @@ from prometheus_client.registry import Collector
 
 from bridge.db import HANDED_OFF, MISSING, SEEDING
 from bridge.errors import BridgeError
+from bridge.step_back import FULL, SHARE, TRICKLE
 from bridge.swarm import SWARM_KEY, SwarmKeeper
 
 PREFIX = "asknostr_bridge"
@@ -34,6 +36,8 @@ class Snapshot(Collector):
     peers: int
     uploaded: int
     keeper: SwarmKeeper
+    modes: dict[str, int]
+    """Torrents seeded, by step-back mode (bridge.step_back)."""
 
     def collect(self) -> Iterator[Metric]:
         torrents = GaugeMetricFamily(f"{PREFIX}_torrents", "Torrents the Bridge knows, by state", labels=["state"])
@@ -47,6 +51,12 @@ class Snapshot(Collector):
         yield GaugeMetricFamily(f"{PREFIX}_blobs", "Blobs in the Blossom store", value=self.blobs[0])
         yield GaugeMetricFamily(f"{PREFIX}_blob_bytes", "Bytes in the Blossom store", value=self.blobs[1])
         yield GaugeMetricFamily(f"{PREFIX}_peers", "Peers connected to the Bridge's torrents", value=self.peers)
+        modes = GaugeMetricFamily(
+            f"{PREFIX}_seeding_mode", "Torrents seeded, by how fast the Bridge sends them (step-back)", labels=["mode"]
+        )
+        for mode in (FULL, SHARE, TRICKLE):
+            modes.add_metric([mode], self.modes.get(mode, 0))
+        yield modes
         yield CounterMetricFamily(
             f"{PREFIX}_uploaded_bytes", "Payload bytes seeded to peers since start", value=self.uploaded
         )
@@ -85,6 +95,7 @@ async def metrics(request: web.Request) -> web.Response:
         sum(s.peers for s in statuses),
         keeper.seeder.uploaded_before + sum(s.uploaded for s in statuses),
         keeper,
+        dict(Counter(s.mode for s in statuses)),
     )
     registry = CollectorRegistry(auto_describe=False)
     registry.register(snapshot)
