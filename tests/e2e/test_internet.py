@@ -283,11 +283,11 @@ def test_the_bridge_serves_both_nat_kinds_and_a_network_without_udp_plays_over_h
     dave = world.user("dave")
     plays_from_the_bridge(dave)
     dave.close()
-    # one without UDP reaches peers only through her relay, and that relay is on the Bridge's own address here (coturn
-    # and the Bridge share 198.18.0.1): Chromium pairs its relay candidate with none of the Bridge's candidates (seen
-    # in getStats: pairs to a second address of the Bridge's, none to the TURN server's), so no peer within the
-    # 5-second rule and HTTP, saying why. A deployment gives coturn an address of its own (README, "Run a public
-    # Bridge"); browsers on such a network still seed and play among themselves (the test above)
+    # one without UDP reaches the Bridge only through her relay, and that never connects: Chromium's checks through
+    # a TURN-over-TCP/TLS relay carry ICE-CONTROLLING with tiebreaker 0, and libjuice (libtorrent's WebRTC) answers a
+    # request whose ICE-CONTROLLING equals its ICE-CONTROLLED (absent: 0) with 400 Bad Request, after which Chromium
+    # drops the pair (seen on the wire). So: no peer within the 5-second rule, HTTP, saying why. Browsers on such a
+    # network still seed and play among themselves (the test above)
     erin = world.user("erin")
     eventually(erin.page, "document.body.dataset.iceUdp === 'blocked'", 30_000)  # it offers without UDP
     seen = play(erin, info_hash)
