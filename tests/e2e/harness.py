@@ -142,7 +142,8 @@ class AppUser:
         if message.type == "error":
             self.console_errors.append(message.text)
         if message.type in ("error", "warning") and "PYTEST_CURRENT_TEST" in os.environ:
-            print(f"browser {message.type}: {message.text}")  # pytest shows it beside a failing test
+            where = message.location.get("url") or ""  # (a failed load names no URL in its text)
+            print(f"browser {message.type}: {message.text}" + (f" [{where}]" if where else ""))  # shown if it fails
 
     def wait_ready(self) -> None:
         self.page.wait_for_selector("body.ready", timeout=BOOT_TIMEOUT_MS)

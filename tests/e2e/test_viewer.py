@@ -82,6 +82,13 @@ def play(user: AppUser, info_hash: str, view: str = "community") -> dict[str, st
     user.show(view)
     user.page.locator(f'#{view}-feed figure.torrent-media[data-infohash="{info_hash}"]').first.wait_for(timeout=15_000)
     assert user.page.evaluate(PLAY, info_hash).endswith(f"/stream/{info_hash}")
+    # the element may play from P2P's first piece a moment before the race's next look decides (it looks every 50 ms;
+    # longer on a busy machine): its figure says the source once decided
+    user.page.wait_for_function(
+        "(ih) => document.querySelector(`figure.torrent-media[data-infohash='${ih}']`).dataset.source !== 'waiting'",
+        arg=info_hash,
+        timeout=10_000,
+    )
     return figure(user, info_hash)
 
 
