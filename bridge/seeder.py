@@ -127,7 +127,7 @@ class Seeder:
 
     async def _step_back_loop(self) -> None:
         passes = 0
-        while True:
+        while self.step_back.holders:  # (0: a plain seed, nothing to look at)
             await asyncio.sleep(STEP_BACK_INTERVAL)
             try:
                 if passes % SCRAPE_EVERY == 0:
@@ -146,22 +146,25 @@ class Seeder:
     def step_back_pass(self) -> None:
         """Give each torrent the mode bridge.step_back chooses for what the Bridge sees of its swarm now."""
         for info_hash, handle in list(self.handles.items()):
-            status = handle.status()
-            if not status.is_seeding:  # a take-back still downloading: not the Bridge's to hold back
-                continue
-            pieces = status.num_pieces
-            bitfields = [peer.pieces for peer in handle.get_peer_info()] if status.num_peers else []
-            # the tracker's count of complete peers holds the Bridge itself once it announced
-            seeds = self.tracker_seeds.get(info_hash, status.num_complete)
-            view = SwarmView(availability(pieces, bitfields), seeds_elsewhere=max(0, seeds - 1))
-            mode = self.step_back.mode(view)
-            if self.modes.get(info_hash, FULL) == mode.name:
-                continue
-            handle.set_upload_limit(mode.upload_limit or -1)
-            self.modes[info_hash] = mode.name
-            log.info(
-                "%s: %s (%d peers, %d seeds elsewhere)", info_hash, mode.name, len(bitfields), view.seeds_elsewhere
-            )
+            try:
+                self._step_back(info_hash, handle)
+            except RuntimeError as exc:  # removed meanwhile (an invalid handle): the others still get theirs
+                log.info("step-back of %s: %s", info_hash, exc)
+
+    def _step_back(self, info_hash: str, handle: Any) -> None:
+        status = handle.status()
+        if not status.is_seeding:  # a take-back still downloading: not the Bridge's to hold back
+            return
+        bitfields = [peer.pieces for peer in handle.get_peer_info()] if status.num_peers else []
+        # the tracker's count of complete peers holds the Bridge itself once it announced
+        seeds = self.tracker_seeds.get(info_hash, status.num_complete)
+        view = SwarmView(availability(status.num_pieces, bitfields), seeds_elsewhere=max(0, seeds - 1))
+        mode = self.step_back.mode(view)
+        if self.modes.get(info_hash, FULL) == mode.name:
+            return
+        handle.set_upload_limit(mode.upload_limit or -1)
+        self.modes[info_hash] = mode.name
+        log.info("%s: %s (%d peers, %d seeds elsewhere)", info_hash, mode.name, len(bitfields), view.seeds_elsewhere)
 
     async def _log_alerts(self) -> None:
         while True:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from devstack.blossom import start_blossom
-from devstack.services import Service, free_port
+from devstack.services import Service, free_port, start_bridge, start_relay, stop_all
 from tests.e2e.clips import NOISE, record_clip, write_film
 from tests.e2e.harness import AppUser, Stack, UserFactory
 from tests.e2e.test_composer import add_server, post_files, published
@@ -106,6 +106,23 @@ def _close(*sockets: socket.socket) -> None:
     for one in sockets:
         with contextlib.suppress(OSError):
             one.shutdown(socket.SHUT_RDWR)
+
+
+@pytest.fixture(scope="module")
+def stack(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A relay and a Bridge of this module's own (the session's tracker): its community posts, whose media server is
+    gone once a test ends, never reach the feeds that later tests' pages show (their posters' loads would fail)."""
+    data_dir = tmp_path_factory.mktemp("fill-stack")
+    services: list[Service] = []
+    try:
+        services.append(start_relay(data_dir, free_port()))
+        args = ("--fetch-allow-host", "127.0.0.1", "--heartbeat-interval", "2", "--heartbeats-per-key", "120")
+        services.append(
+            start_bridge(data_dir, free_port(), relays=[services[0].url], trackers=[stack.tracker.url], extra_args=args)
+        )
+        yield Stack(services[0], stack.hostile_relay, stack.tracker, services[1])
+    finally:
+        stop_all(services)
 
 
 @pytest.fixture
