@@ -50,8 +50,8 @@ class BridgeConfig:
     """A handed-off torrent is downloaded back and seeded again when fewer seeders than this prove they hold it."""
     handoff_age: float = 24 * 3600
     step_back_holders: int = 3
-    """The Bridge only trickles a swarm once every piece has this many other holders it can see (bridge.step_back);
-    0: it seeds at full speed always."""
+    """The Bridge only trickles a swarm once every piece is held by this many peers connected to it
+    (bridge.step_back); 0: it seeds at full speed always."""
     step_back_share_rate: int = 256 * 1024
     """Bytes/s it sends of a swarm whose every piece has another holder it can see."""
     step_back_rate: int = 32 * 1024
@@ -210,8 +210,8 @@ def parse_args(argv: list[str] | None = None) -> BridgeConfig:
         type=int,
         default=3,
         help="send a swarm's pieces at full speed only while the Bridge is their only source, at"
-        " --step-back-share-rate once browsers hold every piece, and at --step-back-rate once each piece has this"
-        " many other holders (default 3; 0: always full speed)",
+        " --step-back-share-rate once browsers hold every piece, and at --step-back-rate once each piece is held by"
+        " this many peers connected to it (default 3; 0: always full speed)",
     )
     swarm.add_argument(
         "--step-back-share-rate",

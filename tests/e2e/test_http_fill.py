@@ -22,7 +22,7 @@ from tests.e2e.clips import NOISE, record_clip, write_film
 from tests.e2e.harness import AppUser, Stack, UserFactory
 from tests.e2e.test_composer import add_server, post_files, published
 from tests.e2e.test_stalled_peers import ranges_asked
-from tests.e2e.test_viewer import PLAY, wait_shared
+from tests.e2e.test_viewer import play, wait_shared
 
 pytestmark = [pytest.mark.slow, pytest.mark.webrtc]
 
@@ -152,12 +152,6 @@ def post_video(user: AppUser, stack: Stack, server_url: str, text: str, data: by
     (note,) = [e for e in published(stack, user.pubkey) if e["kind"] == 1]
     (meta,) = note["imeta"]
     return dict(meta)
-
-
-def play(user: AppUser, info_hash: str) -> None:
-    user.show("community")
-    user.page.locator(f'#community-feed figure.torrent-media[data-infohash="{info_hash}"]').wait_for(timeout=15_000)
-    assert user.page.evaluate(PLAY, info_hash).endswith(f"/stream/{info_hash}")
 
 
 def test_a_video_with_no_seeder_comes_over_http_once(

@@ -384,17 +384,22 @@ export async function watch (magnet, infoHash, announce) {
 // come both ways). Kept, and taken out again whenever every piece is selected after (its metadata, wantAll).
 // Those pieces still end up seeded: the whole file is, once HTTP made it whole (asknostr.browser.playback).
 function leaveToHttp (torrent, start, end) {
-  if (end > start) (torrent.httpRanges = torrent.httpRanges || []).push([start, end])
-  takeOutHttpPieces(torrent)
+  if (end <= start) return
+  torrent.httpRanges = torrent.httpRanges || []
+  torrent.httpRanges.push([start, end])
+  deselectBytes(torrent, start, end) // (the earlier ranges are out already)
 }
 
+// Every range HTTP took, out again: after a select of every piece.
 function takeOutHttpPieces (torrent) {
+  for (const [start, end] of torrent.httpRanges || []) deselectBytes(torrent, start, end)
+}
+
+function deselectBytes (torrent, start, end) {
   if (!torrent.metadata || torrent.destroyed || !torrent.pieces.length) return // no pieces known yet
-  for (const [start, end] of torrent.httpRanges || []) {
-    const first = Math.floor(start / torrent.pieceLength)
-    const last = Math.min(torrent.pieces.length - 1, Math.floor((end - 1) / torrent.pieceLength))
-    if (last >= first) torrent.deselect(first, last)
-  }
+  const first = Math.floor(start / torrent.pieceLength)
+  const last = Math.min(torrent.pieces.length - 1, Math.floor((end - 1) / torrent.pieceLength))
+  if (last >= first) torrent.deselect(first, last)
 }
 
 // The torrent's (single) file as a stream source for media_stream.js; waits for the metadata.
